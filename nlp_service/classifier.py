@@ -1,0 +1,364 @@
+"""The topic classifier: a MiniLM encoder with LoRA adapters and two multi-label heads (IPTC themes, UN M49
+sub-regions), chunking of long articles, per-label calibration and thresholds, and reconciliation of the region
+head with the country gazetteer.
+
+A checkpoint folder holds: config.json (ClassifierConfig), adapter/ (peft LoRA adapter), heads.safetensors,
+calibration.json (per-label Platt scaling + thresholds + region stacker), metrics.json, README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoModel, AutoTokenizer
+
+from nlp_service.encoder import mean_pool
+from nlp_service.gazetteer import CountryMention, load_gazetteer
+from nlp_service.records import Classification, CountryTag, RegionTag, ThemeTag
+from nlp_service.taxonomy import load_taxonomy
+from nlp_service.weights import resolve_base_model
+
+CONFIG_NAME = "config.json"
+HEADS_NAME = "heads.safetensors"
+CALIBRATION_NAME = "calibration.json"
+ADAPTER_DIR = "adapter"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint folder that cannot be used; the message names the file and what is wrong."""
+
+
+@dataclass
+class ClassifierConfig:
+    base_model: str = "all-MiniLM-L6-v2"
+    themes: list[str] = field(default_factory=lambda: load_taxonomy().theme_names)
+    regions: list[str] = field(default_factory=lambda: load_taxonomy().region_names)
+    max_length: int = 256  # tokens per chunk (MiniLM was trained at ≤ 256)
+    max_chunks: int = 4  # long articles: this many chunks are read and their logits averaged
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    target_modules: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
+    # Adapt only the top layers: gradients then stop there, which makes a CPU training step ~2x cheaper.
+    lora_layers: list[int] | None = field(default_factory=lambda: [3, 4, 5])
+    dropout: float = 0.1
+    version: str = "untrained"
+    # Which themes had gold labels, weak (cue-word) labels, or none in training: reported to users per theme.
+    theme_supervision: dict[str, str] = field(default_factory=dict)
+
+    def save(self, folder: Path) -> None:
+        (folder / CONFIG_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, folder: Path) -> ClassifierConfig:
+        path = folder / CONFIG_NAME
+        try:
+            raw = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CheckpointError(f"{path}: cannot read classifier config ({exc})") from exc
+        known = set(cls.__dataclass_fields__)
+        unknown = set(raw) - known - {"kind"}
+        if unknown:
+            raise CheckpointError(f"{path}: unknown config keys {sorted(unknown)}")
+        raw.pop("kind", None)
+        cfg = cls(**raw)
+        tax = load_taxonomy()
+        bad = [t for t in cfg.themes if t not in tax.theme_names] + [r for r in cfg.regions if r not in tax.region_names]
+        if bad:
+            raise CheckpointError(f"{path}: labels unknown to the taxonomy: {bad}")
+        return cfg
+
+
+class TopicModel(nn.Module):
+    """Encoder + mean pooling + one linear head per label set. Returns logits (and a masked BCE loss)."""
+
+    def __init__(self, encoder: nn.Module, hidden: int, n_themes: int, n_regions: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.theme_head = nn.Linear(hidden, n_themes)
+        self.region_head = nn.Linear(hidden, n_regions)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        theme_labels: torch.Tensor | None = None,
+        theme_mask: torch.Tensor | None = None,
+        region_labels: torch.Tensor | None = None,
+        region_mask: torch.Tensor | None = None,
+        theme_weights: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        pooled = self.dropout(mean_pool(hidden, attention_mask))
+        out = {"theme_logits": self.theme_head(pooled), "region_logits": self.region_head(pooled)}
+        if theme_labels is not None:
+            out["loss"] = masked_bce(out["theme_logits"], theme_labels, theme_mask, theme_weights) + masked_bce(
+                out["region_logits"], region_labels, region_mask
+            )
+        return out
+
+    def heads_state(self) -> dict[str, torch.Tensor]:
+        return {f"theme_head.{k}": v for k, v in self.theme_head.state_dict().items()} | {
+            f"region_head.{k}": v for k, v in self.region_head.state_dict().items()
+        }
+
+
+def masked_bce(
+    logits: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Binary cross-entropy over known labels only: an unknown label (mask 0) adds nothing to the loss."""
+    loss = nn.functional.binary_cross_entropy_with_logits(logits, labels, reduction="none")
+    w = mask if weights is None else mask * weights
+    return (loss * w).sum() / w.sum().clamp(min=1.0)
+
+
+def build_model(cfg: ClassifierConfig, adapter_dir: Path | None = None, trainable: bool = False) -> TopicModel:
+    """Base encoder from the installed package + LoRA (new, or loaded from ``adapter_dir``)."""
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    base = AutoModel.from_pretrained(resolve_base_model(cfg.base_model))
+    if adapter_dir is not None:
+        encoder = PeftModel.from_pretrained(base, adapter_dir, is_trainable=trainable)
+    else:
+        lora = LoraConfig(
+            r=cfg.lora_r,
+            lora_alpha=cfg.lora_alpha,
+            lora_dropout=cfg.lora_dropout,
+            target_modules=cfg.target_modules,
+            layers_to_transform=cfg.lora_layers,
+        )
+        encoder = get_peft_model(base, lora)
+    return TopicModel(encoder, base.config.hidden_size, len(cfg.themes), len(cfg.regions), cfg.dropout)
+
+
+@dataclass
+class Calibration:
+    """Per-label Platt scaling (p = σ(a·logit + b)) and decision thresholds on the calibrated probability.
+
+    Regions are first reconciled with the gazetteer: the region logit fed to the scaler is
+    ``region_logit + gaz_weight · gazetteer_region_score``, a weight fitted on the validation split."""
+
+    theme_a: list[float]
+    theme_b: list[float]
+    theme_thresholds: list[float]
+    region_a: list[float]
+    region_b: list[float]
+    region_thresholds: list[float]
+    gaz_weight: float = 0.0
+    country_threshold: float = 0.5
+    chunk_aggregation: str = "mean"
+
+    @classmethod
+    def identity(cls, n_themes: int, n_regions: int) -> Calibration:
+        return cls([1.0] * n_themes, [0.0] * n_themes, [0.5] * n_themes, [1.0] * n_regions, [0.0] * n_regions,
+                   [0.5] * n_regions)
+
+    def save(self, folder: Path) -> None:
+        (folder / CALIBRATION_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, folder: Path, n_themes: int, n_regions: int) -> Calibration:
+        path = folder / CALIBRATION_NAME
+        if not path.is_file():
+            raise CheckpointError(f"{path} is missing: the checkpoint has no calibration/thresholds")
+        try:
+            cal = cls(**json.loads(path.read_text()))
+        except (TypeError, json.JSONDecodeError) as exc:
+            raise CheckpointError(f"{path}: {exc}") from exc
+        if {len(cal.theme_a), len(cal.theme_thresholds)} != {n_themes} or {
+            len(cal.region_a), len(cal.region_thresholds)
+        } != {n_regions}:
+            raise CheckpointError(f"{path}: label counts do not match config.json")
+        return cal
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+def chunk_token_ids(tokenizer, texts: list[str], max_length: int, max_chunks: int) -> tuple[list[list[int]], list[int]]:
+    """Split each text into ≤ max_chunks windows of max_length tokens (with [CLS]/[SEP]); returns the chunks and
+    the index of the text each belongs to. The first chunk starts with the title and lede, where news puts the
+    point of the story."""
+    body = max_length - 2
+    enc = tokenizer(texts, add_special_tokens=False, truncation=True, max_length=body * max_chunks)["input_ids"]
+    chunks, owner = [], []
+    for i, ids in enumerate(enc):
+        pieces = [ids[s : s + body] for s in range(0, max(len(ids), 1), body)][:max_chunks]
+        # A short tail chunk carries little signal and costs a full forward pass: fold it away.
+        if len(pieces) > 1 and len(pieces[-1]) < body // 4:
+            pieces = pieces[:-1]
+        for p in pieces:
+            chunks.append([tokenizer.cls_token_id, *p, tokenizer.sep_token_id])
+            owner.append(i)
+    return chunks, owner
+
+
+class TopicClassifier:
+    """Inference over a trained checkpoint folder. ``classify(texts)`` → list[Classification]."""
+
+    def __init__(self, cfg: ClassifierConfig, model: TopicModel, tokenizer, calibration: Calibration):
+        self.cfg = cfg
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.calibration = calibration
+        self.taxonomy = load_taxonomy()
+        self.gazetteer = load_gazetteer()
+        self.version = cfg.version
+        self._lock = threading.Lock()
+        self._themes = [self.taxonomy.theme(t) for t in cfg.themes]
+        self._regions = [self.taxonomy.region(r) for r in cfg.regions]
+        self._region_index = {r: i for i, r in enumerate(cfg.regions)}
+
+    @classmethod
+    def load(cls, folder: str | Path) -> TopicClassifier:
+        folder = Path(folder)
+        cfg = ClassifierConfig.load(folder)
+        for needed in (HEADS_NAME, f"{ADAPTER_DIR}/adapter_config.json"):
+            if not (folder / needed).is_file():
+                raise CheckpointError(f"{folder / needed} is missing: not a complete classifier checkpoint")
+        model = build_model(cfg, folder / ADAPTER_DIR)
+        heads = load_file(folder / HEADS_NAME)
+        missing = model.load_state_dict(heads, strict=False)
+        if any(k.startswith(("theme_head", "region_head")) for k in missing.missing_keys):
+            raise CheckpointError(f"{folder / HEADS_NAME}: head weights missing or mis-shaped")
+        # Merge LoRA into the base weights: inference then costs exactly one plain BERT forward.
+        model.encoder = model.encoder.merge_and_unload()
+        calibration = Calibration.load(folder, len(cfg.themes), len(cfg.regions))
+        tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(cfg.base_model))
+        return cls(cfg, model, tokenizer, calibration)
+
+    # -- model outputs -------------------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def chunk_logits(self, texts: list[str], batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Theme and region logits of every chunk, and the index of the text each chunk belongs to."""
+        chunks, owner = chunk_token_ids(self.tokenizer, texts, self.cfg.max_length, self.cfg.max_chunks)
+        order = np.argsort([len(c) for c in chunks])  # similar lengths together: less padding
+        theme_chunk = np.zeros((len(chunks), len(self.cfg.themes)), dtype=np.float32)
+        region_chunk = np.zeros((len(chunks), len(self.cfg.regions)), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            batch = self.tokenizer.pad({"input_ids": [chunks[i] for i in idx]}, return_tensors="pt")
+            with self._lock:
+                out = self.model(batch["input_ids"], batch["attention_mask"])
+            theme_chunk[idx] = out["theme_logits"].float().numpy()
+            region_chunk[idx] = out["region_logits"].float().numpy()
+        return theme_chunk, region_chunk, np.array(owner)
+
+    def logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Raw theme and region logits per text, aggregated over its chunks."""
+        theme_chunk, region_chunk, owner = self.chunk_logits(texts)
+        how = self.calibration.chunk_aggregation
+        return aggregate_chunks(theme_chunk, owner, len(texts), how), aggregate_chunks(
+            region_chunk, owner, len(texts), how
+        )
+
+    def gazetteer_features(self, texts: list[str]) -> tuple[list[list[CountryMention]], np.ndarray]:
+        mentions = [self.gazetteer.find(t) for t in texts]
+        feats = np.zeros((len(texts), len(self.cfg.regions)), dtype=np.float32)
+        for i, m in enumerate(mentions):
+            for name, score in self.gazetteer.region_scores(m).items():
+                if name in self._region_index:
+                    feats[i, self._region_index[name]] = score
+        return mentions, feats
+
+    def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[list[CountryMention]]]:
+        """Calibrated theme and region probabilities, and the gazetteer's country mentions."""
+        theme_logits, region_logits = self.logits(texts)
+        mentions, gaz = self.gazetteer_features(texts)
+        cal = self.calibration
+        theme_p = sigmoid(theme_logits * np.array(cal.theme_a) + np.array(cal.theme_b))
+        region_z = region_logits + cal.gaz_weight * gaz
+        region_p = sigmoid(region_z * np.array(cal.region_a) + np.array(cal.region_b))
+        return theme_p, region_p, mentions
+
+    # -- records -------------------------------------------------------------------------------------------------
+    def classify(
+        self, texts: list[str], thresholds: dict[str, float] | None = None, top_k: int | None = None
+    ) -> list[Classification]:
+        if not texts:
+            return []
+        theme_p, region_p, mentions = self.probabilities(texts)
+        theme_t = self._thresholds(self.cfg.themes, self.calibration.theme_thresholds, thresholds)
+        region_t = self._thresholds(self.cfg.regions, self.calibration.region_thresholds, thresholds)
+        country_t = (thresholds or {}).get("countries", self.calibration.country_threshold)
+        return [
+            self._record(theme_p[i], region_p[i], mentions[i], theme_t, region_t, country_t, top_k)
+            for i in range(len(texts))
+        ]
+
+    def _thresholds(self, labels: list[str], tuned: list[float], override: dict[str, float] | None) -> np.ndarray:
+        out = np.array(tuned, dtype=np.float32)
+        for name, value in (override or {}).items():
+            if name in labels:
+                out[labels.index(name)] = value
+            elif name == "themes" and labels is self.cfg.themes or name == "regions" and labels is self.cfg.regions:
+                out[:] = value
+        return out
+
+    def country_scores(self, mentions: list[CountryMention], region_p: np.ndarray) -> list[tuple[str, float]]:
+        """A mentioned country's score is its mention score damped by its sub-region's probability: a country
+        whose region the classifier rejects is demoted."""
+        out = []
+        for m in mentions:
+            region = self.taxonomy.region_of(m.code)
+            rp = region_p[self._region_index[region.name]] if region and region.name in self._region_index else 0.5
+            out.append((m.code, float(np.sqrt(m.score * rp))))
+        return sorted(out, key=lambda x: -x[1])
+
+    def _record(self, tp, rp, mentions, theme_t, region_t, country_t, top_k) -> Classification:
+        themes = sorted(
+            (ThemeTag(t.name, t.code, round(float(tp[i]), 4)) for i, t in enumerate(self._themes) if tp[i] >= theme_t[i]),
+            key=lambda x: -x.score,
+        )
+        regions = sorted(
+            (
+                RegionTag(r.name, r.continent, r.m49, round(float(rp[i]), 4))
+                for i, r in enumerate(self._regions)
+                if rp[i] >= region_t[i]
+            ),
+            key=lambda x: -x.score,
+        )
+        countries = [
+            CountryTag(code, self.taxonomy.country(code).name, round(score, 4))
+            for code, score in self.country_scores(mentions, rp)
+            if score >= country_t
+        ]
+        if top_k:
+            themes, regions, countries = themes[:top_k], regions[:top_k], countries[:top_k]
+        return Classification(countries=countries, regions=regions, themes=themes)
+
+    # -- saving (training writes through this, so what is trained is what is served) ---------------------------
+    def save(self, folder: str | Path) -> None:
+        save_checkpoint(Path(folder), self.cfg, self.model, self.calibration)
+
+
+def save_checkpoint(folder: Path, cfg: ClassifierConfig, model: TopicModel, calibration: Calibration) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg.save(folder)
+    model.encoder.save_pretrained(folder / ADAPTER_DIR)
+    save_file({k: v.contiguous() for k, v in model.heads_state().items()}, folder / HEADS_NAME)
+    calibration.save(folder)
+
+
+def aggregate_chunks(chunk_values: np.ndarray, owner: np.ndarray, n: int, how: str, limit: int | None = None) -> np.ndarray:
+    """Per-text logits from its chunks' logits: "first" chunk only, "mean" (first chunk, with title and lede,
+    counted twice) or "max"; ``limit`` uses only each text's first chunks."""
+    out = np.zeros((n, chunk_values.shape[1]), dtype=np.float32)
+    for i in range(n):
+        rows = chunk_values[owner == i][:limit]
+        if how == "first":
+            out[i] = rows[0]
+        elif how == "max":
+            out[i] = rows.max(0)
+        else:
+            out[i] = (rows.sum(0) + rows[0]) / (len(rows) + 1)
+    return out

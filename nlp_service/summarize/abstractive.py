@@ -1,0 +1,213 @@
+"""Abstractive one-sentence summaries: SmolLM2-135M-Instruct with a LoRA adapter fine-tuned on article → lede.
+
+Extract-then-abstract: the model reads the title and the lead sentences of the article (a token budget fixed
+at training time), never the whole text, so cost per article is bounded and what it reads is what it was
+trained on. The prompt is built by the functions here for both training (training/train_summarizer.py) and
+inference, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nlp_service.summarize.sentences import iter_paragraphs
+
+CONFIG_NAME = "config.json"
+BASE_MODEL_NAME = "SmolLM2-135M-Instruct"
+# SmolLM2's tokenizer on English news ledes: ~1.3–1.5 tokens a word; headroom for names and numbers.
+TOKENS_PER_WORD = 1.6
+
+
+@dataclass
+class PromptFormat:
+    """Everything that shapes what the model reads; stored in the adapter's config.json."""
+
+    system: str = "You write short, factual summaries of news articles."
+    instruction: str = "Summarise this news article in one sentence:"
+    max_input_tokens: int = 192  # article tokens (title + lead sentences), excluding the chat scaffolding
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PromptFormat:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def select_input(text: str, tokenizer: Any, max_tokens: int) -> str:
+    """The extract step: the lead sentences that fit ``max_tokens`` (the title is the first line, when there
+    is one), paragraph breaks kept. A first sentence longer than the budget is cut at the budget, so the input
+    is never empty for a non-empty text."""
+    kept: list[list[str]] = []
+    used = 0
+    # Sentences are split lazily and only over the head of the text (~6 characters per token in news prose).
+    for paragraph in iter_paragraphs(text, max_chars=max(2000, max_tokens * 8)):
+        lengths = [len(ids) for ids in tokenizer(paragraph, add_special_tokens=False)["input_ids"]]
+        fitting = []
+        for sentence, n in zip(paragraph, lengths, strict=True):
+            if used + n > max_tokens:
+                break
+            fitting.append(sentence)
+            used += n + 1
+        if fitting:
+            kept.append(fitting)
+        if len(fitting) < len(paragraph):
+            if not kept:  # the very first sentence is over budget: cut it
+                ids = tokenizer(paragraph[0], add_special_tokens=False)["input_ids"][:max_tokens]
+                return tokenizer.decode(ids).strip()
+            break
+    return "\n".join(" ".join(p) for p in kept)
+
+
+def build_prompt(tokenizer: Any, fmt: PromptFormat, article_input: str) -> str:
+    """The chat-formatted prompt, ending with the assistant turn's opening (the summary follows it)."""
+    messages = [
+        {"role": "system", "content": fmt.system},
+        {"role": "user", "content": f"{fmt.instruction}\n\n{article_input}"},
+    ]
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
+_PREFIX = re.compile(r"^\s*(?:summary|in summary|here is a summary[^:]*|one-sentence summary)\s*:\s*", re.I)
+
+
+def postprocess(text: str, max_words: int, max_sentences: int = 2) -> str:
+    """Clean generated text: drop chat artefacts and 'Summary:' prefixes, keep ≤ ``max_sentences`` sentences
+    and ≤ ``max_words`` words, cutting at a sentence end when one falls inside the cap."""
+    text = text.replace("<|im_end|>", " ").replace("<|im_start|>", " ")
+    text = _PREFIX.sub("", " ".join(text.split())).strip().strip('"').strip()
+    if not text:
+        return ""
+    sentences = [s for s in _SENTENCE_END.split(text) if s]
+    text = " ".join(sentences[:max_sentences])
+    words = text.split()
+    if len(words) <= max_words:
+        return text
+    head = " ".join(words[:max_words])
+    ends = [m.end() for m in re.finditer(r"[.!?][\"'”’)]*(?=\s|$)", head)]
+    if ends and ends[-1] >= len(head) // 3:
+        return head[: ends[-1]].strip()
+    return head.rstrip(",;:-–— ") + "…"
+
+
+def max_new_tokens(max_words: int) -> int:
+    return math.ceil(TOKENS_PER_WORD * max_words) + 8
+
+
+@dataclass
+class AbstractiveConfig:
+    """The adapter folder's config.json (written by training/train_summarizer.py)."""
+
+    base_model: str = BASE_MODEL_NAME
+    prompt: PromptFormat = field(default_factory=PromptFormat)
+    num_beams: int = 1
+    no_repeat_ngram_size: int = 3
+    version: str = "abstractive-smollm2-135m-lora"
+    extra: dict[str, Any] = field(default_factory=dict)  # training provenance and metrics, kept verbatim
+
+    @classmethod
+    def read(cls, folder: str | Path) -> AbstractiveConfig:
+        d = json.loads((Path(folder) / CONFIG_NAME).read_text())
+        known = {"base_model", "num_beams", "no_repeat_ngram_size", "version"}
+        return cls(
+            prompt=PromptFormat.from_dict(d.get("prompt", {})),
+            extra={k: v for k, v in d.items() if k not in known | {"prompt"}},
+            **{k: d[k] for k in known if k in d},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k != "extra"}
+        return {**d, **self.extra}
+
+
+def resolve_base(name: str) -> Path:
+    """A base-model name from a config → local folder (the packaged SmolLM2, converted once, or a path)."""
+    from nlp_service.gguf_cache import smollm2_path
+
+    if name in (BASE_MODEL_NAME, f"HuggingFaceTB/{BASE_MODEL_NAME}", "smollm2"):
+        return smollm2_path()
+    path = Path(name)
+    if path.is_dir():
+        return path
+    from nlp_service.weights import WeightsNotFound
+
+    raise WeightsNotFound(f"unknown base model {name!r}: not the packaged SmolLM2 nor a local folder")
+
+
+class AbstractiveSummarizer:
+    """Generates one-sentence abstracts. ``load`` merges the LoRA adapter into the base weights (no adapter
+    overhead at inference); ``generate`` is thread-safe (one batch at a time; torch uses all cores)."""
+
+    def __init__(self, model: Any, tokenizer: Any, config: AbstractiveConfig, batch_size: int = 8) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self._end_ids = [i for i in {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")}
+                         if i is not None and i >= 0]
+
+    @property
+    def version(self) -> str:
+        return self.config.version
+
+    @classmethod
+    def load(cls, folder: str | Path, quantize: bool = False, batch_size: int = 8) -> AbstractiveSummarizer:
+        """``folder`` holds config.json and, unless it is a zero-shot config, adapter_config.json +
+        adapter_model.safetensors. ``quantize``: dynamic int8 quantisation of the Linear layers (CPU)."""
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        folder = Path(folder)
+        config = AbstractiveConfig.read(folder)
+        base = resolve_base(config.base_model)
+        tokenizer = AutoTokenizer.from_pretrained(base)
+        tokenizer.padding_side = "left"  # decoder-only batches: prompts end where generation starts
+        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
+        if (folder / "adapter_config.json").is_file():
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, folder).merge_and_unload()
+        model.eval()
+        if quantize:
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return cls(model, tokenizer, config, batch_size=batch_size)
+
+    def prompts(self, texts: list[str]) -> list[str]:
+        fmt = self.config.prompt
+        return [build_prompt(self.tokenizer, fmt, select_input(t, self.tokenizer, fmt.max_input_tokens))
+                for t in texts]
+
+    def generate(self, texts: list[str], max_words: int = 45) -> list[str]:
+        """One abstract per text (≤ 2 sentences, ≤ ``max_words`` words); an empty text gives ""."""
+        import torch
+
+        out = [""] * len(texts)
+        todo = [i for i, t in enumerate(texts) if t and t.strip()]
+        if not todo:
+            return out
+        prompts = self.prompts([texts[i] for i in todo])
+        # Similar lengths per batch: less left padding to compute over.
+        order = sorted(range(len(todo)), key=lambda j: len(prompts[j]))
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                chunk = order[start : start + self.batch_size]
+                enc = self.tokenizer([prompts[j] for j in chunk], return_tensors="pt", padding=True,
+                                     add_special_tokens=False)
+                generated = self.model.generate(
+                    **enc,
+                    max_new_tokens=max_new_tokens(max_words),
+                    do_sample=False,
+                    num_beams=self.config.num_beams,
+                    no_repeat_ngram_size=self.config.no_repeat_ngram_size,
+                    eos_token_id=self._end_ids,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                )
+                new = generated[:, enc["input_ids"].shape[1] :]
+                for j, ids in zip(chunk, new, strict=True):
+                    text = self.tokenizer.decode(ids, skip_special_tokens=True)
+                    out[todo[j]] = postprocess(text, max_words)
+        return out

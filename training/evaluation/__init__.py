@@ -1,0 +1,1 @@
+"""Evaluation of the classifier and the summariser on held-out data (reports/)."""

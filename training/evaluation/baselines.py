@@ -1,0 +1,84 @@
+"""Simple baselines scored in the same run as the model: TF-IDF + logistic regression (RESOURCES.md's recipe) and
+a gazetteer-only region/country tagger."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from nlp_service.gazetteer import load_gazetteer
+from training.calibrate import primary_region_gold
+from training.datasets import LabelledSet
+from training.evaluation.metrics import set_f1
+from training.evaluation.predictions import Predictions
+
+
+class TfidfBaseline:
+    """TF-IDF 1–2-grams (sublinear tf, min_df 2) + one logistic regression per theme (C=10, balanced), trained on
+    gold labels only; a multinomial logistic regression for the primary sub-region."""
+
+    name = "tfidf+logreg"
+
+    def fit(self, train: LabelledSet, themes: list[str], regions: list[str]) -> TfidfBaseline:
+        self.themes, self.regions = themes, regions
+        self.vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+        x = self.vec.fit_transform(train.texts)
+        gold = (train.theme_mask > 0) & (train.theme_weights >= 1.0)
+        self.theme_models: dict[int, LogisticRegression] = {}
+        for j in range(len(themes)):
+            rows = gold[:, j]
+            y = train.theme_labels[rows, j]
+            if rows.sum() and 0 < y.sum() < len(y):
+                self.theme_models[j] = LogisticRegression(C=10, class_weight="balanced", max_iter=2000).fit(x[rows], y)
+        primary = primary_region_gold(train.examples, regions)
+        has = primary >= 0
+        self.region_model = (
+            LogisticRegression(C=10, max_iter=2000).fit(x[has], primary[has]) if len(set(primary[has])) > 1 else None
+        )
+        return self
+
+    def predict(self, data: LabelledSet) -> Predictions:
+        start = time.time()
+        x = self.vec.transform(data.texts)
+        score = np.zeros((len(data), len(self.themes)), dtype=np.float32)
+        for j, m in self.theme_models.items():
+            score[:, j] = m.predict_proba(x)[:, 1]
+        region_score = np.zeros((len(data), len(self.regions)), dtype=np.float32)
+        if self.region_model is not None:
+            region_score[:, self.region_model.classes_] = self.region_model.predict_proba(x)
+        region_pred = np.zeros_like(region_score, dtype=bool)
+        region_pred[np.arange(len(data)), region_score.argmax(1)] = True
+        return Predictions(self.name, score, score >= 0.5, region_score, region_pred, None, time.time() - start)
+
+
+class GazetteerBaseline:
+    """Regions and countries from country mentions alone (names, demonyms, capitals, cities)."""
+
+    name = "gazetteer only"
+
+    def fit(self, validation: LabelledSet, regions: list[str]) -> GazetteerBaseline:
+        self.regions = regions
+        self.gaz = load_gazetteer()
+        mentions = [self.gaz.find(t) for t in validation.texts]
+        known = [i for i, e in enumerate(validation.examples) if e.countries is not None]
+        gold = [set(validation.examples[i].countries) for i in known]
+        self.threshold = max(
+            np.arange(0.05, 0.96, 0.05),
+            key=lambda t: set_f1([{m.code for m in mentions[i] if m.score >= t} for i in known], gold)["f1"],
+        )
+        return self
+
+    def predict(self, data: LabelledSet) -> Predictions:
+        start = time.time()
+        mentions = [self.gaz.find(t) for t in data.texts]
+        region_score = np.zeros((len(data), len(self.regions)), dtype=np.float32)
+        for i, m in enumerate(mentions):
+            for name, s in self.gaz.region_scores(m).items():
+                if name in self.regions:
+                    region_score[i, self.regions.index(name)] = s
+        countries = [{m.code for m in ms if m.score >= self.threshold} for ms in mentions]
+        return Predictions(self.name, None, None, region_score, region_score >= self.threshold, countries,
+                           time.time() - start)

@@ -1,0 +1,18 @@
+"""What every model under evaluation hands the evaluators: scores and decisions over the taxonomy's labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Predictions:
+    name: str
+    theme_score: np.ndarray | None = None  # (n, themes) probability-like
+    theme_pred: np.ndarray | None = None  # (n, themes) bool
+    region_score: np.ndarray | None = None  # (n, regions)
+    region_pred: np.ndarray | None = None  # (n, regions) bool
+    countries: list[set[str]] | None = None  # ISO codes per article
+    seconds: float = 0.0

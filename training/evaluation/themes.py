@@ -1,0 +1,14 @@
+"""Theme evaluator: micro/macro and per-label P/R/F1 over the themes each test article has gold labels for."""
+
+from __future__ import annotations
+
+from training.datasets import LabelledSet
+from training.evaluation.metrics import multilabel_report
+from training.evaluation.predictions import Predictions
+
+
+def evaluate_themes(pred: Predictions, data: LabelledSet, themes: list[str]) -> dict | None:
+    if pred.theme_pred is None:
+        return None
+    gold_mask = data.theme_mask * (data.theme_weights >= 1.0)  # gold labels only, never weak ones
+    return multilabel_report(pred.theme_pred, data.theme_labels, gold_mask, themes)
