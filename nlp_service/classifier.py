@@ -21,6 +21,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from nlp_service.encoder import mean_pool
 from nlp_service.gazetteer import CountryMention, load_gazetteer
+from nlp_service.lexical import LexicalModel
 from nlp_service.records import Classification, CountryTag, RegionTag, ThemeTag
 from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import resolve_base_model
@@ -155,6 +156,8 @@ class Calibration:
     gaz_weight: float = 0.0
     country_threshold: float = 0.5
     chunk_aggregation: str = "mean"
+    lexical_theme_weight: float = 0.0  # weight of the TF-IDF expert's logits (0 = off)
+    lexical_region_weight: float = 0.0
 
     @classmethod
     def identity(cls, n_themes: int, n_regions: int) -> Calibration:
@@ -205,8 +208,12 @@ def chunk_token_ids(tokenizer, texts: list[str], max_length: int, max_chunks: in
 class TopicClassifier:
     """Inference over a trained checkpoint folder. ``classify(texts)`` → list[Classification]."""
 
-    def __init__(self, cfg: ClassifierConfig, model: TopicModel, tokenizer, calibration: Calibration):
+    def __init__(
+        self, cfg: ClassifierConfig, model: TopicModel, tokenizer, calibration: Calibration,
+        lexical: LexicalModel | None = None,
+    ):
         self.cfg = cfg
+        self.lexical = lexical
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.calibration = calibration
@@ -234,7 +241,7 @@ class TopicClassifier:
         model.encoder = model.encoder.merge_and_unload()
         calibration = Calibration.load(folder, len(cfg.themes), len(cfg.regions))
         tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(cfg.base_model))
-        return cls(cfg, model, tokenizer, calibration)
+        return cls(cfg, model, tokenizer, calibration, LexicalModel.load(folder))
 
     # -- model outputs -------------------------------------------------------------------------------------------
     @torch.inference_mode()
@@ -256,10 +263,14 @@ class TopicClassifier:
     def logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Raw theme and region logits per text, aggregated over its chunks."""
         theme_chunk, region_chunk, owner = self.chunk_logits(texts)
-        how = self.calibration.chunk_aggregation
-        return aggregate_chunks(theme_chunk, owner, len(texts), how), aggregate_chunks(
-            region_chunk, owner, len(texts), how
-        )
+        cal = self.calibration
+        theme = aggregate_chunks(theme_chunk, owner, len(texts), cal.chunk_aggregation)
+        region = aggregate_chunks(region_chunk, owner, len(texts), cal.chunk_aggregation)
+        if self.lexical is not None and (cal.lexical_theme_weight or cal.lexical_region_weight):
+            lex_theme, lex_region = self.lexical.logits(texts)
+            theme = theme + cal.lexical_theme_weight * lex_theme
+            region = region + cal.lexical_region_weight * lex_region
+        return theme, region
 
     def gazetteer_features(self, texts: list[str]) -> tuple[list[list[CountryMention]], np.ndarray]:
         mentions = [self.gazetteer.find(t) for t in texts]
@@ -287,22 +298,13 @@ class TopicClassifier:
         if not texts:
             return []
         theme_p, region_p, mentions = self.probabilities(texts)
-        theme_t = self._thresholds(self.cfg.themes, self.calibration.theme_thresholds, thresholds)
-        region_t = self._thresholds(self.cfg.regions, self.calibration.region_thresholds, thresholds)
+        theme_t = _thresholds("themes", self.cfg.themes, self.calibration.theme_thresholds, thresholds)
+        region_t = _thresholds("regions", self.cfg.regions, self.calibration.region_thresholds, thresholds)
         country_t = (thresholds or {}).get("countries", self.calibration.country_threshold)
         return [
             self._record(theme_p[i], region_p[i], mentions[i], theme_t, region_t, country_t, top_k)
             for i in range(len(texts))
         ]
-
-    def _thresholds(self, labels: list[str], tuned: list[float], override: dict[str, float] | None) -> np.ndarray:
-        out = np.array(tuned, dtype=np.float32)
-        for name, value in (override or {}).items():
-            if name in labels:
-                out[labels.index(name)] = value
-            elif name == "themes" and labels is self.cfg.themes or name == "regions" and labels is self.cfg.regions:
-                out[:] = value
-        return out
 
     def country_scores(self, mentions: list[CountryMention], region_p: np.ndarray) -> list[tuple[str, float]]:
         """A mentioned country's score is its mention score damped by its sub-region's probability: a country
@@ -336,17 +338,30 @@ class TopicClassifier:
             themes, regions, countries = themes[:top_k], regions[:top_k], countries[:top_k]
         return Classification(countries=countries, regions=regions, themes=themes)
 
-    # -- saving (training writes through this, so what is trained is what is served) ---------------------------
-    def save(self, folder: str | Path) -> None:
-        save_checkpoint(Path(folder), self.cfg, self.model, self.calibration)
 
-
-def save_checkpoint(folder: Path, cfg: ClassifierConfig, model: TopicModel, calibration: Calibration) -> None:
+def save_checkpoint(
+    folder: Path, cfg: ClassifierConfig, model: TopicModel, calibration: Calibration,
+    lexical: LexicalModel | None = None,
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     cfg.save(folder)
     model.encoder.save_pretrained(folder / ADAPTER_DIR)
     save_file({k: v.contiguous() for k, v in model.heads_state().items()}, folder / HEADS_NAME)
     calibration.save(folder)
+    if lexical is not None:
+        lexical.save(folder)
+
+
+def _thresholds(group: str, labels: list[str], tuned: list[float], override: dict[str, float] | None) -> np.ndarray:
+    """Tuned thresholds, overridden per label name or for a whole group ("themes", "regions")."""
+    out = np.array(tuned, dtype=np.float32)
+    override = override or {}
+    if group in override:
+        out[:] = override[group]
+    for name, value in override.items():
+        if name in labels:
+            out[labels.index(name)] = value
+    return out
 
 
 def aggregate_chunks(chunk_values: np.ndarray, owner: np.ndarray, n: int, how: str, limit: int | None = None) -> np.ndarray:

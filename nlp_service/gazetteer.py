@@ -23,6 +23,9 @@ from nlp_service.taxonomy import load_taxonomy
 
 # Names that pycountry's fuzzy search gets wrong or misses; lower case, punctuation kept as written in news.
 COUNTRY_ALIASES: dict[str, str] = {
+    # Misspellings seen in labelled news data.
+    "kazahstan": "KZ", "brasil": "BR", "columbia": "CO", "salvador": "SV", "rpa": "ZA", "myanamar": "MM",
+    "phillippines": "PH", "new zeland": "NZ",
     "usa": "US", "u.s.": "US", "u.s.a.": "US", "us": "US", "united states": "US", "america": "US",
     "united states of america": "US", "uk": "GB", "u.k.": "GB", "britain": "GB", "great britain": "GB",
     "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB", "united kingdom": "GB",

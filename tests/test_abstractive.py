@@ -20,7 +20,8 @@ from nlp_service.summarize.abstractive import (
 
 ARTICLE = (
     "Harbour town opens new ferry terminal\n"
-    "The small harbour town of Eastmere opened a new ferry terminal on Monday after two years of building work. "
+    "The small harbour town of Eastmere opened a new ferry terminal on Monday after two years of building "
+    "work. "
     "The terminal can handle four ferries at once and replaces a wooden pier that dated from 1952.\n"
     "Town officials said the project cost 12 million euros, most of it paid by a regional development fund. "
     "Local shop owners hope the terminal will bring more summer visitors to the town."
@@ -66,7 +67,7 @@ def test_select_input_empty_text():
     assert select_input("", WordTokenizer(), max_tokens=10) == ""
 
 
-# ------------------------------------------------------------------------------------------------ post-process
+# -------------------------------------------------------------------------------------------- post-process
 
 
 def test_postprocess_strips_prefix_and_chat_tokens():
@@ -81,7 +82,8 @@ def test_postprocess_keeps_at_most_two_sentences():
 
 
 def test_postprocess_cuts_at_sentence_end_within_word_cap():
-    out = postprocess("The council approved the plan on Monday. It will cost ten million euros over five years.", 10)
+    text = "The council approved the plan on Monday. It will cost ten million euros over five years."
+    out = postprocess(text, 10)
     assert out == "The council approved the plan on Monday."
 
 
@@ -132,7 +134,7 @@ def test_prompt_uses_chat_template(zero_shot: AbstractiveSummarizer):
 
 
 def test_generate_respects_word_cap_and_keeps_order(zero_shot: AbstractiveSummarizer):
-    texts = [ARTICLE, "", "Farmers protest over water rules\nHundreds of farmers drove tractors into Valdoro."]
+    texts = [ARTICLE, "", "Farmers protest over water rules\nHundreds of farmers drove tractors into town."]
     out = zero_shot.generate(texts, max_words=12)
     assert len(out) == 3
     assert out[1] == ""  # empty input, empty summary, no model call

@@ -1,9 +1,15 @@
-"""Fit what turns logits into trustworthy scores and tags, on the validation split: the weight of the gazetteer in
-the region scores, per-label Platt scaling, per-label F1-optimal thresholds and the country threshold."""
+"""Fit, on the validation split, what turns model outputs into trustworthy scores and tags:
+
+- the reading of long articles (how many chunks, how pooled),
+- the weight of the lexical expert in theme and region scores, and of the gazetteer in region scores,
+- per-label Platt scaling and F1-optimal thresholds, and the country threshold.
+
+Every choice is made on validation only; the test split is for `make eval`."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -17,8 +23,28 @@ log = logging.getLogger(__name__)
 
 MIN_CLASS = 8  # below this many positives (or negatives) a label borrows the pooled scaler/threshold
 GAZ_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
-# (chunks read per article, aggregation): cheapest first, so a tie keeps the faster reading.
+LEX_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
+# (chunks read per article, pooling): cheapest first, so a tie keeps the faster reading.
 READINGS = ((1, "first"), (2, "mean"), (4, "mean"), (4, "max"))
+
+
+@dataclass
+class _ThemeFit:
+    a: list[float]
+    b: list[float]
+    t: list[float]
+    micro_f1: float
+    macro_f1: float
+
+
+@dataclass
+class _RegionFit:
+    a: list[float]
+    b: list[float]
+    t: list[float]
+    gaz_weight: float
+    accuracy: float
+    accuracy_head_only: float
 
 
 def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -29,8 +55,9 @@ def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def _fit_labels(z: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[list[float], list[float], list[float]]:
     """Per-label Platt scaling and thresholds; sparse labels use the scaler and threshold of all labels pooled."""
     known = mask.astype(bool)
-    pooled_a, pooled_b = _platt(z[known], y[known]) if y[known].any() and (~y[known].astype(bool)).any() else (1, 0)
-    pooled_t, _ = best_f1_threshold(sigmoid(pooled_a * z[known] + pooled_b), y[known])
+    zk, yk = z[known], y[known]
+    pooled_a, pooled_b = _platt(zk, yk) if 0 < yk.sum() < len(yk) else (1.0, 0.0)
+    pooled_t, _ = best_f1_threshold(sigmoid(pooled_a * zk + pooled_b), yk)
     a_out, b_out, t_out = [], [], []
     for j in range(z.shape[1]):
         zj, yj = z[known[:, j], j], y[known[:, j], j]
@@ -58,68 +85,77 @@ def primary_region_gold(examples, regions: list[str]) -> np.ndarray:
     return out
 
 
+def _fit_themes(z: np.ndarray, val: LabelledSet, themes: list[str]) -> _ThemeFit:
+    a, b, t = _fit_labels(z, val.theme_labels, val.theme_mask)
+    gold_mask = val.theme_mask * (val.theme_weights >= 1.0)
+    p = sigmoid(z * np.array(a) + np.array(b))
+    rep = multilabel_report(p >= np.array(t), val.theme_labels, gold_mask, themes)
+    return _ThemeFit(a, b, t, rep["micro_f1"], rep["macro_f1"])
+
+
+def _fit_regions(z: np.ndarray, gaz: np.ndarray, val: LabelledSet, primary: np.ndarray) -> _RegionFit:
+    has = primary >= 0
+
+    def accuracy(w: float) -> float:
+        return float((np.argmax(z + w * gaz, 1)[has] == primary[has]).mean()) if has.any() else 0.0
+
+    w = max(GAZ_WEIGHTS, key=accuracy) if has.any() else 0.0
+    a, b, t = _fit_labels(z + w * gaz, val.region_labels, val.region_mask)
+    return _RegionFit(a, b, t, w, accuracy(w), accuracy(0.0))
+
+
 def fit_calibration(served: TopicClassifier, val: LabelledSet) -> tuple[Calibration, dict]:
-    """Choose how many chunks to read and how to pool them, then fit scalers and thresholds for that reading.
-    Sets ``served.cfg.max_chunks`` to the chosen reading."""
+    """Choose the reading and expert weights, fit scalers and thresholds. Sets ``served.cfg.max_chunks``."""
     cfg = served.cfg
     cfg.max_chunks = max(c for c, _ in READINGS)
     theme_chunk, region_chunk, owner = served.chunk_logits(val.texts)
     mentions, gaz = served.gazetteer_features(val.texts)
+    lex_theme, lex_region = served.lexical.logits(val.texts) if served.lexical else (0.0, 0.0)
+    lex_grid = LEX_WEIGHTS if served.lexical else (0.0,)
     primary = primary_region_gold(val.examples, cfg.regions)
-    gold_mask = val.theme_mask * (val.theme_weights >= 1.0)
-    best: tuple[float, Calibration, dict] | None = None
+
+    best: tuple[float, tuple] | None = None
     for chunks, how in READINGS:
-        theme_z = aggregate_chunks(theme_chunk, owner, len(val), how, chunks)
-        region_z = aggregate_chunks(region_chunk, owner, len(val), how, chunks)
-        cal, metrics = _fit_reading(served, val, theme_z, region_z, gaz, mentions, primary, gold_mask)
-        cal.chunk_aggregation = how
-        metrics |= {"max_chunks": chunks, "chunk_aggregation": how}
-        score = metrics["theme_micro_f1"] + metrics["primary_region_accuracy"]
-        log.info("reading %s x%d: %s", how, chunks, metrics)
+        tz = aggregate_chunks(theme_chunk, owner, len(val), how, chunks)
+        rz = aggregate_chunks(region_chunk, owner, len(val), how, chunks)
+        theme_fit, wt = max(((_fit_themes(tz + w * lex_theme, val, cfg.themes), w) for w in lex_grid),
+                            key=lambda x: x[0].micro_f1)
+        region_fit, wr = max(((_fit_regions(rz + w * lex_region, gaz, val, primary), w) for w in lex_grid),
+                             key=lambda x: x[0].accuracy)
+        score = theme_fit.micro_f1 + region_fit.accuracy
+        log.info("reading %s x%d: theme micro-F1 %.4f (lexical %.2f), primary region acc %.4f (lexical %.2f, "
+                 "gazetteer %.1f)", how, chunks, theme_fit.micro_f1, wt, region_fit.accuracy, wr, region_fit.gaz_weight)
         if best is None or score > best[0] + 0.002:
-            best = (score, cal, metrics)
-    _, cal, metrics = best
-    cfg.max_chunks = metrics["max_chunks"]
-    return cal, metrics
-
-
-def _fit_reading(served, val, theme_z, region_z, gaz, mentions, primary, gold_mask) -> tuple[Calibration, dict]:
-    cfg = served.cfg
-    has_primary = primary >= 0
-
-    # Gazetteer weight: the one that puts the right sub-region first most often on validation.
-    def accuracy(w: float) -> float:
-        if not has_primary.any():
-            return 0.0
-        return float((np.argmax(region_z + w * gaz, 1)[has_primary] == primary[has_primary]).mean())
-
-    gaz_weight = max(GAZ_WEIGHTS, key=accuracy) if has_primary.any() else 0.0
-    theme_a, theme_b, theme_t = _fit_labels(theme_z, val.theme_labels, val.theme_mask)
-    rz = region_z + gaz_weight * gaz
-    region_a, region_b, region_t = _fit_labels(rz, val.region_labels, val.region_mask)
-    cal = Calibration(theme_a, theme_b, theme_t, region_a, region_b, region_t, gaz_weight=gaz_weight)
+            best = (score, (chunks, how, theme_fit, wt, region_fit, wr))
+    chunks, how, tf, wt, rf, wr = best[1]
+    cfg.max_chunks = chunks
+    cal = Calibration(tf.a, tf.b, tf.t, rf.a, rf.b, rf.t, gaz_weight=rf.gaz_weight, chunk_aggregation=how,
+                      lexical_theme_weight=wt, lexical_region_weight=wr)
 
     # Country threshold: best country micro-F1 on articles whose countries are known.
-    region_p = sigmoid(rz * np.array(region_a) + np.array(region_b))
+    rz = aggregate_chunks(region_chunk, owner, len(val), how, chunks) + wr * lex_region + rf.gaz_weight * gaz
+    region_p = sigmoid(rz * np.array(rf.a) + np.array(rf.b))
     known = [i for i, e in enumerate(val.examples) if e.countries is not None]
     scored = [served.country_scores(mentions[i], region_p[i]) for i in known]
     gold = [set(val.examples[i].countries or []) for i in known]
-    best = (0.5, -1.0)
-    for t in np.arange(0.05, 0.96, 0.025):
-        f = set_f1([{c for c, s in sc if s >= t} for sc in scored], gold)["f1"]
-        if f > best[1]:
-            best = (float(t), f)
-    cal.country_threshold = best[0]
-
-    theme_p = sigmoid(theme_z * np.array(theme_a) + np.array(theme_b))
-    theme_rep = multilabel_report(theme_p >= np.array(theme_t), val.theme_labels, gold_mask, cfg.themes)
+    country_t, country_f1 = max(
+        ((float(t), set_f1([{c for c, s in sc if s >= t} for sc in scored], gold)["f1"])
+         for t in np.arange(0.05, 0.96, 0.025)),
+        key=lambda x: x[1],
+    )
+    cal.country_threshold = country_t
     metrics = {
-        "theme_micro_f1": theme_rep["micro_f1"],
-        "theme_macro_f1": theme_rep["macro_f1"],
-        "primary_region_accuracy": round(accuracy(gaz_weight), 4),
-        "primary_region_accuracy_head_only": round(accuracy(0.0), 4),
-        "gaz_weight": gaz_weight,
-        "country_micro_f1": round(best[1], 4),
-        "country_threshold": best[0],
+        "max_chunks": chunks,
+        "chunk_aggregation": how,
+        "lexical_theme_weight": wt,
+        "lexical_region_weight": wr,
+        "gaz_weight": rf.gaz_weight,
+        "theme_micro_f1": tf.micro_f1,
+        "theme_macro_f1": tf.macro_f1,
+        "primary_region_accuracy": round(rf.accuracy, 4),
+        "primary_region_accuracy_without_gazetteer": round(rf.accuracy_head_only, 4),
+        "country_micro_f1": round(country_f1, 4),
+        "country_threshold": country_t,
     }
+    log.info("validation: %s", metrics)
     return cal, metrics

@@ -28,6 +28,7 @@ from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import resolve_base_model
 from training.calibrate import fit_calibration
 from training.datasets import LabelledSet, load_training_data
+from training.lexical_fit import fit_lexical
 from training.weak_labels import WeakLabelConfig
 
 log = logging.getLogger("train_classifier")
@@ -49,6 +50,7 @@ class DataArguments:
     train_files: list[str] = field(default_factory=list, metadata={"help": "user JSONL/CSV files", "nargs": "*"})
     max_train_samples: int | None = field(default=None, metadata={"help": "cap per source (smoke runs)"})
     weak_labels: bool = field(default=True, metadata={"help": "cue-word labels for themes without gold labels"})
+    lexical: bool = field(default=True, metadata={"help": "fit the TF-IDF expert beside the transformer"})
 
 
 @dataclass
@@ -171,14 +173,15 @@ def main(argv: list[str] | None = None) -> Path:
     trainer.train()
     train_seconds = time.time() - started
 
-    # 4. calibration and thresholds on validation, through the same code path as serving
+    # 4. the lexical expert, then calibration and thresholds on validation, through the serving code path
     model.to("cpu").eval()
-    served = TopicClassifier(cfg, model, tokenizer, Calibration.identity(len(cfg.themes), len(cfg.regions)))
+    lexical = fit_lexical(data.train) if data_args.lexical else None
+    served = TopicClassifier(cfg, model, tokenizer, Calibration.identity(len(cfg.themes), len(cfg.regions)), lexical)
     calibration, val_metrics = fit_calibration(served, data.validation)
 
     # 5. save
     out = Path(run_args.output_dir)
-    save_checkpoint(out, cfg, model, calibration)
+    save_checkpoint(out, cfg, model, calibration, lexical)
     metrics = {
         "validation": val_metrics,
         "train_examples": len(data.train),

@@ -23,7 +23,6 @@ Recipes (measured, see docs/abstractive.md):
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import math
@@ -109,30 +108,14 @@ class TrainArguments:
 
 
 def read_pairs_file(path: str | Path, text_field: str, summary_field: str, title_field: str) -> list[Example]:
-    """A user's JSONL or CSV of pairs → Examples with ``summary`` set (shared loader when available)."""
-    try:
-        from training.sources.user_files import load_user_file  # type: ignore[import-not-found]
-    except ImportError:
-        load_user_file = None
-    if load_user_file is not None:
-        try:
-            return list(load_user_file(path, text_field=text_field, summary_field=summary_field))
-        except TypeError:
-            pass  # another signature: fall back to the small reader below
-    path = Path(path)
-    if path.suffix.lower() in (".jsonl", ".json"):
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    else:
-        with path.open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-    missing = {text_field, summary_field} - set(rows[0] if rows else {})
-    if missing:
-        raise SystemExit(f"{path}: no field(s) {sorted(missing)}; use --text_field / --summary_field")
-    return [
-        Example(id=f"user:{path.name}:{i}", source=f"user:{path.name}", title=str(r.get(title_field) or ""),
-                body=str(r[text_field] or ""), summary=str(r[summary_field] or ""))
-        for i, r in enumerate(rows)
-    ]
+    """A user's JSONL or CSV of pairs (training.sources.user_files reads it and reports its mistakes)."""
+    from training.sources.user_files import load_user_file
+
+    examples = load_user_file(path, text_field=text_field, summary_field=summary_field,
+                              title_field=title_field)
+    if not any(e.summary for e in examples):
+        raise SystemExit(f"{path}: no row has a {summary_field!r} field; name yours with --summary_field")
+    return examples
 
 
 def load_pairs(data: DataArguments, seed: int) -> tuple[list[Pair], list[Pair], str]:
@@ -350,6 +333,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         report_to="none",
         disable_tqdm=True,
         dataloader_num_workers=0,
+        dataloader_pin_memory=False,  # no accelerator on the CPU recipe; harmless on GPU
     )
     trainer = make_trainer_class()(
         model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,

@@ -39,12 +39,18 @@ class Summarizer:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: str | Path) -> Summarizer:
-        """``path`` is the summariser folder (with config.json) or a checkpoint root with ``summarizer/``."""
+    def load(cls, path: str | Path, eager: bool = True) -> Summarizer:
+        """``path`` is the summariser folder (with config.json) or a checkpoint root with ``summarizer/``.
+        ``eager`` loads the models the default method needs now (so ``Analyzer.warm_up`` really warms up)."""
         folder = Path(path)
         if not (folder / CONFIG_NAME).is_file() and (folder / "summarizer" / CONFIG_NAME).is_file():
             folder = folder / "summarizer"
-        return cls(SummarizerConfig.read(folder), folder)
+        summarizer = cls(SummarizerConfig.read(folder), folder)
+        if eager:
+            summarizer.extractive.encoder  # noqa: B018 - property access loads the shared encoder
+            if summarizer.config.default_method == "abstractive":
+                summarizer.abstractive()
+        return summarizer
 
     @property
     def version(self) -> str:

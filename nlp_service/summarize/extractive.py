@@ -54,7 +54,7 @@ _DATELINE = re.compile(
     r"^[A-Z]{3,}[A-Z .'’/-]{0,30}"  # LONDON, NEW DELHI
     # ", Jan 9" or ", Ukraine"
     r"(?:,\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}(?:,\s+\d{4})?|[A-Z][a-z]+(?:\s[A-Z][a-z]+)?))?\s*"
-    r"(?:\([A-Za-z .&/-]{2,30}\)\s*)?[-—–]+\s+(?=\S)"  # "(Reuters) -"
+    r"(?:\([A-Za-z .&/-]{2,30}\)\s*)?[-—–]+\s+(?=[\"'“‘(]?[A-Z0-9])"  # "(Reuters) -"
 )
 _CLAUSE_END = re.compile(r"[,;:—–]$|^\($")
 _DANGLING = frozenset(

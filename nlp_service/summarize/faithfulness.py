@@ -397,7 +397,8 @@ def _source_runs(source: str) -> tuple[set[str], set[str]]:
         for i in range(len(words)):
             for j in range(i + 1, min(len(words), i + 4) + 1):
                 key = " ".join(words[i:j])
-                code = table.get(key) or table.get(key.replace(".", ""))
+                # "Ukraines": scraped text often lost the apostrophe of a possessive
+                code = table.get(key) or table.get(key.replace(".", "")) or table.get(key.removesuffix("s"))
                 if code:
                     found.add(code)
     return found, {a for a in acronyms if len(a) >= 2}

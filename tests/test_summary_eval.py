@@ -1,0 +1,97 @@
+"""The summary evaluation harness on three documents written for these tests (no data package is read)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from training.evaluation import summaries, summary_report
+from training.evaluation.summary_metrics import aggregate, novel_bigram_share, rouge, score_summary
+
+DOCS = [
+    summaries.Doc(
+        "a",
+        "The city council approved a new cycle lane on Monday. Work will start in June and cost £2m. "
+        "Shop owners worry about deliveries.",
+        "The council approved a new cycle lane that will cost £2m.",
+    ),
+    summaries.Doc(
+        "b",
+        "Heavy snow closed schools across the north on Tuesday. Drivers were told to stay at home. "
+        "More snow is expected tomorrow.",
+        "Snow closed schools across the north.",
+    ),
+    summaries.Doc(
+        "c",
+        "A rare orchid was found in a forest near Lakeby. Botanists had thought it extinct in the region. "
+        "The site will be protected.",
+        "Botanists found an orchid they thought was extinct.",
+    ),
+]
+
+
+def test_rouge_is_100_for_identical_text_and_0_for_disjoint():
+    assert rouge("The cat sat on the mat.", "The cat sat on the mat.") == pytest.approx(
+        {"rouge1": 100.0, "rouge2": 100.0, "rougeLsum": 100.0}
+    )
+    assert rouge("Dogs bark loudly.", "Cats sleep quietly.")["rouge1"] == 0.0
+
+
+def test_novel_bigram_share():
+    assert novel_bigram_share("the cat sat", "yesterday the cat sat down") == 0.0
+    assert novel_bigram_share("the dog sat", "the cat sat") == 1.0
+    assert novel_bigram_share("word", "anything") is None
+
+
+def test_score_and_aggregate():
+    s1 = score_summary("Snow closed schools.", "Snow closed schools across the north.", DOCS[1].text)
+    s2 = score_summary("Snow closed 40 schools in Oslo.", "Snow closed schools.", DOCS[1].text)
+    assert s1.faithful and not s2.faithful
+    agg = aggregate([s1, s2], seconds=2.0)
+    assert agg["n"] == 2 and agg["faithful"] == 0.5 and agg["seconds_per_article"] == 1.0
+    assert agg["words"] == pytest.approx((3 + 6) / 2)
+
+
+def test_evaluate_side_by_side_and_write_report(tmp_path):
+    methods = {
+        "lead1": lambda texts: [summaries.lead(t, k=1) for t in texts],
+        "invented": lambda texts: ["Officials in Paris said 300 people left." for _ in texts],
+    }
+    sets = [summaries.EvalSet("toy", DOCS, "hand-written")]
+    report = summaries.evaluate(sets, methods, notes=["a note"])
+    block = report["sets"]["toy"]
+    assert block["n"] == 3
+    lead1, invented = block["methods"]["lead1"], block["methods"]["invented"]
+    assert lead1["faithful"] == 1.0 and lead1["novel_bigrams"] == 0.0
+    assert invented["faithful"] == 0.0
+    assert lead1["rouge1"] > invented["rouge1"]
+
+    json_path, md_path = summary_report.write(report, tmp_path)
+    assert json.loads(json_path.read_text())["sets"]["toy"]["methods"]["lead1"]["n"] == 3
+    md = md_path.read_text()
+    assert "| lead1 |" in md and "| invented |" in md and "a note" in md
+
+
+def test_build_methods_skips_abstractive_without_adapter(tmp_path):
+    from nlp_service.summarize import Summarizer, SummarizerConfig
+
+    notes: list[str] = []
+    names = ["lead1", "lead3", "abstractive_raw", "abstractive_guarded"]
+    methods = summaries.build_methods(names, Summarizer(SummarizerConfig(), tmp_path), notes)
+    assert list(methods) == ["lead1", "lead3"]
+    assert len(notes) == 2 and all("skipped" in n for n in notes)
+    assert methods["lead3"]([DOCS[0].text]) == [DOCS[0].text]
+    with pytest.raises(ValueError, match="unknown method"):
+        summaries.build_methods(["best"], Summarizer(SummarizerConfig(), tmp_path), [])
+
+
+def test_main_runs_on_injected_sets(tmp_path, monkeypatch):
+    from nlp_service.summarize import SummarizerConfig
+
+    SummarizerConfig().write(tmp_path / "ckpt" / "summarizer")
+    monkeypatch.setattr(summaries, "default_sets", lambda n: [summaries.EvalSet("toy", DOCS[:n], "x")])
+    ckpt, out = str(tmp_path / "ckpt"), str(tmp_path)
+    report = summaries.main(["--limit", "2", "--methods", "lead1,lead3", "--checkpoint", ckpt, "--out", out])
+    assert report["sets"]["toy"]["n"] == 2
+    assert (tmp_path / "summary_eval.json").is_file() and (tmp_path / "summary_eval.md").is_file()

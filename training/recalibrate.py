@@ -1,0 +1,62 @@
+"""Refit the parts of a classifier checkpoint that sit on top of the fine-tuned encoder — the lexical expert, the
+reading of long articles, expert weights, Platt scaling and thresholds — without fine-tuning again.
+
+    python -m training.recalibrate --checkpoint checkpoints/classifier [--no-lexical]
+
+Uses the same data, splits and code as training/train_classifier.py (steps 4–5 of its main)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+from nlp_service.classifier import ClassifierConfig, TopicClassifier
+from nlp_service.lexical import VOCAB_NAME, WEIGHTS_NAME
+from nlp_service.taxonomy import load_taxonomy
+from training.calibrate import fit_calibration
+from training.datasets import load_training_data
+from training.lexical_fit import fit_lexical
+from training.train_classifier import _model_card
+from training.weak_labels import WeakLabelConfig
+
+log = logging.getLogger("recalibrate")
+
+
+def main(argv: list[str] | None = None) -> Path:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", type=Path, default=Path("checkpoints/classifier"))
+    p.add_argument("--no-lexical", action="store_true", help="drop the lexical expert")
+    a = p.parse_args(argv)
+    started = time.time()
+    folder: Path = a.checkpoint
+    served = TopicClassifier.load(folder)
+    metrics = json.loads((folder / "metrics.json").read_text())
+    data_args = metrics["args"]["data"]
+    sources = [s for s in data_args["sources"].split(",") if s and s != "none"]
+    data = load_training_data(sources, data_args["train_files"], WeakLabelConfig() if data_args["weak_labels"] else None,
+                              data_args["max_train_samples"], served.cfg.themes, served.cfg.regions)
+    served.lexical = None if a.no_lexical else fit_lexical(data.train)
+    calibration, val_metrics = fit_calibration(served, data.validation)
+    calibration.save(folder)
+    cfg: ClassifierConfig = served.cfg
+    cfg.save(folder)
+    if served.lexical is not None:
+        served.lexical.save(folder)
+    else:
+        for name in (VOCAB_NAME, WEIGHTS_NAME):
+            (folder / name).unlink(missing_ok=True)
+    metrics["validation"] = val_metrics
+    metrics["args"]["data"]["lexical"] = served.lexical is not None
+    metrics["recalibrated_seconds"] = round(time.time() - started, 1)
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (folder / "README.md").write_text(_model_card(cfg, metrics, load_taxonomy()))
+    log.info("recalibrated %s in %.0f s", folder, time.time() - started)
+    return folder
+
+
+if __name__ == "__main__":
+    main()
