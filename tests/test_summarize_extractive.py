@@ -188,3 +188,13 @@ def test_real_encoder_picks_a_sentence_about_the_flood(minilm):
     assert "flood" in summary.lower() or "River Alder" in summary
     assert "football" not in summary
     assert len(summary.split()) <= 45 and _in_order(summary, ARTICLE)
+
+
+def test_a_too_long_best_sentence_is_trimmed_not_swapped_for_a_short_one():
+    text = ("The regional council voted on Thursday to close three rural bus routes next spring, citing "
+            "falling passenger numbers, rising fuel costs and a shortfall in its transport budget. "
+            "Some of the buses are old. Drivers were not consulted at all.")
+    s = ExtractiveSummarizer(BagOfWordsEncoder(), ExtractiveParams(lead_weight=2.0))
+    [summary] = s.summarize([text], max_words=12)
+    assert summary.startswith("The regional council voted on Thursday")
+    assert len(summary.split()) <= 12

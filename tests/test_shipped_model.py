@@ -1,0 +1,54 @@
+"""The shipped checkpoints on articles we wrote: what a user sees on clear-cut cases."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+# id → (a theme, a sub-region, a country) the record must contain
+CLEAR_CASES = {
+    "ex-01": ("politics", "Northern Europe", "NO"),
+    "ex-02": ("conflict, war and peace", "Middle Africa", "CD"),
+    "ex-03": ("economy, business and finance", "South-eastern Asia", "VN"),
+    "ex-04": ("sport", "Australia and New Zealand", "NZ"),
+}
+
+
+@pytest.fixture(scope="module")
+def example_records(real_analyzer, examples_path):
+    rows = [json.loads(line) for line in examples_path.read_text().splitlines() if line.strip()]
+    texts = [r.get("text") or f"{r['title']}\n{r['body']}" for r in rows]
+    return {r["id"]: rec for r, rec in zip(rows, real_analyzer.analyze(texts, ids=[r["id"] for r in rows]), strict=True)}
+
+
+@pytest.mark.parametrize("article_id", sorted(CLEAR_CASES))
+def test_clear_cases_are_tagged(example_records, article_id):
+    theme, region, country = CLEAR_CASES[article_id]
+    rec = example_records[article_id]
+    assert theme in [t.name for t in rec.themes]
+    assert region in [r.name for r in rec.regions]
+    assert country in [c.code for c in rec.countries]
+
+
+def test_records_are_well_formed(example_records):
+    for rec in example_records.values():
+        d = rec.to_dict()
+        assert d["error"] is None if "error" in d else True
+        for key in ("countries", "regions", "themes"):
+            scores = [x["score"] for x in d[key]]
+            assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+        assert d["summary"] and len(d["summary"].split()) <= 45
+        assert d["summary_method"] in ("extractive", "abstractive") and isinstance(d["faithful"], bool)
+        assert set(d["model"]) == {"classifier", "summarizer"}
+
+
+def test_bad_input_gets_a_defined_result(real_analyzer):
+    records = real_analyzer.analyze(["", "Nachrichten aus Berlin: Die Regierung hat heute beschlossen, die Steuern "
+                                     "zu senken, sagte der Minister.", "word " * 60_000, "One sentence only."])
+    assert records[0].error == "empty text"
+    assert any("English" in w for w in records[1].warnings)
+    assert any("truncated" in w for w in records[2].warnings) and records[2].summary is not None
+    assert records[3].summary == "One sentence only."
