@@ -28,7 +28,7 @@ run: setup
 	$(VENV)/bin/nlp-service batch --input examples/articles.jsonl --output $(OUT)/articles.analysed.jsonl
 	$(VENV)/bin/nlp-service show $(OUT)/articles.analysed.jsonl
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -q
 
 test-fast: setup

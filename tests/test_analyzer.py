@@ -6,9 +6,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import FakeClassifier, FakeSummarizer
 
 from nlp_service import Analysis, Analyzer, Classification, InputError, Summary
-from conftest import FakeClassifier, FakeSummarizer
 
 
 def test_string_gives_one_record_and_list_gives_a_list(fake_analyzer):

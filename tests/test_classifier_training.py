@@ -21,16 +21,37 @@ SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_sample.jsonl"
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ckpt") / "classifier"
-    train_classifier.main([
-        "--sources", "none", "--train_files", str(SAMPLE), "--epochs", "1", "--batch_size", "4",
-        "--max_length", "48", "--threads", "1", "--output_dir", str(out),
-    ])
+    train_classifier.main(
+        [
+            "--sources",
+            "none",
+            "--train_files",
+            str(SAMPLE),
+            "--epochs",
+            "1",
+            "--batch_size",
+            "4",
+            "--max_length",
+            "48",
+            "--threads",
+            "1",
+            "--output_dir",
+            str(out),
+        ]
+    )
     return out
 
 
 def test_training_writes_a_self_describing_checkpoint(tiny_checkpoint):
     names = {p.name for p in tiny_checkpoint.iterdir()}
-    assert {"config.json", "heads.safetensors", "calibration.json", "metrics.json", "README.md", "adapter"} <= names
+    assert {
+        "config.json",
+        "heads.safetensors",
+        "calibration.json",
+        "metrics.json",
+        "README.md",
+        "adapter",
+    } <= names
     assert (tiny_checkpoint / "adapter" / "adapter_model.safetensors").is_file()
     cfg = json.loads((tiny_checkpoint / "config.json").read_text())
     assert cfg["themes"] == load_taxonomy().theme_names

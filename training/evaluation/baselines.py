@@ -32,11 +32,15 @@ class TfidfBaseline:
             rows = gold[:, j]
             y = train.theme_labels[rows, j]
             if rows.sum() and 0 < y.sum() < len(y):
-                self.theme_models[j] = LogisticRegression(C=10, class_weight="balanced", max_iter=2000).fit(x[rows], y)
+                self.theme_models[j] = LogisticRegression(C=10, class_weight="balanced", max_iter=2000).fit(
+                    x[rows], y
+                )
         primary = primary_region_gold(train.examples, regions)
         has = primary >= 0
         self.region_model = (
-            LogisticRegression(C=10, max_iter=2000).fit(x[has], primary[has]) if len(set(primary[has])) > 1 else None
+            LogisticRegression(C=10, max_iter=2000).fit(x[has], primary[has])
+            if len(set(primary[has])) > 1
+            else None
         )
         return self
 
@@ -51,7 +55,9 @@ class TfidfBaseline:
             region_score[:, self.region_model.classes_] = self.region_model.predict_proba(x)
         region_pred = np.zeros_like(region_score, dtype=bool)
         region_pred[np.arange(len(data)), region_score.argmax(1)] = True
-        return Predictions(self.name, score, score >= 0.5, region_score, region_pred, None, time.time() - start)
+        return Predictions(
+            self.name, score, score >= 0.5, region_score, region_pred, None, time.time() - start
+        )
 
 
 class GazetteerBaseline:
@@ -80,5 +86,12 @@ class GazetteerBaseline:
                 if name in self.regions:
                     region_score[i, self.regions.index(name)] = s
         countries = [{m.code for m in ms if m.score >= self.threshold} for ms in mentions]
-        return Predictions(self.name, None, None, region_score, region_score >= self.threshold, countries,
-                           time.time() - start)
+        return Predictions(
+            self.name,
+            None,
+            None,
+            region_score,
+            region_score >= self.threshold,
+            countries,
+            time.time() - start,
+        )

