@@ -178,8 +178,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"extractive and abstractive capped at {MAX_WORDS} words; lead1/lead3 uncapped",
     ]
     methods = build_methods([m.strip() for m in a.methods.split(",") if m.strip()], summarizer, notes)
-    if "extractive" in methods:  # load the encoder now, so that seconds/article are not load time
-        summarizer.extractive.summarize(["A first sentence to warm up. A second one, also short."])
+    # Load and run each model once now, so that seconds/article are not load or first-call time.
+    warm = ["A first sentence to warm up the models. A second one, also short."]
+    if "extractive" in methods or "abstractive_guarded" in methods:
+        summarizer.extractive.summarize(warm)
+    if any(m.startswith("abstractive") for m in methods):
+        summarizer.abstractive().generate(warm, 10)  # type: ignore[union-attr]
     report = evaluate(default_sets(a.limit), methods, notes)
     report["limit"] = a.limit
     json_path, md_path = summary_report.write(report, a.out)
