@@ -74,18 +74,13 @@ def detect_format(path: str, override: str | None = None) -> str:
 
 def read_rows(path: str, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     """Rows of the input, numbered from 1 (JSONL: line number; CSV and Parquet: data row number)."""
-    if fmt == "jsonl":
+    text_readers = {"jsonl": read_jsonl, "csv": read_csv}
+    if fmt in text_readers:
         if path == STDIO:
-            yield from read_jsonl(sys.stdin)
+            yield from text_readers[fmt](sys.stdin)
         else:
             with _open_text(path) as fh:
-                yield from read_jsonl(fh)
-    elif fmt == "csv":
-        if path == STDIO:
-            yield from read_csv(sys.stdin)
-        else:
-            with _open_text(path) as fh:
-                yield from read_csv(fh)
+                yield from text_readers[fmt](fh)
     elif fmt == "parquet":
         if path == STDIO:
             raise BatchError("Parquet cannot be read from stdin; pass a file")

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -219,8 +220,6 @@ def main(argv: list[str] | None = None) -> Path:
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     (out / "README.md").write_text(_model_card(cfg, metrics, tax))
-    import shutil
-
     shutil.rmtree(out / ".trainer", ignore_errors=True)
     log.info("saved %s in %.0f s", out, time.time() - started)
     return out
