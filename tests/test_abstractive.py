@@ -16,6 +16,7 @@ from nlp_service.summarize.abstractive import (
     max_new_tokens,
     postprocess,
     select_input,
+    summary_complete,
 )
 
 ARTICLE = (
@@ -100,6 +101,17 @@ def test_postprocess_empty():
 def test_max_new_tokens_grows_with_word_cap():
     assert max_new_tokens(10) < max_new_tokens(45)
     assert max_new_tokens(45) >= 45
+
+
+def test_generation_stops_once_postprocess_would_cut():
+    # two sentence ends, or more words than the cap: nothing decoded after that would be kept
+    assert not summary_complete("The council approved the plan", 45)
+    assert not summary_complete("The council approved the plan. It", 45)
+    assert summary_complete("The council approved the plan. Work starts in May.", 45)
+    assert summary_complete("word " * 46, 45)
+    assert not summary_complete("Shares rose 1.5 percent", 45)  # a decimal point is not a sentence end
+    kept = postprocess("The council approved the plan. Work starts in May. Extra text", 45)
+    assert kept == "The council approved the plan. Work starts in May."
 
 
 def test_config_round_trip(tmp_path: Path):

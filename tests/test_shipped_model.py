@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -62,3 +63,34 @@ def test_bad_input_gets_a_defined_result(real_analyzer):
     assert any("English" in w for w in records[1].warnings)
     assert any("truncated" in w for w in records[2].warnings) and records[2].summary is not None
     assert records[3].summary == "One sentence only."
+
+
+def test_themes_without_gold_labels_are_found_from_their_cue_words(real_analyzer):
+    """Religion, weather and disaster have no gold labels in the shipped data: the cue score must still tag
+    a clear case (the held-out probe sets in `make eval` measure how well)."""
+    cases = {
+        "religion": "Pilgrims fill the cathedral as the bishop leads Easter worship\nThousands of Christian "
+        "pilgrims attended the service, and the clergy of three dioceses joined the procession to the church.",
+        "weather": "Heavy rain and thunderstorms forecast for the weekend\nThe meteorological office warned "
+        "of rainfall of up to 80mm and strong wind as temperatures drop sharply on Sunday.",
+        "disaster, accident and emergency incident": "Ferry capsizes; rescue teams search for survivors\n"
+        "The death toll rose to 14 after the accident, and emergency services evacuated the harbour.",
+    }
+    records = real_analyzer.classify(list(cases.values()))
+    for theme, rec in zip(cases, records, strict=True):
+        assert theme in [t.name for t in rec.themes], (theme, rec.themes)
+
+
+def test_shipped_classifier_runs_as_configured(checkpoints):
+    from nlp_service.classifier import TopicClassifier
+
+    fast = TopicClassifier.load(checkpoints / "classifier")
+    exact = TopicClassifier.load(checkpoints / "classifier", quantize=False)
+    kinds = {type(m).__module__ for m in fast.model.modules() if type(m).__name__ == "Linear"}
+    expected = "torch.ao.nn.quantized.dynamic.modules.linear" if fast.cfg.quantize else "torch.nn.modules.linear"
+    assert kinds == {expected}
+    # int8 moves logits a little, not decisions: the same top theme and region on clear cases
+    texts = ["Norway's parliament votes on the budget\nThe Storting in Oslo approved the government's plan.",
+             "Strikers score twice as New Zealand win the rugby final in Auckland."]
+    for a, b in zip(*(c.logits(texts) for c in (fast, exact)), strict=True):
+        assert np.array_equal(a.argmax(1), b.argmax(1))

@@ -54,11 +54,12 @@ def main(argv: list[str] | None = None) -> dict:
     clf = TopicClassifier.load(a.checkpoint / "classifier")
     clf.classify(articles[:8])  # warm-up (first call allocates)
     chunks = clf.cfg.max_chunks
-    result[f"classifier (shipped: {chunks} chunk(s) of {clf.cfg.max_length} tokens + lexical)"] = _rate(
+    precision = clf.cfg.quantize or "fp32"
+    result[f"classifier (shipped: {chunks} chunk(s) of {clf.cfg.max_length} tokens, {precision}, + lexical)"] = _rate(
         len(articles), _timed(clf.classify, articles)
     )
     clf.cfg.max_chunks = 4
-    result[f"classifier (4 chunks of {clf.cfg.max_length} tokens)"] = _rate(
+    result[f"classifier (4 chunks of {clf.cfg.max_length} tokens, {precision})"] = _rate(
         len(articles), _timed(clf.classify, articles)
     )
     clf.cfg.max_chunks = chunks

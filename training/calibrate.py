@@ -15,6 +15,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from nlp_service.classifier import Calibration, TopicClassifier, aggregate_chunks, sigmoid
+from nlp_service.cues import cue_matrix
 from nlp_service.taxonomy import load_taxonomy
 from training.datasets import LabelledSet
 from training.evaluation.metrics import best_f1_threshold, multilabel_report, set_f1
@@ -26,6 +27,11 @@ GAZ_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0)
 LEX_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
 # (chunks read per article, pooling): cheapest first, so a tie keeps the faster reading.
 READINGS = ((1, "first"), (2, "mean"), (4, "mean"), (4, "max"))
+CUE_MAX_HITS = 5  # cue-word counts from here on share one score
+# A cue-word count reports a theme without gold labels only where, on the gold-labelled themes, that count was
+# right at least this often: a wrong tag costs users more than a missing one.
+CUE_MIN_PRECISION = 0.8
+MIN_CUE_ARTICLES = 5
 
 
 @dataclass
@@ -106,10 +112,33 @@ def _fit_regions(z: np.ndarray, gaz: np.ndarray, val: LabelledSet, primary: np.n
     return _RegionFit(a, b, t, w, accuracy(w), accuracy(0.0))
 
 
-def fit_calibration(served: TopicClassifier, val: LabelledSet) -> tuple[Calibration, dict]:
-    """Choose the reading and expert weights, fit scalers and thresholds. Sets ``served.cfg.max_chunks``."""
+def fit_cue_scores(hits: np.ndarray, val: LabelledSet, gold_cols: list[int]) -> tuple[list[float], int]:
+    """Score of a cue-word count k: the mean over gold-labelled themes of P(theme | its opening holds exactly k
+    of its cue words), made non-decreasing in k; and the smallest k whose score reaches CUE_MIN_PRECISION
+    (0 when none does). Transferring it to the themes without gold assumes their cue lists are as telling."""
+    gold_mask = val.theme_mask * (val.theme_weights >= 1.0)
+    scores = [0.0]
+    for k in range(1, CUE_MAX_HITS + 1):
+        per_theme = []
+        for j in gold_cols:
+            known = gold_mask[:, j] > 0
+            at_k = np.minimum(hits[known, j], CUE_MAX_HITS) == k
+            if at_k.sum() >= MIN_CUE_ARTICLES:
+                per_theme.append(float(val.theme_labels[known, j][at_k].mean()))
+        scores.append(float(np.mean(per_theme)) if per_theme else scores[-1])
+    scores = [round(float(x), 4) for x in np.maximum.accumulate(scores)]
+    min_hits = next((k for k in range(1, len(scores)) if scores[k] >= CUE_MIN_PRECISION), 0)
+    return scores, min_hits
+
+
+def fit_calibration(
+    served: TopicClassifier, val: LabelledSet, max_chunks: int | None = None
+) -> tuple[Calibration, dict]:
+    """Choose the reading (at most ``max_chunks`` chunks) and expert weights, fit scalers and thresholds, and
+    the cue-word scores of themes without gold labels. Sets ``served.cfg.max_chunks``."""
     cfg = served.cfg
-    cfg.max_chunks = max(c for c, _ in READINGS)
+    readings = [r for r in READINGS if max_chunks is None or r[0] <= max_chunks]
+    cfg.max_chunks = max(c for c, _ in readings)
     theme_chunk, region_chunk, owner = served.chunk_logits(val.texts)
     mentions, gaz = served.gazetteer_features(val.texts)
     lex_theme, lex_region = served.lexical.logits(val.texts) if served.lexical else (0.0, 0.0)
@@ -117,7 +146,7 @@ def fit_calibration(served: TopicClassifier, val: LabelledSet) -> tuple[Calibrat
     primary = primary_region_gold(val.examples, cfg.regions)
 
     best: tuple[float, tuple] | None = None
-    for chunks, how in READINGS:
+    for chunks, how in readings:
         tz = aggregate_chunks(theme_chunk, owner, len(val), how, chunks)
         rz = aggregate_chunks(region_chunk, owner, len(val), how, chunks)
         theme_fit, wt = max(
@@ -171,6 +200,18 @@ def fit_calibration(served: TopicClassifier, val: LabelledSet) -> tuple[Calibrat
         key=lambda x: x[1],
     )
     cal.country_threshold = country_t
+
+    # Cue-word scores for the themes without gold labels, measured on the gold-labelled ones.
+    gold_mask = val.theme_mask * (val.theme_weights >= 1.0)
+    gold_cols = [j for j in range(len(cfg.themes)) if gold_mask[:, j].any()]
+    cue_cols = [j for j in range(len(cfg.themes)) if j not in gold_cols]
+    if gold_cols and cue_cols:
+        cal.cue_scores, cal.cue_min_hits = fit_cue_scores(cue_matrix(val.texts, cfg.themes), val, gold_cols)
+        cal.cue_themes = [cfg.themes[j] for j in cue_cols]
+        if cal.cue_min_hits:
+            # The cue score must be able to report its theme: never above that theme's threshold.
+            for j in cue_cols:
+                cal.theme_thresholds[j] = min(cal.theme_thresholds[j], cal.cue_scores[cal.cue_min_hits])
     metrics = {
         "max_chunks": chunks,
         "chunk_aggregation": how,
@@ -183,6 +224,8 @@ def fit_calibration(served: TopicClassifier, val: LabelledSet) -> tuple[Calibrat
         "primary_region_accuracy_without_gazetteer": round(rf.accuracy_head_only, 4),
         "country_micro_f1": round(country_f1, 4),
         "country_threshold": country_t,
+        "cue_scores": cal.cue_scores,
+        "cue_min_hits": cal.cue_min_hits,
     }
     log.info("validation: %s", metrics)
     return cal, metrics

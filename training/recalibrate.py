@@ -13,7 +13,7 @@ import logging
 import time
 from pathlib import Path
 
-from nlp_service.classifier import ClassifierConfig, TopicClassifier
+from nlp_service.classifier import ClassifierConfig, TopicClassifier, quantize_int8
 from nlp_service.lexical import VOCAB_NAME, WEIGHTS_NAME
 from nlp_service.taxonomy import load_taxonomy
 from training.calibrate import fit_calibration
@@ -30,10 +30,19 @@ def main(argv: list[str] | None = None) -> Path:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", type=Path, default=Path("checkpoints/classifier"))
     p.add_argument("--no-lexical", action="store_true", help="drop the lexical expert")
+    p.add_argument("--max-length", type=int, help="tokens per transformer chunk (default: keep the checkpoint's)")
+    p.add_argument("--max-chunks", type=int, help="read at most this many chunks per article (speed budget)")
+    p.add_argument("--quantize", choices=["none", "int8"], help="int8: dynamic int8 Linear layers at inference")
     a = p.parse_args(argv)
     started = time.time()
     folder: Path = a.checkpoint
-    served = TopicClassifier.load(folder)
+    served = TopicClassifier.load(folder, quantize=False)
+    if a.max_length:
+        served.cfg.max_length = a.max_length
+    if a.quantize:
+        served.cfg.quantize = None if a.quantize == "none" else a.quantize
+    if served.cfg.quantize == "int8":
+        served.model = quantize_int8(served.model)  # what users will run is what gets calibrated
     metrics = json.loads((folder / "metrics.json").read_text())
     data_args = metrics["args"]["data"]
     sources = [s for s in data_args["sources"].split(",") if s and s != "none"]
@@ -46,7 +55,7 @@ def main(argv: list[str] | None = None) -> Path:
         served.cfg.regions,
     )
     served.lexical = None if a.no_lexical else fit_lexical(data.train)
-    calibration, val_metrics = fit_calibration(served, data.validation)
+    calibration, val_metrics = fit_calibration(served, data.validation, a.max_chunks)
     calibration.save(folder)
     cfg: ClassifierConfig = served.cfg
     cfg.save(folder)

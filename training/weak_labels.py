@@ -7,11 +7,9 @@ and an article with only one cue word stays *unknown* rather than becoming a neg
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import cache
 
-from nlp_service.taxonomy import load_taxonomy
+from nlp_service.cues import cue_hits
 from training.examples import Example
 
 
@@ -20,19 +18,6 @@ class WeakLabelConfig:
     window_words: int = 200  # cue words are looked for in the title, lede and this many body words
     positive_hits: int = 3  # distinct cue words needed for a weak positive
     weight: float = 0.3  # loss weight of a weak label relative to a gold one
-
-
-@cache
-def _patterns() -> dict[str, re.Pattern[str]]:
-    return {
-        t.name: re.compile(r"\b(" + "|".join(re.escape(k) for k in t.keywords) + r")\b", re.IGNORECASE)
-        for t in load_taxonomy().themes
-    }
-
-
-def cue_hits(text: str) -> dict[str, int]:
-    """Number of distinct cue words of each theme found in ``text``."""
-    return {name: len({m.lower() for m in pat.findall(text)}) for name, pat in _patterns().items()}
 
 
 def weak_theme_labels(example: Example, cfg: WeakLabelConfig = WeakLabelConfig()) -> dict[str, int]:

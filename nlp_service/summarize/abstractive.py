@@ -97,6 +97,32 @@ def max_new_tokens(max_words: int) -> int:
     return math.ceil(TOKENS_PER_WORD * max_words) + 8
 
 
+_SENTENCE_ENDS = re.compile(r"[.!?][\"'”’)]*(?=\s|$)")
+
+
+def summary_complete(text: str, max_words: int, max_sentences: int = 2) -> bool:
+    """Whether generated text already holds all that ``postprocess`` would keep: ``max_sentences`` sentence ends,
+    or more than ``max_words`` words. Decoding further would only produce text that is cut away."""
+    text = text.replace("<|im_end|>", " ")
+    return len(_SENTENCE_ENDS.findall(text)) >= max_sentences or len(text.split()) > max_words
+
+
+class _StopWhenComplete:
+    """A transformers StoppingCriteria (duck-typed): marks each batch row done once its summary is complete, so a
+    batch stops when every row is done instead of running to ``max_new_tokens`` for one rambling row."""
+
+    def __init__(self, tokenizer: Any, prompt_length: int, max_words: int) -> None:
+        self.tokenizer = tokenizer
+        self.prompt_length = prompt_length
+        self.max_words = max_words
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        texts = self.tokenizer.batch_decode(input_ids[:, self.prompt_length :], skip_special_tokens=True)
+        return torch.tensor([summary_complete(t, self.max_words) for t in texts], device=input_ids.device)
+
+
 @dataclass
 class AbstractiveConfig:
     """The adapter folder's config.json (written by training/train_summarizer.py)."""
@@ -105,13 +131,16 @@ class AbstractiveConfig:
     prompt: PromptFormat = field(default_factory=PromptFormat)
     num_beams: int = 1
     no_repeat_ngram_size: int = 3
+    # Serving: dynamic int8 Linear layers (CPU) and prompts per generate() batch; measured in docs/abstractive.md.
+    quantize: bool = False
+    batch_size: int = 8
     version: str = "abstractive-smollm2-135m-lora"
     extra: dict[str, Any] = field(default_factory=dict)  # training provenance and metrics, kept verbatim
 
     @classmethod
     def read(cls, folder: str | Path) -> AbstractiveConfig:
         d = json.loads((Path(folder) / CONFIG_NAME).read_text())
-        known = {"base_model", "num_beams", "no_repeat_ngram_size", "version"}
+        known = {"base_model", "num_beams", "no_repeat_ngram_size", "quantize", "batch_size", "version"}
         return cls(
             prompt=PromptFormat.from_dict(d.get("prompt", {})),
             extra={k: v for k, v in d.items() if k not in known | {"prompt"}},
@@ -155,14 +184,19 @@ class AbstractiveSummarizer:
         return self.config.version
 
     @classmethod
-    def load(cls, folder: str | Path, quantize: bool = False, batch_size: int = 8) -> AbstractiveSummarizer:
+    def load(
+        cls, folder: str | Path, quantize: bool | None = None, batch_size: int | None = None
+    ) -> AbstractiveSummarizer:
         """``folder`` holds config.json and, unless it is a zero-shot config, adapter_config.json +
-        adapter_model.safetensors. ``quantize``: dynamic int8 quantisation of the Linear layers (CPU)."""
+        adapter_model.safetensors. ``quantize`` (dynamic int8 quantisation of the Linear layers, CPU) and
+        ``batch_size`` default to the config's values."""
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         folder = Path(folder)
         config = AbstractiveConfig.read(folder)
+        quantize = config.quantize if quantize is None else quantize
+        batch_size = config.batch_size if batch_size is None else batch_size
         base = resolve_base(config.base_model)
         tokenizer = AutoTokenizer.from_pretrained(base)
         tokenizer.padding_side = "left"  # decoder-only batches: prompts end where generation starts
@@ -173,7 +207,11 @@ class AbstractiveSummarizer:
             model = PeftModel.from_pretrained(model, folder).merge_and_unload()
         model.eval()
         if quantize:
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            import warnings
+
+            with warnings.catch_warnings():  # torch marks eager quantisation deprecated in favour of torchao
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         return cls(model, tokenizer, config, batch_size=batch_size)
 
     def prompts(self, texts: list[str]) -> list[str]:
@@ -184,6 +222,7 @@ class AbstractiveSummarizer:
     def generate(self, texts: list[str], max_words: int = 45) -> list[str]:
         """One abstract per text (≤ 2 sentences, ≤ ``max_words`` words); an empty text gives ""."""
         import torch
+        from transformers import StoppingCriteriaList
 
         out = [""] * len(texts)
         todo = [i for i, t in enumerate(texts) if t and t.strip()]
@@ -200,6 +239,9 @@ class AbstractiveSummarizer:
                 generated = self.model.generate(
                     **enc,
                     max_new_tokens=max_new_tokens(max_words),
+                    stopping_criteria=StoppingCriteriaList(
+                        [_StopWhenComplete(self.tokenizer, enc["input_ids"].shape[1], max_words)]
+                    ),
                     do_sample=False,
                     num_beams=self.config.num_beams,
                     no_repeat_ngram_size=self.config.no_repeat_ngram_size,

@@ -59,13 +59,28 @@ def markdown(report: dict) -> str:
             f"{_fmt(row.get('precision'))} | {_fmt(row.get('recall'))} | {_fmt(row.get('f1'))} | "
             f"{_fmt(row.get('support'))} | {_fmt(row.get('weak_f1'))} ({_fmt(row.get('weak_support'))}) |"
         )
-    if report.get("probe"):
-        p = report["probe"]
+    probes = report.get("probes") or {}
+    if probes:
+        names = list(probes)
         lines += [
             "",
-            f"Hand-written probe set ({p['articles']} articles of our own, every theme): "
-            f"theme micro-F1 {_fmt(p['micro_f1'])}, themes never found: {', '.join(p['missed']) or 'none'}.",
+            "## Hand-written probe sets (our own articles, every theme)",
+            "",
+            "| theme | " + " | ".join(f"{n} F1 (support)" for n in names) + " |",
+            "|---|" + "---|" * len(names),
         ]
+        for row in report["per_theme"]:
+            cells = []
+            for n in names:
+                lab = probes[n]["per_label"].get(row["theme"], {})
+                cells.append(f"{_fmt(lab.get('f1'))} ({_fmt(lab.get('support'))})")
+            lines.append(f"| {row['theme']} | " + " | ".join(cells) + " |")
+        for n in names:
+            p = probes[n]
+            lines.append(
+                f"\n{n} (`{p['file']}`, {p['articles']} articles): theme micro-F1 {_fmt(p['micro_f1'])}, macro-F1 "
+                f"{_fmt(p['macro_f1'])}; themes never found: {', '.join(p['missed']) or 'none'}."
+            )
     return "\n".join(lines) + "\n"
 
 
