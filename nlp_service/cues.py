@@ -23,7 +23,7 @@ _SUFFIXES = ("s", "es", "ed", "ing")
 
 @dataclass(frozen=True)
 class CueIndex:
-    words: dict[str, tuple[str, tuple[str, ...]]]  # single-word cue → (its canonical form, themes)
+    forms: dict[str, tuple[str, tuple[str, ...]]]  # a word as it appears → (the cue it is a form of, themes)
     phrases: dict[str, tuple[str, ...]]  # multi-word cue (words joined by one space) → themes
 
 
@@ -36,16 +36,21 @@ def cue_index() -> CueIndex:
             tokens = _WORD.findall(cue.lower())
             target = words if len(tokens) == 1 else phrases
             target.setdefault(" ".join(tokens), []).append(theme.name)
-    # Cues listed in several forms (flood, floods) count once: each maps to its shortest listed form.
-    canonical = {w: min((f for f in _base_forms(w) if f in words), key=len) for w in words}
-    return CueIndex(
-        {k: (canonical[k], tuple(v)) for k, v in words.items()}, {k: tuple(v) for k, v in phrases.items()}
-    )
+    # Cues listed in several forms (flood, floods) count once, as their shortest listed form; a single-word cue
+    # also matches its plural and verb forms (flood → floods, flooded, flooding). Longer cues are added last, so
+    # a listed word keeps its own entry over a generated form of a shorter cue.
+    forms: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for word in sorted(words, key=len):
+        canonical = next((w for w in sorted(words, key=len) if word in _forms(w)), word)
+        for form in _forms(word):
+            forms.setdefault(form, (canonical, tuple(words[word])))
+    for word in words:  # exact listed words always map to their own themes
+        forms[word] = (forms[word][0], tuple(words[word]))
+    return CueIndex(forms, {k: tuple(v) for k, v in phrases.items()})
 
 
-def _base_forms(word: str) -> tuple[str, ...]:
-    # A single-word cue also matches its plural and verb forms (flood → floods, flooded, flooding).
-    return (word, *(word[: -len(s)] for s in _SUFFIXES if word.endswith(s) and len(word) > len(s) + 2))
+def _forms(word: str) -> tuple[str, ...]:
+    return (word, *(word + suffix for suffix in _SUFFIXES))
 
 
 def cue_hits(text: str) -> dict[str, int]:
@@ -53,8 +58,9 @@ def cue_hits(text: str) -> dict[str, int]:
     index = cue_index()
     tokens = _WORD.findall(text.lower())
     found: dict[str, set[str]] = {t.name: set() for t in load_taxonomy().themes}
+    forms = index.forms
     for token in tokens:
-        match = next((index.words[f] for f in _base_forms(token) if f in index.words), None)
+        match = forms.get(token)
         if match is not None:
             for theme in match[1]:
                 found[theme].add(match[0])
