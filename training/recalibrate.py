@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> Path:
     p.add_argument("--max-length", type=int, help="tokens per transformer chunk (default: keep the checkpoint's)")
     p.add_argument("--max-chunks", type=int, help="read at most this many chunks per article (speed budget)")
     p.add_argument("--quantize", choices=["none", "int8"], help="int8: dynamic int8 Linear layers at inference")
+    p.add_argument("--version", help="new model version string (default: keep the checkpoint's)")
     a = p.parse_args(argv)
     started = time.time()
     folder: Path = a.checkpoint
@@ -43,6 +44,8 @@ def main(argv: list[str] | None = None) -> Path:
         served.cfg.quantize = None if a.quantize == "none" else a.quantize
     if served.cfg.quantize == "int8":
         served.model = quantize_int8(served.model)  # what users will run is what gets calibrated
+    if a.version:
+        served.cfg.version = a.version
     metrics = json.loads((folder / "metrics.json").read_text())
     data_args = metrics["args"]["data"]
     sources = [s for s in data_args["sources"].split(",") if s and s != "none"]
