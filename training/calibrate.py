@@ -95,9 +95,8 @@ def primary_region_gold(examples, regions: list[str]) -> np.ndarray:
 
 def _fit_themes(z: np.ndarray, val: LabelledSet, themes: list[str]) -> _ThemeFit:
     a, b, t = _fit_labels(z, val.theme_labels, val.theme_mask)
-    gold_mask = val.theme_mask * (val.theme_weights >= 1.0)
     p = sigmoid(z * np.array(a) + np.array(b))
-    rep = multilabel_report(p >= np.array(t), val.theme_labels, gold_mask, themes)
+    rep = multilabel_report(p >= np.array(t), val.theme_labels, val.gold_theme_mask, themes)
     return _ThemeFit(a, b, t, rep["micro_f1"], rep["macro_f1"])
 
 
@@ -116,7 +115,7 @@ def fit_cue_scores(hits: np.ndarray, val: LabelledSet, gold_cols: list[int]) -> 
     """Score of a cue-word count k: the mean over gold-labelled themes of P(theme | its opening holds exactly k
     of its cue words), made non-decreasing in k; and the smallest k whose score reaches CUE_MIN_PRECISION
     (0 when none does). Transferring it to the themes without gold assumes their cue lists are as telling."""
-    gold_mask = val.theme_mask * (val.theme_weights >= 1.0)
+    gold_mask = val.gold_theme_mask
     scores = [0.0]
     for k in range(1, CUE_MAX_HITS + 1):
         per_theme = []
@@ -202,8 +201,7 @@ def fit_calibration(
     cal.country_threshold = country_t
 
     # Cue-word scores for the themes without gold labels, measured on the gold-labelled ones.
-    gold_mask = val.theme_mask * (val.theme_weights >= 1.0)
-    gold_cols = [j for j in range(len(cfg.themes)) if gold_mask[:, j].any()]
+    gold_cols = [j for j in range(len(cfg.themes)) if val.gold_theme_mask[:, j].any()]
     cue_cols = [j for j in range(len(cfg.themes)) if j not in gold_cols]
     if gold_cols and cue_cols:
         cal.cue_scores, cal.cue_min_hits = fit_cue_scores(cue_matrix(val.texts, cfg.themes), val, gold_cols)

@@ -50,7 +50,7 @@ def embed(model, tokenizer, texts: list[str], max_length: int, batch_size: int =
 def probe_scores(x_train: np.ndarray, train: LabelledSet, x_test: np.ndarray, test: LabelledSet) -> dict:
     """Logistic-regression probes on frozen features: themes (gold labels only) and primary sub-region."""
     themes, regions = load_taxonomy().theme_names, load_taxonomy().region_names
-    gold_tr = (train.theme_mask > 0) & (train.theme_weights >= 1.0)
+    gold_tr = train.gold_theme_mask > 0
     pred = np.zeros((len(test), len(themes)), dtype=bool)
     for j in range(len(themes)):
         rows = gold_tr[:, j]
@@ -58,8 +58,7 @@ def probe_scores(x_train: np.ndarray, train: LabelledSet, x_test: np.ndarray, te
         if rows.sum() and 0 < y.sum() < len(y):
             lr = LogisticRegression(C=10, class_weight="balanced", max_iter=3000).fit(x_train[rows], y)
             pred[:, j] = lr.predict_proba(x_test)[:, 1] >= 0.5
-    gold_te = test.theme_mask * (test.theme_weights >= 1.0)
-    rep = multilabel_report(pred, test.theme_labels, gold_te, themes)
+    rep = multilabel_report(pred, test.theme_labels, test.gold_theme_mask, themes)
     p_tr, p_te = primary_region_gold(train.examples, regions), primary_region_gold(test.examples, regions)
     lr = LogisticRegression(C=10, max_iter=3000).fit(x_train[p_tr >= 0], p_tr[p_tr >= 0])
     acc = float((lr.predict(x_test[p_te >= 0]) == p_te[p_te >= 0]).mean())

@@ -31,6 +31,11 @@ class LabelledSet:
     def texts(self) -> list[str]:
         return [e.text for e in self.examples]
 
+    @property
+    def gold_theme_mask(self) -> np.ndarray:
+        """(n, themes) 1 where a theme label is known from a human (gold), 0 where unknown or weak (cue-word)."""
+        return self.theme_mask * (self.theme_weights >= 1.0)
+
     def __len__(self) -> int:
         return len(self.examples)
 

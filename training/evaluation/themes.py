@@ -10,5 +10,4 @@ from training.evaluation.predictions import Predictions
 def evaluate_themes(pred: Predictions, data: LabelledSet, themes: list[str]) -> dict | None:
     if pred.theme_pred is None:
         return None
-    gold_mask = data.theme_mask * (data.theme_weights >= 1.0)  # gold labels only, never weak ones
-    return multilabel_report(pred.theme_pred, data.theme_labels, gold_mask, themes)
+    return multilabel_report(pred.theme_pred, data.theme_labels, data.gold_theme_mask, themes)
