@@ -25,7 +25,7 @@ from nlp_service.gazetteer import CountryMention, load_gazetteer
 from nlp_service.lexical import LexicalModel
 from nlp_service.records import Classification, CountryTag, RegionTag, ThemeTag
 from nlp_service.taxonomy import load_taxonomy
-from nlp_service.weights import resolve_base_model
+from nlp_service.weights import quantize_int8, resolve_base_model
 
 CONFIG_NAME = "config.json"
 HEADS_NAME = "heads.safetensors"
@@ -466,16 +466,6 @@ def _thresholds(
         if name in labels:
             out[labels.index(name)] = value
     return out
-
-
-def quantize_int8(model: nn.Module) -> nn.Module:
-    """Dynamic int8 quantisation of every Linear layer (weights int8, activations quantised on the fly)."""
-    import warnings
-
-    with warnings.catch_warnings():
-        # torch marks its eager quantisation API deprecated in favour of torchao, which is not installed here.
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
 
 
 def aggregate_chunks(

@@ -13,9 +13,10 @@ import logging
 import time
 from pathlib import Path
 
-from nlp_service.classifier import ClassifierConfig, TopicClassifier, quantize_int8
+from nlp_service.classifier import ClassifierConfig, TopicClassifier
 from nlp_service.lexical import VOCAB_NAME, WEIGHTS_NAME
 from nlp_service.taxonomy import load_taxonomy
+from nlp_service.weights import quantize_int8
 from training.calibrate import fit_calibration
 from training.datasets import load_training_data
 from training.lexical_fit import fit_lexical

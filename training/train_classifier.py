@@ -30,11 +30,10 @@ from nlp_service.classifier import (
     ClassifierConfig,
     TopicClassifier,
     build_model,
-    quantize_int8,
     save_checkpoint,
 )
 from nlp_service.taxonomy import load_taxonomy
-from nlp_service.weights import resolve_base_model
+from nlp_service.weights import quantize_int8, resolve_base_model
 from training.calibrate import fit_calibration
 from training.datasets import LabelledSet, load_training_data
 from training.lexical_fit import fit_lexical

@@ -207,11 +207,9 @@ class AbstractiveSummarizer:
             model = PeftModel.from_pretrained(model, folder).merge_and_unload()
         model.eval()
         if quantize:
-            import warnings
+            from nlp_service.weights import quantize_int8
 
-            with warnings.catch_warnings():  # torch marks eager quantisation deprecated in favour of torchao
-                warnings.simplefilter("ignore")
-                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            model = quantize_int8(model)
         return cls(model, tokenizer, config, batch_size=batch_size)
 
     def prompts(self, texts: list[str]) -> list[str]:
