@@ -20,7 +20,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
 from nlp_service.cues import cue_matrix
-from nlp_service.encoder import mean_pool
+from nlp_service.encoder import CHARS_PER_TOKEN, mean_pool
 from nlp_service.gazetteer import CountryMention, load_gazetteer
 from nlp_service.lexical import LexicalModel
 from nlp_service.records import Classification, CountryTag, RegionTag, ThemeTag
@@ -31,7 +31,20 @@ CONFIG_NAME = "config.json"
 HEADS_NAME = "heads.safetensors"
 CALIBRATION_NAME = "calibration.json"
 ADAPTER_DIR = "adapter"
-CHARS_PER_TOKEN = 10
+
+
+# Attention and feed-forward projections LoRA adapts, by architecture (MPNet names its attention q/k/v/o).
+LORA_TARGETS = {"bert": ["query", "key", "value", "dense"], "mpnet": ["q", "k", "v", "o", "dense"]}
+
+
+def lora_targets(base_model: str) -> list[str]:
+    """LoRA target modules for a base model name or folder, from its architecture."""
+    from transformers import AutoConfig
+
+    model_type = AutoConfig.from_pretrained(resolve_base_model(base_model)).model_type
+    if model_type not in LORA_TARGETS:
+        raise ValueError(f"no LoRA target modules known for {model_type!r} models; known: {sorted(LORA_TARGETS)}")
+    return LORA_TARGETS[model_type]
 
 
 class CheckpointError(ValueError):
@@ -48,7 +61,7 @@ class ClassifierConfig:
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.1
-    target_modules: list[str] = field(default_factory=lambda: ["query", "key", "value", "dense"])
+    target_modules: list[str] = field(default_factory=lambda: list(LORA_TARGETS["bert"]))
     # Adapt only the top layers: gradients then stop there, which makes a CPU training step ~2x cheaper.
     lora_layers: list[int] | None = field(default_factory=lambda: [3, 4, 5])
     dropout: float = 0.1
@@ -222,8 +235,7 @@ def chunk_token_ids(
     the index of the text each belongs to. The first chunk starts with the title and lede, where news puts the
     point of the story."""
     body = max_length - 2
-    # Tokenising a 10,000-word article to keep its first 100 tokens is most of the cost: cut the text first,
-    # with room to spare (English wordpieces average ~4-5 characters).
+    # Cut the text before tokenising (see CHARS_PER_TOKEN).
     limit = body * max_chunks * CHARS_PER_TOKEN
     enc = tokenizer(
         [t[:limit] for t in texts], add_special_tokens=False, truncation=True, max_length=body * max_chunks

@@ -17,61 +17,43 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.linear_model import LogisticRegression
-from transformers import AutoModel, AutoTokenizer
 
-from nlp_service.encoder import mean_pool
+from nlp_service.classifier import LORA_TARGETS
+from nlp_service.encoder import SentenceEncoder
 from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import resolve_base_model
 from training.calibrate import primary_region_gold
 from training.datasets import LabelledSet, build_set, source_splits
+from training.evaluation.baselines import LinearProbes
 from training.evaluation.metrics import multilabel_report
 
 log = logging.getLogger("compare_encoders")
 ENCODERS = ("all-MiniLM-L6-v2", "all-mpnet-base-v2")
 
 
-@torch.inference_mode()
-def embed(model, tokenizer, texts: list[str], max_length: int, batch_size: int = 32) -> np.ndarray:
-    out = []
-    for start in range(0, len(texts), batch_size):
-        batch = tokenizer(
-            [t[: max_length * 10] for t in texts[start : start + batch_size]],
-            padding=True,
-            truncation=True,
-            max_length=max_length,
-            return_tensors="pt",
-        )
-        hidden = model(**batch).last_hidden_state
-        out.append(torch.nn.functional.normalize(mean_pool(hidden, batch["attention_mask"]), dim=-1).numpy())
-    return np.concatenate(out)
-
-
 def probe_scores(x_train: np.ndarray, train: LabelledSet, x_test: np.ndarray, test: LabelledSet) -> dict:
-    """Logistic-regression probes on frozen features: themes (gold labels only) and primary sub-region."""
-    themes, regions = load_taxonomy().theme_names, load_taxonomy().region_names
-    gold_tr = train.gold_theme_mask > 0
-    pred = np.zeros((len(test), len(themes)), dtype=bool)
-    for j in range(len(themes)):
-        rows = gold_tr[:, j]
-        y = train.theme_labels[rows, j]
-        if rows.sum() and 0 < y.sum() < len(y):
-            lr = LogisticRegression(C=10, class_weight="balanced", max_iter=3000).fit(x_train[rows], y)
-            pred[:, j] = lr.predict_proba(x_test)[:, 1] >= 0.5
-    rep = multilabel_report(pred, test.theme_labels, test.gold_theme_mask, themes)
-    p_tr, p_te = primary_region_gold(train.examples, regions), primary_region_gold(test.examples, regions)
-    lr = LogisticRegression(C=10, max_iter=3000).fit(x_train[p_tr >= 0], p_tr[p_tr >= 0])
-    acc = float((lr.predict(x_test[p_te >= 0]) == p_te[p_te >= 0]).mean())
+    """The TF-IDF baseline's logistic-regression probes, on frozen features: themes and primary sub-region."""
+    tax = load_taxonomy()
+    probes = LinearProbes(max_iter=3000).fit(x_train, train, tax.theme_names, tax.region_names)
+    pred = probes.theme_scores(x_test) >= 0.5
+    rep = multilabel_report(pred, test.theme_labels, test.gold_theme_mask, tax.theme_names)
+    p_te = primary_region_gold(test.examples, tax.region_names)
+    acc = float((probes.region_scores(x_test).argmax(1)[p_te >= 0] == p_te[p_te >= 0]).mean())
     return {"theme_micro_f1": rep["micro_f1"], "theme_macro_f1": rep["macro_f1"], "primary_region_accuracy": acc}
 
 
 def train_step_seconds(model, tokenizer, texts: list[str], max_length: int, steps: int = 3) -> float:
-    """Mean time of a LoRA (top half of the layers) training step: batch 16, forward + backward + AdamW."""
+    """Mean time of a LoRA training step as training/train_classifier.py sets it up for this architecture, on the
+    top half of the layers: batch 16, forward + backward + AdamW."""
     from peft import LoraConfig, get_peft_model
 
     layers = model.config.num_hidden_layers
-    targets = ["q", "k", "v", "o"] if model.config.model_type == "mpnet" else ["query", "key", "value", "dense"]
-    lora = LoraConfig(r=16, lora_alpha=32, target_modules=targets, layers_to_transform=list(range(layers // 2, layers)))
+    lora = LoraConfig(
+        r=16,
+        lora_alpha=32,
+        target_modules=LORA_TARGETS[model.config.model_type],
+        layers_to_transform=list(range(layers // 2, layers)),
+    )
     peft_model = get_peft_model(model, lora).train()
     opt = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=1e-4)
     batch = tokenizer(texts[:16], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
@@ -102,13 +84,12 @@ def main(argv: list[str] | None = None) -> dict:
     result: dict = {"train_articles": len(train), "test_articles": len(test), "max_length": a.max_length,
                     "torch_threads": torch.get_num_threads(), "encoders": {}}
     for name in a.encoders.split(","):
-        path = resolve_base_model(name)
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModel.from_pretrained(path).eval()
+        encoder = SentenceEncoder(resolve_base_model(name), max_length=a.max_length)
+        tokenizer, model = encoder.tokenizer, encoder.model
         log.info("%s: embedding %d + %d articles", name, len(train), len(test))
-        x_train = embed(model, tokenizer, train.texts, a.max_length)
+        x_train = encoder.encode(train.texts, batch_size=32)
         start = time.perf_counter()
-        x_test = embed(model, tokenizer, test.texts, a.max_length)
+        x_test = encoder.encode(test.texts, batch_size=32)
         rate = len(test) / (time.perf_counter() - start)
         row = probe_scores(x_train, train, x_test, test)
         row |= {

@@ -30,6 +30,7 @@ from nlp_service.classifier import (
     ClassifierConfig,
     TopicClassifier,
     build_model,
+    lora_targets,
     save_checkpoint,
 )
 from nlp_service.taxonomy import load_taxonomy
@@ -89,19 +90,6 @@ class RunArguments:
     seed: int = 0
     threads: int = field(default=0, metadata={"help": "torch threads (0 = all cores)"})
     version: str = field(default="", metadata={"help": "model version string (default: date-based)"})
-
-
-# Attention and feed-forward projections LoRA adapts, by architecture (MPNet names its attention q/k/v/o).
-LORA_TARGETS = {"bert": ["query", "key", "value", "dense"], "mpnet": ["q", "k", "v", "o", "dense"]}
-
-
-def lora_targets(base_model: str) -> list[str]:
-    from transformers import AutoConfig
-
-    model_type = AutoConfig.from_pretrained(resolve_base_model(base_model)).model_type
-    if model_type not in LORA_TARGETS:
-        raise ValueError(f"no LoRA target modules known for {model_type!r} models; known: {sorted(LORA_TARGETS)}")
-    return LORA_TARGETS[model_type]
 
 
 def _short_name(base_model: str) -> str:
