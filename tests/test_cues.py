@@ -63,8 +63,10 @@ def test_mpnet_weights_missing_give_the_setup_command(tmp_path, monkeypatch):
 
     from nlp_service import weights
 
+    def not_installed(name):
+        raise weights.importlib.metadata.PackageNotFoundError(name)
+
     monkeypatch.setenv("NLP_SERVICE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(weights.importlib.util, "find_spec", lambda name: None)
-    monkeypatch.setattr(weights, "package_dir", lambda name: tmp_path / "site" / name)
+    monkeypatch.setattr(weights.importlib.metadata, "distribution", not_installed)
     with pytest.raises(weights.WeightsNotFound, match="make setup-mpnet"):
         weights.resolve_base_model("all-mpnet-base-v2")
