@@ -51,7 +51,10 @@ def cue_index() -> CueIndex:
 
 
 def _forms(word: str) -> tuple[str, ...]:
-    return (word, *(word + suffix for suffix in _SUFFIXES))
+    forms = [word, *(word + suffix for suffix in _SUFFIXES)]
+    if word.endswith("e") and len(word) > 3:  # evacuate → evacuated, evacuating
+        forms += [word + "d", word[:-1] + "ing"]
+    return tuple(forms)
 
 
 def cue_hits(text: str) -> dict[str, int]:
@@ -62,6 +65,8 @@ def cue_hits(text: str) -> dict[str, int]:
     forms = index.forms
     for token in tokens:
         match = forms.get(token)
+        if match is None and "-" in token:  # a compound counts as its head: great-grandmother → grandmother
+            match = forms.get(token.rsplit("-", 1)[1])
         if match is not None:
             for theme in match[1]:
                 found[theme].add(match[0])

@@ -20,6 +20,13 @@ def test_inflections_count_once_and_phrases_match():
     assert set(cue_hits("")) == set(load_taxonomy().theme_names)
 
 
+def test_verbs_ending_in_e_and_hyphenated_compounds_match_their_cue():
+    text = "A great-grandmother celebrates her 105th birthday; her family celebrated too."
+    # celebrate (two forms, one cue), grandmother (head of the compound), birthday
+    assert cue_hits(text)["human interest"] == 3
+    assert cue_hits("A well-known actor")["arts, culture, entertainment and media"] == 1
+
+
 def test_cue_matrix_reads_only_the_opening():
     texts = ["earthquake tsunami landslide", "filler " * 300 + "earthquake tsunami landslide"]
     m = cue_matrix(texts, [DISASTER, "sport"])

@@ -66,6 +66,8 @@ class ModelArguments:
                                    "them, a ~25%% cheaper step on CPU")
     lora_targets: str = arg("q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
                             "comma-separated module names that get LoRA adapters")
+    init_adapter: str | None = arg(None, "continue training this adapter folder (e.g. the shipped one) instead "
+                                         "of a new one; its LoRA shape replaces the --lora_* options")
 
 
 @dataclass
@@ -240,6 +242,15 @@ def make_callbacks(run_config: dict[str, Any], max_minutes: float) -> list[Any]:
     return [Checkpoints(), TimeLimit()]
 
 
+def continued_from(folder: str) -> dict[str, Any]:
+    """What an adapter folder to continue from was trained with (its config.json), checked before loading."""
+    path = Path(folder)
+    if not (path / "adapter_config.json").is_file():
+        raise SystemExit(f"--init_adapter {folder}: no adapter_config.json there (not a trained adapter)")
+    trained = AbstractiveConfig.read(path).extra.get("training", {})
+    return {"folder": str(path), "steps": int(trained.get("steps", 0)), "data": trained.get("data")}
+
+
 def parse_args(argv: list[str] | None = None) -> tuple[ModelArguments, DataArguments, TrainArguments]:
     import argparse
 
@@ -287,10 +298,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     n_layers = model.config.num_hidden_layers
     top = model_args.lora_top_layers if 0 < model_args.lora_top_layers < n_layers else n_layers
-    lora = LoraConfig(task_type=TaskType.CAUSAL_LM, r=model_args.lora_r, lora_alpha=model_args.lora_alpha,
-                      lora_dropout=model_args.lora_dropout, target_modules=model_args.lora_targets.split(","),
-                      layers_to_transform=list(range(n_layers - top, n_layers)))
-    model = get_peft_model(model, lora)
+    previous = continued_from(model_args.init_adapter) if model_args.init_adapter else None
+    if previous is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, model_args.init_adapter, is_trainable=True)
+        lora = model.peft_config["default"]
+        model_args.lora_r, model_args.lora_alpha = lora.r, lora.lora_alpha
+        model_args.lora_dropout, model_args.lora_targets = lora.lora_dropout, ",".join(sorted(lora.target_modules))
+        layers = lora.layers_to_transform or list(range(n_layers))
+        top = n_layers - min(layers)
+    else:
+        lora = LoraConfig(task_type=TaskType.CAUSAL_LM, r=model_args.lora_r, lora_alpha=model_args.lora_alpha,
+                          lora_dropout=model_args.lora_dropout, target_modules=model_args.lora_targets.split(","),
+                          layers_to_transform=list(range(n_layers - top, n_layers)))
+        model = get_peft_model(model, lora)
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log.info("LoRA: %d trainable parameters", n_trainable)
 
@@ -307,6 +329,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                          "layers": [n_layers - top, n_layers - 1]},
                 **{k: v for k, v in asdict(train_args).items() if k not in ("output_dir", "run_dir")},
                 "torch_threads": torch.get_num_threads(),
+                **({"continued_from": previous} if previous else {}),
             },
         },
     ).to_dict()
@@ -370,7 +393,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     })
     run_config["metrics"] = {k: (round(v, 4) if isinstance(v, float) and math.isfinite(v) else v)
                              for k, v in metrics.items()}
-    run_config["version"] = f"abstractive-smollm2-135m-lora-{steps}steps"
+    total_steps = steps + (previous or {}).get("steps", 0)
+    run_config["version"] = f"abstractive-smollm2-135m-lora-{total_steps}steps"
     (out / "config.json").write_text(json.dumps(run_config, indent=2))
     log.info("saved adapter to %s (%d steps, %.0f s, %.2f s/step)", out, steps, train_s,
              train_s / max(steps, 1))
