@@ -160,3 +160,25 @@ def test_tiny_adapter_reloads_as_a_summarizer(tiny_run):
     text = "Storm closes mountain roads\nA storm closed three roads on Saturday."
     [summary] = summarizer.generate([text], max_words=10)
     assert summary and len(summary.split()) <= 10
+
+
+def test_training_continues_from_a_saved_adapter(tiny_run, tmp_path: Path):
+    from safetensors.torch import load_file
+
+    first, _, _ = tiny_run
+    out = tmp_path / "continued"
+    config = main(["--tiny", "--train_file", str(FIXTURE), "--output_dir", str(out), "--run_dir",
+                   str(tmp_path / "run"), "--threads", "1", "--init_adapter", str(first), "--lora_r", "4"])
+    assert config["training"]["continued_from"] == {"folder": str(first), "steps": 2, "data": "user file "
+                                                    + FIXTURE.name}
+    assert config["training"]["lora"]["r"] == 8  # the saved adapter's shape, not --lora_r
+    assert config["version"] == "abstractive-smollm2-135m-lora-4steps"
+    before, after = load_file(first / "adapter_model.safetensors"), load_file(out / "adapter_model.safetensors")
+    assert before.keys() == after.keys()
+    assert any(not (before[k] == after[k]).all() for k in before)  # it trained further
+
+
+def test_continuing_needs_an_adapter_folder(tmp_path: Path):
+    with pytest.raises(SystemExit, match="no adapter_config.json"):
+        main(["--tiny", "--train_file", str(FIXTURE), "--output_dir", str(tmp_path / "o"), "--init_adapter",
+              str(tmp_path)])
