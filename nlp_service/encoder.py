@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from nlp_service.weights import minilm_path
+from nlp_service.weights import minilm_path, quantize_int8
 
 # Tokenising a whole long article to keep its first tokens is most of the cost: texts are cut to this many
 # characters per token kept first, with room to spare (English wordpieces average ~4-5 characters).
@@ -24,10 +24,13 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
 
 
 class SentenceEncoder:
-    def __init__(self, path: str | Path | None = None, max_length: int = 128):
+    def __init__(self, path: str | Path | None = None, max_length: int = 128, quantize: bool = False):
+        """``quantize``: dynamic int8 Linear layers (CPU; ~1.4x faster, embeddings within ~1% cosine)."""
         path = Path(path) if path else minilm_path()
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModel.from_pretrained(path).eval()
+        if quantize:
+            self.model = quantize_int8(self.model)
         self.max_length = max_length
         self._lock = threading.Lock()  # one forward at a time: torch already uses every core
 
@@ -51,7 +54,11 @@ class SentenceEncoder:
         return np.concatenate(out).astype(np.float32)
 
 
+def shared_encoder(quantize: bool = False) -> SentenceEncoder:
+    """One process-wide instance of the packaged encoder per precision (loading costs ~0.5 s and 90 MB)."""
+    return _shared_encoder(bool(quantize))  # one cache key however it is called
+
+
 @cache
-def shared_encoder() -> SentenceEncoder:
-    """One process-wide instance of the packaged encoder (loading costs ~0.5 s and 90 MB)."""
-    return SentenceEncoder()
+def _shared_encoder(quantize: bool) -> SentenceEncoder:
+    return SentenceEncoder(quantize=quantize)

@@ -37,6 +37,7 @@ class ExtractiveParams:
     max_candidates: int = 3  # sentences considered (and embedded) per article, from the start
     min_words: int = 5  # shorter sentences (datelines, captions) are not candidates unless nothing else is
     embed_words: int = 30  # words of a sentence the encoder sees: the encoder's cost is per token
+    quantize: bool = False  # int8 encoder (CPU): faster; docs/summariser.md has its ROUGE next to fp32's
 
 
 @dataclass
@@ -150,7 +151,7 @@ class ExtractiveSummarizer:
         if self._encoder is None:
             from nlp_service.encoder import shared_encoder  # loads torch + MiniLM on first use only
 
-            self._encoder = shared_encoder()
+            self._encoder = shared_encoder(self.params.quantize)
         return self._encoder
 
     def summarize(self, texts: list[str], max_words: int = 45) -> list[str]:
