@@ -176,6 +176,11 @@ def test_training_continues_from_a_saved_adapter(tiny_run, tmp_path: Path):
     before, after = load_file(first / "adapter_model.safetensors"), load_file(out / "adapter_model.safetensors")
     assert before.keys() == after.keys()
     assert any(not (before[k] == after[k]).all() for k in before)  # it trained further
+    # a third run counts the steps of both earlier ones
+    third = main(["--tiny", "--train_file", str(FIXTURE), "--output_dir", str(tmp_path / "third"), "--run_dir",
+                  str(tmp_path / "run3"), "--threads", "1", "--init_adapter", str(out), "--max_steps", "1"])
+    assert third["training"]["continued_from"]["steps"] == 4
+    assert third["version"] == "abstractive-smollm2-135m-lora-5steps"
 
 
 def test_continuing_needs_an_adapter_folder(tmp_path: Path):

@@ -248,7 +248,9 @@ def continued_from(folder: str) -> dict[str, Any]:
     if not (path / "adapter_config.json").is_file():
         raise SystemExit(f"--init_adapter {folder}: no adapter_config.json there (not a trained adapter)")
     trained = AbstractiveConfig.read(path).extra.get("training", {})
-    return {"folder": str(path), "steps": int(trained.get("steps", 0)), "data": trained.get("data")}
+    # steps: all the adapter has been trained for, through any runs it was itself continued from
+    steps = int(trained.get("steps", 0)) + int(trained.get("continued_from", {}).get("steps", 0))
+    return {"folder": str(path), "steps": steps, "data": trained.get("data")}
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[ModelArguments, DataArguments, TrainArguments]:
