@@ -163,6 +163,13 @@ def build_model(
     return TopicModel(encoder, base.config.hidden_size, len(cfg.themes), len(cfg.regions), cfg.dropout)
 
 
+def serving_model(model: TopicModel, quantize: str | None) -> TopicModel:
+    """The model as inference runs it: LoRA merged into the base weights (one plain BERT forward), then with
+    ``quantize="int8"`` dynamic int8 Linear layers. Training calibrates exactly this."""
+    model.encoder = model.encoder.merge_and_unload()
+    return quantize_int8(model) if quantize == "int8" else model
+
+
 @dataclass
 class Calibration:
     """Per-label Platt scaling (p = σ(a·logit + b)) and decision thresholds on the calibrated probability.
@@ -289,10 +296,7 @@ class TopicClassifier:
         missing = model.load_state_dict(heads, strict=False)
         if any(k.startswith(("theme_head", "region_head")) for k in missing.missing_keys):
             raise CheckpointError(f"{folder / HEADS_NAME}: head weights missing or mis-shaped")
-        # Merge LoRA into the base weights: inference then costs exactly one plain BERT forward.
-        model.encoder = model.encoder.merge_and_unload()
-        if cfg.quantize == "int8" and quantize:
-            model = quantize_int8(model)
+        model = serving_model(model, cfg.quantize if quantize else None)
         calibration = Calibration.load(folder, len(cfg.themes), len(cfg.regions))
         tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(cfg.base_model))
         return cls(cfg, model, tokenizer, calibration, LexicalModel.load(folder))

@@ -32,9 +32,10 @@ from nlp_service.classifier import (
     build_model,
     lora_targets,
     save_checkpoint,
+    serving_model,
 )
 from nlp_service.taxonomy import load_taxonomy
-from nlp_service.weights import quantize_int8, resolve_base_model
+from nlp_service.weights import resolve_base_model
 from training.calibrate import fit_calibration
 from training.datasets import LabelledSet, load_training_data
 from training.lexical_fit import fit_lexical
@@ -220,11 +221,9 @@ def main(argv: list[str] | None = None) -> Path:
     # Calibrate what users will run: the serving chunk length and precision.
     cfg.max_length = model_args.serve_max_length or model_args.max_length
     cfg.quantize = None if model_args.quantize == "none" else model_args.quantize
-    serving_model = copy.deepcopy(model)
-    serving_model.encoder = serving_model.encoder.merge_and_unload()  # as TopicClassifier.load does
     served = TopicClassifier(
         cfg,
-        quantize_int8(serving_model) if cfg.quantize == "int8" else serving_model,
+        serving_model(copy.deepcopy(model), cfg.quantize),  # the training copy keeps its adapter for saving
         tokenizer,
         Calibration.identity(len(cfg.themes), len(cfg.regions)),
         lexical,

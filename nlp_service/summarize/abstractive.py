@@ -71,6 +71,7 @@ def build_prompt(tokenizer: Any, fmt: PromptFormat, article_input: str) -> str:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
+_SENTENCE_ENDS = re.compile(r"[.!?][\"'”’)]*(?=\s|$)")  # where a sentence ends (closing quotes included)
 _PREFIX = re.compile(r"^\s*(?:summary|in summary|here is a summary[^:]*|one-sentence summary)\s*:\s*", re.I)
 
 
@@ -87,7 +88,7 @@ def postprocess(text: str, max_words: int, max_sentences: int = 2) -> str:
     if len(words) <= max_words:
         return text
     head = " ".join(words[:max_words])
-    ends = [m.end() for m in re.finditer(r"[.!?][\"'”’)]*(?=\s|$)", head)]
+    ends = [m.end() for m in _SENTENCE_ENDS.finditer(head)]
     if ends and ends[-1] >= len(head) // 3:
         return head[: ends[-1]].strip()
     return head.rstrip(",;:-–— ") + "…"
@@ -95,9 +96,6 @@ def postprocess(text: str, max_words: int, max_sentences: int = 2) -> str:
 
 def max_new_tokens(max_words: int) -> int:
     return math.ceil(TOKENS_PER_WORD * max_words) + 8
-
-
-_SENTENCE_ENDS = re.compile(r"[.!?][\"'”’)]*(?=\s|$)")
 
 
 def summary_complete(text: str, max_words: int, max_sentences: int = 2) -> bool:
