@@ -156,6 +156,19 @@ def test_generate_respects_word_cap_and_keeps_order(zero_shot: AbstractiveSummar
     assert zero_shot.version == "zero-shot-test"
 
 
+def test_shared_prefix_gives_the_same_abstracts(zero_shot: AbstractiveSummarizer):
+    """Prompts padded after a cached scaffolding prefix must decode exactly as plain left-padded prompts do."""
+    texts = [ARTICLE, "Farmers protest over water rules\nHundreds of farmers drove tractors into town on Tuesday."]
+    plain = AbstractiveSummarizer(zero_shot.model, zero_shot.tokenizer, zero_shot.config, share_prefix=False)
+    shared = AbstractiveSummarizer(zero_shot.model, zero_shot.tokenizer, zero_shot.config, share_prefix=True)
+    assert shared.generate(texts, max_words=12) == plain.generate(texts, max_words=12)
+    prefix = shared._prefix
+    assert prefix is not None and len(prefix.ids) > 10  # the system turn and instruction are cached
+    rows = zero_shot.tokenizer(shared.prompts(texts), add_special_tokens=False)["input_ids"]
+    assert prefix.starts(rows)
+    assert not prefix.starts([rows[0][1:]])  # a prompt that does not start with it takes the plain path
+
+
 def test_generate_is_thread_safe(zero_shot: AbstractiveSummarizer):
     texts = [ARTICLE]
     expected = zero_shot.generate(texts, max_words=8)
