@@ -14,6 +14,7 @@ from nlp_service.analyzer import Analyzer
 from nlp_service.classifier import CheckpointError, TopicClassifier, masked_bce
 from nlp_service.taxonomy import load_taxonomy
 from training import train_classifier
+from training.calibrate import PRIOR_SHIFT, prior_shift
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_sample.jsonl"
 
@@ -74,9 +75,19 @@ def test_trained_checkpoint_serves_records_sorted_and_above_threshold(tiny_check
     assert len(clf.classify([text], top_k=2, thresholds={"themes": 0.0})[0].themes) == 2
 
 
-def test_prior_shift_is_written_and_moves_only_its_themes(tiny_checkpoint, tmp_path):
+def test_prior_shift_goes_to_majority_themes_only():
+    themes = ["politics", "sport", "weather"]
+    labels = np.array([[1, 0, 0], [1, 1, 0], [1, 0, 0], [0, 0, 0]])
+    known = np.array([[1, 1, 0], [1, 1, 0], [1, 1, 0], [1, 1, 0]])  # weather is never known
+    assert prior_shift(labels, known, themes) == {"politics": PRIOR_SHIFT}
+    assert prior_shift(labels[1:2], known[1:2], themes) == {"politics": PRIOR_SHIFT, "sport": PRIOR_SHIFT}
+    assert prior_shift(np.zeros((4, 3)), known, themes) == {}
+
+
+def test_prior_shift_moves_only_its_themes(tiny_checkpoint, tmp_path):
     cal = json.loads((tiny_checkpoint / "calibration.json").read_text())
-    assert cal["theme_prior_shift"] == {"politics": -0.5, "society": -0.5}
+    assert isinstance(cal["theme_prior_shift"], dict)  # written by every calibration, empty when no majority
+    cal["theme_prior_shift"] = {"politics": -0.5, "society": -0.5}
     text = "The prime minister met opposition leaders in parliament to discuss the budget and welfare reform."
     cal["cue_min_hits"] = 0  # cue scores off: compare the shifted scores themselves
     folder = tmp_path / "classifier"
