@@ -24,6 +24,7 @@ About twenty-five people were hurt in the unrest, and the International Monetary
     [
         "Russian troops have left the border with Ukraine, the defence ministry said.",  # demonym ↔ country
         "Russia said 2000 troops left the Ukrainian border.",  # 2,000 = 2000
+        "The UK made a 1.5-billion-pound pledge.",  # 1.5-billion = £1.5bn
         "Britain pledged 1.5 billion pounds in aid.",  # UK ↔ Britain, 1.5bn = 1.5 billion
         "The UK pledged £1.5 billion in aid as inflation hit 5%.",  # 5 per cent = 5%
         "Three EU members asked for talks, and the IMF cut its forecast.",  # initialisms
@@ -62,7 +63,7 @@ def test_unsupported_names_and_numbers_are_listed(summary, unsupported):
 def test_number_forms_are_normalised():
     values = {m.surface: m.value for m in extract_numbers(
         "£1.5bn, 2,000 people, 5% growth, 3 million, twenty-five, two million, a dozen, "
-        "one hundred and five, the 1990s, 37-year-old"
+        "one hundred and five, the 1990s, 37-year-old, a 12-million-euro pier"
     )}
     assert values["£1.5bn"] == 1.5e9
     assert values["2,000"] == 2000
@@ -74,6 +75,7 @@ def test_number_forms_are_normalised():
     assert values["one hundred five"] == 105
     assert values["1990s"] == 1990
     assert values["37"] == 37
+    assert values["12-million"] == 12e6  # a hyphenated compound keeps its scale
 
 
 def test_codes_with_digits_are_names_not_numbers():

@@ -117,6 +117,20 @@ def tiny_run(tmp_path_factory) -> tuple[Path, Path, dict]:
     return out, run, config
 
 
+def test_training_keeps_pairs_whose_summary_the_input_supports():
+    from transformers import AutoTokenizer
+
+    from nlp_service.gguf_cache import smollm2_path
+    from training.summary_pairs import supported_pairs
+
+    tok = AutoTokenizer.from_pretrained(smollm2_path())
+    pairs = user_pairs(read_pairs_file(FIXTURE, "text", "summary", "title"))
+    assert supported_pairs(pairs, tok, 192) == pairs  # our fixture summaries invent nothing
+    # Reading 64 tokens, "12-million-euro" and "Sunday" are past what the model sees.
+    short = supported_pairs(pairs, tok, 64)
+    assert [p.summary.split()[0] for p in short] == ["Farmers", "A"]
+
+
 def test_labels_cover_only_the_summary():
     from transformers import AutoTokenizer
 
@@ -144,7 +158,9 @@ def test_tiny_run_writes_a_small_adapter_and_its_config(tiny_run):
     assert saved["base_model"] == "SmolLM2-135M-Instruct"
     assert saved["prompt"]["max_input_tokens"] == 64
     assert saved["training"]["steps"] == 2
-    assert saved["training"]["train_pairs"] == 4
+    # The tiny run reads 64 tokens: two fixture summaries name a figure or a day beyond them.
+    assert saved["training"]["pairs_before_support_filter"] == 4
+    assert saved["training"]["train_pairs"] == 2
     assert saved["metrics"]["train_loss"] > 0
     # intermediate checkpoints are loadable summariser folders too
     assert (run / "checkpoint-1" / "config.json").is_file()

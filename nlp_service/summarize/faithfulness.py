@@ -170,7 +170,7 @@ _NUMBER = re.compile(
     r"(?<![\w.,])(?<![A-Za-z]-)"  # not inside a word or a code ("COVID-19", "F-35")
     r"(?P<cur>US\$|[£$€¥₹])?\s?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"(?:\s?(?P<scale>hundred|thousand|million|billion|trillion)\b"
+    r"(?:[\s-]?(?P<scale>hundred|thousand|million|billion|trillion)\b"  # "12 million", "12-million-euro"
     r"|(?P<abbr>bn|mn|mln|trn|tn|m|k|b)\b"
     r"|(?P<pct>\s?%|\s?per\s?cent\b|\s?percent\b)"
     r"|(?:st|nd|rd|th|s)\b)?"
