@@ -172,7 +172,7 @@ def test_tiny_adapter_reloads_as_a_summarizer(tiny_run):
 
     out, _, _ = tiny_run
     summarizer = AbstractiveSummarizer.load(out)
-    assert summarizer.version == "abstractive-smollm2-135m-lora-2steps"
+    assert summarizer.version == "abstractive-smollm2-135m-lora-2steps-supported"
     text = "Storm closes mountain roads\nA storm closed three roads on Saturday."
     [summary] = summarizer.generate([text], max_words=10)
     assert summary and len(summary.split()) <= 10
@@ -188,7 +188,7 @@ def test_training_continues_from_a_saved_adapter(tiny_run, tmp_path: Path):
     assert config["training"]["continued_from"] == {"folder": str(first), "steps": 2, "data": "user file "
                                                     + FIXTURE.name}
     assert config["training"]["lora"]["r"] == 8  # the saved adapter's shape, not --lora_r
-    assert config["version"] == "abstractive-smollm2-135m-lora-4steps"
+    assert config["version"] == "abstractive-smollm2-135m-lora-4steps-supported"
     before, after = load_file(first / "adapter_model.safetensors"), load_file(out / "adapter_model.safetensors")
     assert before.keys() == after.keys()
     assert any(not (before[k] == after[k]).all() for k in before)  # it trained further
@@ -196,7 +196,7 @@ def test_training_continues_from_a_saved_adapter(tiny_run, tmp_path: Path):
     third = main(["--tiny", "--train_file", str(FIXTURE), "--output_dir", str(tmp_path / "third"), "--run_dir",
                   str(tmp_path / "run3"), "--threads", "1", "--init_adapter", str(out), "--max_steps", "1"])
     assert third["training"]["continued_from"]["steps"] == 4
-    assert third["version"] == "abstractive-smollm2-135m-lora-5steps"
+    assert third["version"] == "abstractive-smollm2-135m-lora-5steps-supported"
 
 
 def test_continuing_needs_an_adapter_folder(tmp_path: Path):

@@ -408,7 +408,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     run_config["metrics"] = {k: (round(v, 4) if isinstance(v, float) and math.isfinite(v) else v)
                              for k, v in metrics.items()}
     total_steps = steps + (previous or {}).get("steps", 0)
-    run_config["version"] = f"abstractive-smollm2-135m-lora-{total_steps}steps"
+    # "-supported": trained only on summaries the model's input supports (a different model, same step count).
+    suffix = "-supported" if data_args.supported_only else ""
+    run_config["version"] = f"abstractive-smollm2-135m-lora-{total_steps}steps{suffix}"
     (out / "config.json").write_text(json.dumps(run_config, indent=2))
     log.info("saved adapter to %s (%d steps, %.0f s, %.2f s/step)", out, steps, train_s,
              train_s / max(steps, 1))
