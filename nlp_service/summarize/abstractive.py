@@ -236,13 +236,14 @@ class AbstractiveSummarizer:
             order = sorted(range(len(todo)), key=lambda j: len(prompts[j]))
             if self.share_prefix and self._prefix is None:
                 self._prefix = SharedPrefix(self.model, self.tokenizer, self.config.prompt)
+            new_tokens = max_new_tokens(max_words)
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start : start + self.batch_size]
-                inputs = self._encode([prompts[j] for j in chunk], max_new_tokens(max_words))
+                inputs = self._encode([prompts[j] for j in chunk], new_tokens)
                 prompt_length = inputs["input_ids"].shape[1]
                 generated = self.model.generate(
                     **inputs,
-                    max_new_tokens=max_new_tokens(max_words),
+                    max_new_tokens=new_tokens,
                     stopping_criteria=StoppingCriteriaList(
                         [_StopWhenComplete(self.tokenizer, prompt_length, max_words)]
                     ),
@@ -263,7 +264,7 @@ class AbstractiveSummarizer:
         rows = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
         if self._prefix is not None and self._prefix.starts(rows):
             return self._prefix.batch(rows, self.tokenizer.pad_token_id, new_tokens)
-        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = self.tokenizer.pad({"input_ids": rows}, return_tensors="pt")  # left padding, as set at load
         # A preallocated cache: the default one concatenates every layer's keys and values at each step, about
         # half of decoding time on CPU (docs/abstractive.md); outputs are the same.
         return {**enc, "cache_implementation": "static"}
