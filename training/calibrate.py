@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 
 from nlp_service.classifier import Calibration, TopicClassifier, aggregate_chunks, sigmoid
 from nlp_service.cues import cue_matrix
-from nlp_service.taxonomy import load_taxonomy
+from nlp_service.taxonomy import PARTIAL_GOLD_THEMES, load_taxonomy
 from training.datasets import LabelledSet
 from training.evaluation.metrics import best_f1_threshold, multilabel_report, set_f1
 
@@ -220,9 +220,10 @@ def fit_calibration(
     )
     cal.country_threshold = country_t
 
-    # Cue-word scores for the themes without gold labels, measured on the gold-labelled ones.
+    # Cue-word scores for the themes without gold labels (and those whose gold source covers only part of them),
+    # measured on the gold-labelled ones.
     gold_cols = [j for j in range(len(cfg.themes)) if val.gold_theme_mask[:, j].any()]
-    cue_cols = [j for j in range(len(cfg.themes)) if j not in gold_cols]
+    cue_cols = [j for j, t in enumerate(cfg.themes) if j not in gold_cols or t in PARTIAL_GOLD_THEMES]
     if gold_cols and cue_cols:
         cal.cue_scores, cal.cue_min_hits = fit_cue_scores(cue_matrix(val.texts, cfg.themes), val, gold_cols)
         cal.cue_themes = [cfg.themes[j] for j in cue_cols]

@@ -34,7 +34,7 @@ from nlp_service.classifier import (
     save_checkpoint,
     serving_model,
 )
-from nlp_service.taxonomy import load_taxonomy
+from nlp_service.taxonomy import PARTIAL_GOLD_THEMES, load_taxonomy
 from nlp_service.weights import resolve_base_model
 from training.calibrate import fit_calibration
 from training.datasets import LabelledSet, load_training_data
@@ -283,9 +283,10 @@ countries from a gazetteer reconciled with the region head.
 - Scores: per-label Platt-scaled probabilities; thresholds tuned for F1 on the validation split (`calibration.json`).
   Prior shift after fitting (logit, for themes over-represented in the calibration data):
   {val.get("theme_prior_shift") or "none"}.
-- Themes without gold labels also take a cue-word score: the probability that k cue words in an article's opening
-  mean the theme, measured on the gold-labelled themes ({val.get("cue_scores")} for k = 0…5), used from
-  k ≥ {val.get("cue_min_hits")}.
+- Themes without gold labels, and those whose gold source covers only part of them
+  ({", ".join(PARTIAL_GOLD_THEMES)}), also take a cue-word score: the probability that k cue words in an
+  article's opening mean the theme, measured on the gold-labelled themes ({val.get("cue_scores")} for
+  k = 0…5), used from k ≥ {val.get("cue_min_hits")}.
 - Training: {metrics["train_examples"]} articles, {metrics["steps"]} steps, {metrics["train_seconds"]} s on
   {metrics["device"]} (data: {metrics["args"]["data"]["sources"]} {metrics["args"]["data"]["train_files"] or ""}).
 - Validation (used for calibration, so optimistic): theme micro-F1 {val.get("theme_micro_f1")},

@@ -76,7 +76,8 @@ class TfidfBaseline:
         region_pred = np.zeros_like(region_score, dtype=bool)
         region_pred[np.arange(len(data)), region_score.argmax(1)] = True
         return Predictions(
-            self.name, score, score >= 0.5, region_score, region_pred, None, time.time() - start
+            self.name, score, score >= 0.5, region_score, region_pred, None, time.time() - start,
+            region_probabilities=False,
         )
 
 
@@ -114,4 +115,5 @@ class GazetteerBaseline:
             region_score >= self.threshold,
             countries,
             time.time() - start,
+            region_probabilities=False,
         )

@@ -16,3 +16,6 @@ class Predictions:
     region_pred: np.ndarray | None = None  # (n, regions) bool
     countries: list[set[str]] | None = None  # ISO codes per article
     seconds: float = 0.0
+    # Whether region_score holds one probability per sub-region (a multinomial model's softmax over sub-regions,
+    # or a gazetteer's mention scores, do not, so their calibration is not reported).
+    region_probabilities: bool = True

