@@ -20,6 +20,7 @@ from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
 from nlp_service.cues import cue_matrix
+from nlp_service.descriptions import centred_similarity, closest, prototype_text
 from nlp_service.encoder import CHARS_PER_TOKEN, mean_pool
 from nlp_service.gazetteer import CountryMention, load_gazetteer
 from nlp_service.lexical import LexicalModel
@@ -119,8 +120,13 @@ class TopicModel(nn.Module):
         theme_weights: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        pooled = self.dropout(mean_pool(hidden, attention_mask))
-        out = {"theme_logits": self.theme_head(pooled), "region_logits": self.region_head(pooled)}
+        pooled = mean_pool(hidden, attention_mask)
+        dropped = self.dropout(pooled)
+        out = {
+            "theme_logits": self.theme_head(dropped),
+            "region_logits": self.region_head(dropped),
+            "pooled": pooled,  # what the heads read; the theme-description similarity reuses it
+        }
         if theme_labels is not None:
             out["loss"] = masked_bce(
                 out["theme_logits"], theme_labels, theme_mask, theme_weights
@@ -199,6 +205,15 @@ class Calibration:
     cue_themes: list[str] = field(default_factory=list)
     cue_scores: list[float] = field(default_factory=list)
     cue_min_hits: int = 0
+    # description_themes (the cue themes without any gold label) also take description_score where the theme's
+    # description is the article's closest, by description_threshold over its mean (centred cosine of pooled
+    # embeddings, nlp_service.descriptions), and the article holds at least description_min_cues of its cue words: a
+    # precision measured on the gold-labelled themes of the validation split (training/calibrate.py
+    # fit_description_rule). Empty or description_score 0 = off.
+    description_themes: list[str] = field(default_factory=list)
+    description_threshold: float = 0.0
+    description_min_cues: int = 1
+    description_score: float = 0.0
     # Logit added to a theme's calibrated score after the thresholds are fitted: a prior correction for themes that
     # most calibration articles carry (training/calibrate.py prior_shift; shipped: politics, society). Empty = none.
     theme_prior_shift: dict[str, float] = field(default_factory=dict)
@@ -232,6 +247,14 @@ class Calibration:
         } != {n_regions}:
             raise CheckpointError(f"{path}: label counts do not match config.json")
         return cal
+
+
+@dataclass
+class ChunkOutputs:
+    theme: np.ndarray  # (chunks, themes) logits
+    region: np.ndarray  # (chunks, regions) logits
+    embedding: np.ndarray  # (chunks, hidden) the pooled vector the heads read
+    owner: np.ndarray  # (chunks,) index of the text each chunk belongs to
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -285,6 +308,7 @@ class TopicClassifier:
         self._themes = [self.taxonomy.theme(t) for t in cfg.themes]
         self._regions = [self.taxonomy.region(r) for r in cfg.regions]
         self._region_index = {r: i for i, r in enumerate(cfg.regions)}
+        self._prototypes: np.ndarray | None = None
 
     @classmethod
     def load(cls, folder: str | Path, quantize: bool = True) -> TopicClassifier:
@@ -306,14 +330,13 @@ class TopicClassifier:
 
     # -- model outputs -------------------------------------------------------------------------------------------
     @torch.inference_mode()
-    def chunk_logits(
-        self, texts: list[str], batch_size: int = 32
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Theme and region logits of every chunk, and the index of the text each chunk belongs to."""
+    def chunk_outputs(self, texts: list[str], batch_size: int = 32) -> ChunkOutputs:
+        """Theme and region logits and the pooled embedding of every chunk, and the text each belongs to."""
         chunks, owner = chunk_token_ids(self.tokenizer, texts, self.cfg.max_length, self.cfg.max_chunks)
         order = np.argsort([len(c) for c in chunks])  # similar lengths together: less padding
         theme_chunk = np.zeros((len(chunks), len(self.cfg.themes)), dtype=np.float32)
         region_chunk = np.zeros((len(chunks), len(self.cfg.regions)), dtype=np.float32)
+        pooled = np.zeros((len(chunks), self.model.theme_head.in_features), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
             batch = self.tokenizer.pad({"input_ids": [chunks[i] for i in idx]}, return_tensors="pt")
@@ -321,22 +344,48 @@ class TopicClassifier:
                 out = self.model(batch["input_ids"], batch["attention_mask"])
             theme_chunk[idx] = out["theme_logits"].float().numpy()
             region_chunk[idx] = out["region_logits"].float().numpy()
-        return theme_chunk, region_chunk, np.array(owner)
+            pooled[idx] = out["pooled"].float().numpy()
+        return ChunkOutputs(theme_chunk, region_chunk, pooled, np.array(owner))
 
-    def logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Raw theme and region logits per text, aggregated over its chunks."""
-        theme_chunk, region_chunk, owner = self.chunk_logits(texts)
+    def chunk_logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Theme and region logits of every chunk, and the index of the text each chunk belongs to."""
+        out = self.chunk_outputs(texts)
+        return out.theme, out.region, out.owner
+
+    def _text_outputs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per text: theme and region logits (with the lexical expert) and the mean pooled embedding."""
+        chunks = self.chunk_outputs(texts)
         cal = self.calibration
-        theme = aggregate_chunks(theme_chunk, owner, len(texts), cal.chunk_aggregation)
-        region = aggregate_chunks(region_chunk, owner, len(texts), cal.chunk_aggregation)
+        theme = aggregate_chunks(chunks.theme, chunks.owner, len(texts), cal.chunk_aggregation)
+        region = aggregate_chunks(chunks.region, chunks.owner, len(texts), cal.chunk_aggregation)
+        embedding = aggregate_chunks(chunks.embedding, chunks.owner, len(texts), "mean")
         if self.lexical is not None and (cal.lexical_theme_weight or cal.lexical_region_weight):
             lex_theme, lex_region = self.lexical.logits(texts)
             theme = theme + cal.lexical_theme_weight * lex_theme
             region = region + cal.lexical_region_weight * lex_region
+        return theme, region, embedding
+
+    def logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Raw theme and region logits per text, aggregated over its chunks."""
+        theme, region, _ = self._text_outputs(texts)
         return theme, region
 
-    def cue_probabilities(self, texts: list[str]) -> np.ndarray:
-        """(texts × themes) cue-word probabilities; zero for themes with gold labels and under cue_min_hits."""
+    def theme_prototypes(self) -> np.ndarray:
+        """(themes × hidden) pooled embeddings of the themes' descriptions, computed once per model."""
+        if self._prototypes is None:
+            protos = self.chunk_outputs([prototype_text(t) for t in self._themes])
+            self._prototypes = aggregate_chunks(protos.embedding, protos.owner, len(self._themes), "mean")
+        return self._prototypes
+
+    def description_similarity(self, embedding: np.ndarray) -> np.ndarray:
+        """(texts × themes) centred cosine of each text's embedding to each theme's description."""
+        return centred_similarity(embedding, self.theme_prototypes())
+
+    def cue_probabilities(
+        self, texts: list[str], embedding: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(texts × themes) probabilities from cue words, and from description similarity where ``embedding`` is
+        given; zero for themes outside ``cue_themes`` and where neither rule fires."""
         cal = self.calibration
         out = np.zeros((len(texts), len(self.cfg.themes)), dtype=np.float32)
         cols = [j for j, t in enumerate(self.cfg.themes) if t in cal.cue_themes]
@@ -344,8 +393,14 @@ class TopicClassifier:
             return out
         hits = cue_matrix(texts, [self.cfg.themes[j] for j in cols]).astype(int)
         table = np.array(cal.cue_scores, dtype=np.float32)
-        scores = table[np.minimum(hits, len(table) - 1)]
-        out[:, cols] = np.where(hits >= cal.cue_min_hits, scores, 0.0)
+        scores = np.where(hits >= cal.cue_min_hits, table[np.minimum(hits, len(table) - 1)], 0.0)
+        described = np.array([self.cfg.themes[j] in cal.description_themes for j in cols])
+        if embedding is not None and cal.description_score > 0 and described.any():
+            similarity = self.description_similarity(embedding)
+            close = ((similarity >= cal.description_threshold) & closest(similarity))[:, cols]
+            fired = close & (hits >= cal.description_min_cues) & described
+            scores = np.maximum(scores, np.where(fired, cal.description_score, 0.0))
+        out[:, cols] = scores
         return out
 
     def gazetteer_features(self, texts: list[str]) -> tuple[list[list[CountryMention]], np.ndarray]:
@@ -359,13 +414,13 @@ class TopicClassifier:
 
     def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[list[CountryMention]]]:
         """Calibrated theme and region probabilities, and the gazetteer's country mentions."""
-        theme_logits, region_logits = self.logits(texts)
+        theme_logits, region_logits, embedding = self._text_outputs(texts)
         mentions, gaz = self.gazetteer_features(texts)
         cal = self.calibration
         shift = np.array([cal.theme_prior_shift.get(t, 0.0) for t in self.cfg.themes])
         theme_p = np.maximum(
             sigmoid(theme_logits * np.array(cal.theme_a) + np.array(cal.theme_b) + shift),
-            self.cue_probabilities(texts),
+            self.cue_probabilities(texts, embedding),
         )
         region_z = region_logits + cal.gaz_weight * gaz
         region_p = sigmoid(region_z * np.array(cal.region_a) + np.array(cal.region_b))

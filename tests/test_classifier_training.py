@@ -138,3 +138,47 @@ def test_unknown_labels_do_not_count_in_the_loss():
     both = masked_bce(logits, labels, torch.tensor([[1.0, 1.0]]))
     assert only_first.item() < 0.01 < both.item()
     assert np.isclose(masked_bce(logits, labels, torch.zeros(1, 2)).item(), 0.0)
+
+
+def test_description_rule_needs_closeness_and_a_cue_word(tiny_checkpoint):
+    """A theme without gold labels takes the description score only where the article is close to the theme's
+    description *and* holds one of its cue words; checkpoints written before the rule load with it off."""
+    clf = TopicClassifier.load(tiny_checkpoint)
+    cal = clf.calibration
+    assert {"description_themes", "description_threshold", "description_score"} <= set(
+        json.loads((tiny_checkpoint / "calibration.json").read_text())
+    )
+    cal.cue_themes, cal.cue_scores, cal.cue_min_hits = ["religion", "weather"], [0.0, 0.1, 0.2, 0.3], 3
+    cal.description_themes = ["religion", "weather"]
+    texts = ["The bishop spoke to the village on Sunday.", "The village held a meeting on Sunday."]
+    _, _, embedding = clf._text_outputs(texts)
+    religion, weather = clf.cfg.themes.index("religion"), clf.cfg.themes.index("weather")
+
+    cal.description_score = 0.0  # off
+    assert not clf.cue_probabilities(texts, embedding)[:, [religion, weather]].any()
+    cal.description_score, cal.description_threshold, cal.description_min_cues = 0.85, -1.0, 1  # always close
+    scores = clf.cue_probabilities(texts, embedding)
+    assert scores[0, religion] == pytest.approx(0.85)  # "bishop" is a religion cue
+    assert scores[1, religion] == 0.0 and not scores[:, weather].any()  # no cue word: no score
+    cal.description_threshold = 2.0  # never close enough (centred cosine < 2)
+    assert not clf.cue_probabilities(texts, embedding)[:, religion].any()
+    assert not clf.cue_probabilities(texts)[:, religion].any()  # no embedding given: cue words alone
+    cal.description_threshold, cal.description_themes = -1.0, ["weather"]  # religion keeps its cue words only
+    assert not clf.cue_probabilities(texts, embedding)[:, religion].any()
+
+
+def test_description_rule_is_fitted_at_the_cue_rules_precision():
+    from training.calibrate import fit_description_rule
+    from training.datasets import LabelledSet
+
+    n = 40
+    labels = np.zeros((n, 2))
+    labels[:20, 0] = 1  # theme 0 on the first half
+    similarity = np.c_[np.linspace(0.3, -0.1, n), np.zeros(n)]  # closer on the first half
+    data = LabelledSet([], labels, np.ones((n, 2)), np.ones((n, 2)), np.zeros((n, 1)), np.zeros((n, 1)))
+    hits = np.ones((n, 2))
+    tau, precision = fit_description_rule(similarity, hits, data, [0], 1, 0.95)
+    assert precision >= 0.95
+    assert labels[similarity[:, 0] >= tau, 0].mean() == pytest.approx(precision, abs=1e-4)
+    assert labels[similarity[:, 0] >= tau - 0.01, 0].mean() < 0.95  # the lowest threshold that reaches it
+    assert fit_description_rule(similarity, np.zeros((n, 2)), data, [0], 1, 0.95) == (0.0, 0.0)  # no cue words

@@ -81,6 +81,26 @@ def test_themes_without_gold_labels_are_found_from_their_cue_words(real_analyzer
         assert theme in [t.name for t in rec.themes], (theme, rec.themes)
 
 
+def test_themes_without_gold_labels_are_found_from_their_description_with_few_cue_words(real_analyzer):
+    """One cue word is not enough for the cue score (it needs 3); closeness to the theme's description in the
+    encoder's space and one cue word are. A welfare story close to *labour*'s words is not labour."""
+    cases = {
+        "labour": "Dockers walk out at Rotterdam over pay\nPort workers in Rotterdam stopped work on Monday after "
+        "talks over pay broke down, leaving container ships waiting at anchor. The dockers want a rise in line "
+        "with inflation; the port operator offered half that.",
+        "education": "Pupils sit new reading test\nEleven-year-olds across Wales sat a new national reading test "
+        "this week, and teachers will receive the results before the summer holiday.",
+    }
+    welfare = (
+        "Council approves welfare budget\nThe city council approved a new budget for social welfare programmes "
+        "on Tuesday, including more money for homeless shelters."
+    )
+    records = real_analyzer.classify([*cases.values(), welfare])
+    for theme, rec in zip(cases, records, strict=False):
+        assert theme in [t.name for t in rec.themes], (theme, rec.themes)
+    assert "labour" not in [t.name for t in records[-1].themes]
+
+
 def test_research_and_space_news_is_science_although_gold_covers_only_gadgets(example_records, real_analyzer):
     """Science's only gold labels are BBC's tech folder (gadgets, the internet); its cue score also stands, so
     space and research stories are tagged too, and a business story is not."""

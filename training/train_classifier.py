@@ -286,7 +286,10 @@ countries from a gazetteer reconciled with the region head.
 - Themes without gold labels, and those whose gold source covers only part of them
   ({", ".join(PARTIAL_GOLD_THEMES)}), also take a cue-word score: the probability that k cue words in an
   article's opening mean the theme, measured on the gold-labelled themes ({val.get("cue_scores")} for
-  k = 0…5), used from k ≥ {val.get("cue_min_hits")}.
+  k = 0…5), used from k ≥ {val.get("cue_min_hits")}. The themes without gold labels also take
+  {val.get("description_score")} (the precision of this rule on the gold-labelled themes) where the theme's
+  description is the article's closest in the encoder's space (by at least {val.get("description_threshold")}
+  over the mean) and the article holds one of its cue words.
 - Training: {metrics["train_examples"]} articles, {metrics["steps"]} steps, {metrics["train_seconds"]} s on
   {metrics["device"]} (data: {metrics["args"]["data"]["sources"]} {metrics["args"]["data"]["train_files"] or ""}).
 - Validation (used for calibration, so optimistic): theme micro-F1 {val.get("theme_micro_f1")},
