@@ -347,12 +347,7 @@ class TopicClassifier:
             pooled[idx] = out["pooled"].float().numpy()
         return ChunkOutputs(theme_chunk, region_chunk, pooled, np.array(owner))
 
-    def chunk_logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Theme and region logits of every chunk, and the index of the text each chunk belongs to."""
-        out = self.chunk_outputs(texts)
-        return out.theme, out.region, out.owner
-
-    def _text_outputs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def text_outputs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per text: theme and region logits (with the lexical expert) and the mean pooled embedding."""
         chunks = self.chunk_outputs(texts)
         cal = self.calibration
@@ -367,7 +362,7 @@ class TopicClassifier:
 
     def logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Raw theme and region logits per text, aggregated over its chunks."""
-        theme, region, _ = self._text_outputs(texts)
+        theme, region, _ = self.text_outputs(texts)
         return theme, region
 
     def theme_prototypes(self) -> np.ndarray:
@@ -414,7 +409,7 @@ class TopicClassifier:
 
     def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[list[CountryMention]]]:
         """Calibrated theme and region probabilities, and the gazetteer's country mentions."""
-        theme_logits, region_logits, embedding = self._text_outputs(texts)
+        theme_logits, region_logits, embedding = self.text_outputs(texts)
         mentions, gaz = self.gazetteer_features(texts)
         cal = self.calibration
         shift = np.array([cal.theme_prior_shift.get(t, 0.0) for t in self.cfg.themes])

@@ -110,7 +110,7 @@ def test_prior_shift_moves_only_its_themes(tiny_checkpoint, tmp_path):
 def test_long_articles_are_read_in_chunks(tiny_checkpoint):
     clf = TopicClassifier.load(tiny_checkpoint)
     clf.cfg.max_chunks = 3
-    owner = list(clf.chunk_logits(["short text", "word " * 5000])[2])
+    owner = list(clf.chunk_outputs(["short text", "word " * 5000]).owner)
     assert owner.count(1) == 3 and owner.count(0) == 1
 
 
@@ -151,7 +151,7 @@ def test_description_rule_needs_closeness_and_a_cue_word(tiny_checkpoint):
     cal.cue_themes, cal.cue_scores, cal.cue_min_hits = ["religion", "weather"], [0.0, 0.1, 0.2, 0.3], 3
     cal.description_themes = ["religion", "weather"]
     texts = ["The bishop spoke to the village on Sunday.", "The village held a meeting on Sunday."]
-    _, _, embedding = clf._text_outputs(texts)
+    _, _, embedding = clf.text_outputs(texts)
     religion, weather = clf.cfg.themes.index("religion"), clf.cfg.themes.index("weather")
 
     cal.description_score = 0.0  # off
