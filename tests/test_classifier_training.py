@@ -140,6 +140,18 @@ def test_unknown_labels_do_not_count_in_the_loss():
     assert np.isclose(masked_bce(logits, labels, torch.zeros(1, 2)).item(), 0.0)
 
 
+def test_checkpoints_without_the_description_rule_load_with_it_off(tiny_checkpoint, tmp_path):
+    folder = tmp_path / "classifier"
+    shutil.copytree(tiny_checkpoint, folder)
+    cal = json.loads((folder / "calibration.json").read_text())
+    for key in [k for k in cal if k.startswith("description_")]:
+        del cal[key]
+    (folder / "calibration.json").write_text(json.dumps(cal))
+    clf = TopicClassifier.load(folder)
+    assert clf.calibration.description_score == 0.0 and clf.calibration.description_themes == []
+    assert len(clf.classify(["The bishop spoke to the village on Sunday."])) == 1
+
+
 def test_description_rule_needs_closeness_and_a_cue_word(tiny_checkpoint):
     """A theme without gold labels takes the description score only where the article is close to the theme's
     description *and* holds one of its cue words; checkpoints written before the rule load with it off."""
