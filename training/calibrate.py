@@ -255,16 +255,16 @@ def fit_calibration(
         cal.cue_themes = [cfg.themes[j] for j in cue_cols]
         # Not for partly gold themes: on BBC the description rule put science on 10 business and arts stories.
         cal.description_themes = [cfg.themes[j] for j in cue_cols if j not in gold_cols]
-        if cal.cue_min_hits and cal.description_themes:
-            embedding = aggregate_chunks(outputs.embedding, owner, len(val), "mean", chunks)
-            similarity = served.description_similarity(embedding)
-            cal.description_threshold, cal.description_score = fit_description_rule(
-                similarity, hits, val, gold_cols, cal.description_min_cues, cal.cue_scores[cal.cue_min_hits]
-            )
         if cal.cue_min_hits:
             # The cue score must be able to report its theme: never above that theme's threshold.
             for j in cue_cols:
                 cal.theme_thresholds[j] = min(cal.theme_thresholds[j], cal.cue_scores[cal.cue_min_hits])
+            if cal.description_themes:
+                embedding = aggregate_chunks(outputs.embedding, owner, len(val), "mean", chunks)
+                similarity = served.description_similarity(embedding)
+                cal.description_threshold, cal.description_score = fit_description_rule(
+                    similarity, hits, val, gold_cols, cal.description_min_cues, cal.cue_scores[cal.cue_min_hits]
+                )
     cal.theme_prior_shift = prior_shift(val.theme_labels, val.gold_theme_mask, cfg.themes)
     metrics = {
         "max_chunks": chunks,

