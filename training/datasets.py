@@ -127,8 +127,16 @@ def load_training_data(
     max_samples: int | None,
     themes: list[str],
     regions: list[str],
+    gold_dir: str | None = None,
 ) -> TrainingData:
-    splits = source_splits(sources, train_files, max_samples)
+    """Train and validation sets of the named sources; ``gold`` among them adds the gold set (docs/annotation.md),
+    whose labels replace the sources' partial ones on the articles it covers."""
+    splits = source_splits([s for s in sources if s != "gold"], train_files, max_samples)
+    if "gold" in sources:
+        from training.gold.dataset import load_gold, with_gold
+        from training.gold.labels import GOLD_DIR
+
+        splits = with_gold(splits, load_gold(gold_dir or GOLD_DIR))
     if not splits:
         raise ValueError("no training data: name --sources and/or --train-files")
     train = [e for s in splits.values() for e in s.train]

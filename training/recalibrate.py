@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> Path:
     p.add_argument("--max-chunks", type=int, help="read at most this many chunks per article (speed budget)")
     p.add_argument("--quantize", choices=["none", "int8"], help="int8: dynamic int8 Linear layers at inference")
     p.add_argument("--version", help="new model version string (default: keep the checkpoint's)")
+    p.add_argument("--sources", help="comma list of training sources (default: the checkpoint's own)")
+    p.add_argument("--gold-dir", help="folder of gold label files (default training/data/gold)")
     a = p.parse_args(argv)
     started = time.time()
     folder: Path = a.checkpoint
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> Path:
         served.cfg.version = a.version
     metrics = json.loads((folder / "metrics.json").read_text())
     data_args = metrics["args"]["data"]
+    if a.sources:
+        data_args["sources"] = a.sources
     sources = [s for s in data_args["sources"].split(",") if s and s != "none"]
     data = load_training_data(
         sources,
@@ -57,7 +61,9 @@ def main(argv: list[str] | None = None) -> Path:
         data_args["max_train_samples"],
         served.cfg.themes,
         served.cfg.regions,
+        a.gold_dir or data_args.get("gold_dir"),
     )
+    served.cfg.theme_supervision = data.theme_supervision
     served.lexical = None if a.no_lexical else fit_lexical(data.train)
     calibration, val_metrics = fit_calibration(served, data.validation, a.max_chunks)
     calibration.save(folder)

