@@ -21,7 +21,11 @@ class ClassifierComponent(Protocol):
     version: str
 
     def classify(
-        self, texts: list[str], thresholds: dict[str, float] | None = None, top_k: int | None = None
+        self,
+        texts: list[str],
+        thresholds: dict[str, float] | None = None,
+        top_k: int | None = None,
+        explain: bool = False,
     ) -> list[Classification]: ...
 
 
@@ -63,6 +67,7 @@ class AnalyzeOptions:
     top_k: int | None = None  # at most k labels per list
     max_words: int = 45  # summary length cap
     method: str | None = None  # summariser method; None = the checkpoint's measured default
+    explain: bool = False  # each reported theme carries its evidence (sentence and terms)
 
     def __post_init__(self) -> None:
         unknown = set(self.tasks) - set(TASKS)
@@ -138,14 +143,14 @@ class Analyzer:
     @overload
     def classify(self, texts: list[str], **options: Any) -> list[Classification]: ...
 
-    def classify(self, texts, *, thresholds=None, top_k=None):
+    def classify(self, texts, *, thresholds=None, top_k=None, explain=False):
         """Countries, regions and themes above their thresholds. Raises InputError for an unusable single text."""
         single = isinstance(texts, str)
         batch = [texts] if single else list(texts)
         prepared = [
             prepare(t) for t in batch
         ]  # a bad text in a list raises: use analyze() for per-row errors
-        records = self._classifier.get().classify([p[0] for p in prepared], thresholds, top_k)
+        records = self._classifier.get().classify([p[0] for p in prepared], thresholds, top_k, explain)
         records = [_with_warnings(r, p[1]) for r, p in zip(records, prepared, strict=True)]
         return records[0] if single else records
 
@@ -168,10 +173,11 @@ class Analyzer:
     def analyze(self, texts: list[str], **options: Any) -> list[Analysis]: ...
 
     def analyze(
-        self, texts, *, ids=None, tasks=TASKS, thresholds=None, top_k=None, max_words=45, method=None
+        self, texts, *, ids=None, tasks=TASKS, thresholds=None, top_k=None, max_words=45, method=None,
+        explain=False,
     ):
         """Full records. In a list, a bad text gives a record with ``error`` set and the others go on."""
-        options = AnalyzeOptions(tuple(tasks), thresholds, top_k, max_words, method)
+        options = AnalyzeOptions(tuple(tasks), thresholds, top_k, max_words, method, explain)
         single = isinstance(texts, str)
         batch = [texts] if single else list(texts)
         ids = [None] * len(batch) if ids is None else [None if i is None else str(i) for i in ids]
@@ -197,7 +203,7 @@ class Analyzer:
         if good:
             cleaned = [g[1] for g in good]
             classes = (
-                self._classifier.get().classify(cleaned, options.thresholds, options.top_k)
+                self._classifier.get().classify(cleaned, options.thresholds, options.top_k, options.explain)
                 if "classify" in options.tasks
                 else [None] * len(good)
             )

@@ -1,9 +1,10 @@
 """The topic classifier: a MiniLM encoder with LoRA adapters and two multi-label heads (IPTC themes, UN M49
-sub-regions), chunking of long articles, per-label calibration and thresholds, and reconciliation of the region
-head with the country gazetteer.
+sub-regions), chunking of long articles, and checkpoint I/O. Everything between the model's outputs and the
+reported labels (scaling, thresholds, cue words, countries) is the decision pipeline (``nlp_service.decision``).
 
 A checkpoint folder holds: config.json (ClassifierConfig), adapter/ (peft LoRA adapter), heads.safetensors,
-calibration.json (per-label Platt scaling + thresholds + region stacker), metrics.json, README.md.
+calibration.json (the decision pipeline: each rule's settings and fitted values), lexical expert, metrics.json,
+README.md.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
-from nlp_service.cues import cue_matrix
-from nlp_service.descriptions import centred_similarity, closest, prototype_text
+from nlp_service.decision import DecisionInputs, DecisionPipeline, DecisionState
+from nlp_service.descriptions import centred_similarity, prototype_text
 from nlp_service.encoder import CHARS_PER_TOKEN, mean_pool
+from nlp_service.explain import Explainer
 from nlp_service.gazetteer import CountryMention, load_gazetteer
 from nlp_service.lexical import LexicalModel
 from nlp_service.records import Classification, CountryTag, RegionTag, ThemeTag
@@ -71,6 +73,8 @@ class ClassifierConfig:
     quantize: str | None = None
     # Which themes had gold labels, weak (cue-word) labels, or none in training: reported to users per theme.
     theme_supervision: dict[str, str] = field(default_factory=dict)
+    # How a long article's chunk logits are pooled: "first", "mean" (first chunk counted twice) or "max".
+    chunk_aggregation: str = "mean"
 
     def save(self, folder: Path) -> None:
         (folder / CONFIG_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -176,77 +180,21 @@ def serving_model(model: TopicModel, quantize: str | None) -> TopicModel:
     return quantize_int8(model) if quantize == "int8" else model
 
 
-@dataclass
-class Calibration:
-    """Per-label Platt scaling (p = σ(a·logit + b)) and decision thresholds on the calibrated probability.
-
-    Regions are first reconciled with the gazetteer: the region logit fed to the scaler is
-    ``region_logit + gaz_weight · gazetteer_region_score``, a weight fitted on the validation split."""
-
-    theme_a: list[float]
-    theme_b: list[float]
-    theme_thresholds: list[float]
-    region_a: list[float]
-    region_b: list[float]
-    region_thresholds: list[float]
-    gaz_weight: float = 0.0
-    country_threshold: float = 0.5
-    chunk_aggregation: str = "mean"
-    lexical_theme_weight: float = 0.0  # weight of the TF-IDF expert's logits (0 = off)
-    lexical_region_weight: float = 0.0
-    # The most likely sub-region stands from this probability on, even under its tuned threshold (thresholds are
-    # tuned for multi-region news, where many regions are named in passing; a reader expects the main one).
-    primary_region_floor: float = 0.25
-    # In each reported sub-region, its best-mentioned country stands from this gazetteer score on.
-    country_mention_floor: float = 0.3
-    # Themes without gold labels also get a cue-word score: cue_scores[k] is the probability, measured on the
-    # gold-labelled themes of the validation split, that an article whose opening holds k distinct cue words of
-    # a theme has that theme (k capped at len - 1). Scores below cue_min_hits are not used (0 = off).
-    cue_themes: list[str] = field(default_factory=list)
-    cue_scores: list[float] = field(default_factory=list)
-    cue_min_hits: int = 0
-    # description_themes (the cue themes without any gold label) also take description_score where the theme's
-    # description is the article's closest, by description_threshold over its mean (centred cosine of pooled
-    # embeddings, nlp_service.descriptions), and the article holds at least description_min_cues of its cue words: a
-    # precision measured on the gold-labelled themes of the validation split (training/calibrate.py
-    # fit_description_rule). Empty or description_score 0 = off.
-    description_themes: list[str] = field(default_factory=list)
-    description_threshold: float = 0.0
-    description_min_cues: int = 1
-    description_score: float = 0.0
-    # Logit added to a theme's calibrated score after the thresholds are fitted: a prior correction for themes that
-    # most calibration articles carry (training/calibrate.py prior_shift; shipped: politics, society). Empty = none.
-    theme_prior_shift: dict[str, float] = field(default_factory=dict)
-
-    @classmethod
-    def identity(cls, n_themes: int, n_regions: int) -> Calibration:
-        return cls(
-            [1.0] * n_themes,
-            [0.0] * n_themes,
-            [0.5] * n_themes,
-            [1.0] * n_regions,
-            [0.0] * n_regions,
-            [0.5] * n_regions,
-        )
-
-    def save(self, folder: Path) -> None:
-        (folder / CALIBRATION_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")
-
-    @classmethod
-    def load(cls, folder: Path, n_themes: int, n_regions: int) -> Calibration:
-        path = folder / CALIBRATION_NAME
-        if not path.is_file():
-            raise CheckpointError(f"{path} is missing: the checkpoint has no calibration/thresholds")
-        try:
-            cal = cls(**json.loads(path.read_text()))
-        except (TypeError, json.JSONDecodeError) as exc:
-            raise CheckpointError(f"{path}: {exc}") from exc
-        if {len(cal.theme_a), len(cal.theme_thresholds)} != {n_themes} or {
-            len(cal.region_a),
-            len(cal.region_thresholds),
-        } != {n_regions}:
-            raise CheckpointError(f"{path}: label counts do not match config.json")
-        return cal
+def load_decision(folder: Path, cfg: ClassifierConfig) -> DecisionPipeline:
+    """The checkpoint's decision pipeline (``calibration.json``); a file written before the pipeline existed is
+    read into the same rules, and its chunk pooling moves to the config."""
+    path = folder / CALIBRATION_NAME
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing: the checkpoint has no calibration/thresholds")
+    try:
+        raw = json.loads(path.read_text())
+        pipeline = DecisionPipeline.from_dict(raw)
+        pipeline.check_shapes(len(cfg.themes), len(cfg.regions))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: {exc}") from exc
+    if "chunk_aggregation" in raw:  # pre-pipeline files kept the pooling beside the scalers
+        cfg.chunk_aggregation = raw["chunk_aggregation"]
+    return pipeline
 
 
 @dataclass
@@ -255,10 +203,6 @@ class ChunkOutputs:
     region: np.ndarray  # (chunks, regions) logits
     embedding: np.ndarray  # (chunks, hidden) the pooled vector the heads read
     owner: np.ndarray  # (chunks,) index of the text each chunk belongs to
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
 
 def chunk_token_ids(
@@ -293,14 +237,14 @@ class TopicClassifier:
         cfg: ClassifierConfig,
         model: TopicModel,
         tokenizer,
-        calibration: Calibration,
+        decision: DecisionPipeline,
         lexical: LexicalModel | None = None,
     ):
         self.cfg = cfg
         self.lexical = lexical
         self.model = model.eval()
         self.tokenizer = tokenizer
-        self.calibration = calibration
+        self.decision = decision
         self.taxonomy = load_taxonomy()
         self.gazetteer = load_gazetteer()
         self.version = cfg.version
@@ -309,6 +253,7 @@ class TopicClassifier:
         self._regions = [self.taxonomy.region(r) for r in cfg.regions]
         self._region_index = {r: i for i, r in enumerate(cfg.regions)}
         self._prototypes: np.ndarray | None = None
+        self._explainer: Explainer | None = None
 
     @classmethod
     def load(cls, folder: str | Path, quantize: bool = True) -> TopicClassifier:
@@ -324,9 +269,9 @@ class TopicClassifier:
         if any(k.startswith(("theme_head", "region_head")) for k in missing.missing_keys):
             raise CheckpointError(f"{folder / HEADS_NAME}: head weights missing or mis-shaped")
         model = serving_model(model, cfg.quantize if quantize else None)
-        calibration = Calibration.load(folder, len(cfg.themes), len(cfg.regions))
+        decision = load_decision(folder, cfg)
         tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(cfg.base_model))
-        return cls(cfg, model, tokenizer, calibration, LexicalModel.load(folder))
+        return cls(cfg, model, tokenizer, decision, LexicalModel.load(folder))
 
     # -- model outputs -------------------------------------------------------------------------------------------
     @torch.inference_mode()
@@ -348,22 +293,13 @@ class TopicClassifier:
         return ChunkOutputs(theme_chunk, region_chunk, pooled, np.array(owner))
 
     def text_outputs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per text: theme and region logits (with the lexical expert) and the mean pooled embedding."""
+        """Per text: the transformer's theme and region logits and the pooled embedding, chunks pooled."""
         chunks = self.chunk_outputs(texts)
-        cal = self.calibration
-        theme = aggregate_chunks(chunks.theme, chunks.owner, len(texts), cal.chunk_aggregation)
-        region = aggregate_chunks(chunks.region, chunks.owner, len(texts), cal.chunk_aggregation)
+        how = self.cfg.chunk_aggregation
+        theme = aggregate_chunks(chunks.theme, chunks.owner, len(texts), how)
+        region = aggregate_chunks(chunks.region, chunks.owner, len(texts), how)
         embedding = aggregate_chunks(chunks.embedding, chunks.owner, len(texts), "mean")
-        if self.lexical is not None and (cal.lexical_theme_weight or cal.lexical_region_weight):
-            lex_theme, lex_region = self.lexical.logits(texts)
-            theme = theme + cal.lexical_theme_weight * lex_theme
-            region = region + cal.lexical_region_weight * lex_region
         return theme, region, embedding
-
-    def logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Raw theme and region logits per text, aggregated over its chunks."""
-        theme, region, _ = self.text_outputs(texts)
-        return theme, region
 
     def theme_prototypes(self) -> np.ndarray:
         """(themes × hidden) pooled embeddings of the themes' descriptions, computed once per model."""
@@ -376,28 +312,6 @@ class TopicClassifier:
         """(texts × themes) centred cosine of each text's embedding to each theme's description."""
         return centred_similarity(embedding, self.theme_prototypes())
 
-    def cue_probabilities(
-        self, texts: list[str], embedding: np.ndarray | None = None
-    ) -> np.ndarray:
-        """(texts × themes) probabilities from cue words, and from description similarity where ``embedding`` is
-        given; zero for themes outside ``cue_themes`` and where neither rule fires."""
-        cal = self.calibration
-        out = np.zeros((len(texts), len(self.cfg.themes)), dtype=np.float32)
-        cols = [j for j, t in enumerate(self.cfg.themes) if t in cal.cue_themes]
-        if not cols or not cal.cue_min_hits or not cal.cue_scores:
-            return out
-        hits = cue_matrix(texts, [self.cfg.themes[j] for j in cols]).astype(int)
-        table = np.array(cal.cue_scores, dtype=np.float32)
-        scores = np.where(hits >= cal.cue_min_hits, table[np.minimum(hits, len(table) - 1)], 0.0)
-        described = np.array([self.cfg.themes[j] in cal.description_themes for j in cols])
-        if embedding is not None and cal.description_score > 0 and described.any():
-            similarity = self.description_similarity(embedding)
-            close = ((similarity >= cal.description_threshold) & closest(similarity))[:, cols]
-            fired = close & (hits >= cal.description_min_cues) & described
-            scores = np.maximum(scores, np.where(fired, cal.description_score, 0.0))
-        out[:, cols] = scores
-        return out
-
     def gazetteer_features(self, texts: list[str]) -> tuple[list[list[CountryMention]], np.ndarray]:
         mentions = [self.gazetteer.find(t) for t in texts]
         feats = np.zeros((len(texts), len(self.cfg.regions)), dtype=np.float32)
@@ -407,136 +321,86 @@ class TopicClassifier:
                     feats[i, self._region_index[name]] = score
         return mentions, feats
 
+    def explainer(self) -> Explainer:
+        """Theme evidence from this classifier's lexical expert (built once; its term list is costly)."""
+        if self._explainer is None or self._explainer.lexical is not self.lexical:
+            self._explainer = Explainer(self.lexical, self.cfg.themes)
+        return self._explainer
+
+    def decision_inputs(self, texts: list[str]) -> DecisionInputs:
+        """Everything the decision rules read: model logits, the lexical expert, gazetteer mentions, and the
+        description similarity (computed only if a rule asks)."""
+        theme, region, embedding = self.text_outputs(texts)
+        mentions, gaz = self.gazetteer_features(texts)
+        lex_theme, lex_region = self.lexical.logits(texts) if self.lexical is not None else (None, None)
+        return DecisionInputs(
+            texts, list(self.cfg.themes), list(self.cfg.regions), theme, region, mentions, gaz, lex_theme,
+            lex_region, similarity_fn=lambda: self.description_similarity(embedding),
+        )
+
+    def decisions(self, texts: list[str], thresholds: dict[str, float] | None = None) -> DecisionState:
+        """Scores and reported labels of every text, through the checkpoint's decision pipeline."""
+        return self.decision.apply(self.decision_inputs(texts), thresholds)
+
     def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[list[CountryMention]]]:
         """Calibrated theme and region probabilities, and the gazetteer's country mentions."""
-        theme_logits, region_logits, embedding = self.text_outputs(texts)
-        mentions, gaz = self.gazetteer_features(texts)
-        cal = self.calibration
-        shift = np.array([cal.theme_prior_shift.get(t, 0.0) for t in self.cfg.themes])
-        theme_p = np.maximum(
-            sigmoid(theme_logits * np.array(cal.theme_a) + np.array(cal.theme_b) + shift),
-            self.cue_probabilities(texts, embedding),
-        )
-        region_z = region_logits + cal.gaz_weight * gaz
-        region_p = sigmoid(region_z * np.array(cal.region_a) + np.array(cal.region_b))
-        return theme_p, region_p, mentions
+        state = self.decisions(texts)
+        return state.theme_p, state.region_p, state.inputs.mentions
 
     # -- records -------------------------------------------------------------------------------------------------
     def classify(
-        self, texts: list[str], thresholds: dict[str, float] | None = None, top_k: int | None = None
+        self,
+        texts: list[str],
+        thresholds: dict[str, float] | None = None,
+        top_k: int | None = None,
+        explain: bool = False,
     ) -> list[Classification]:
+        """Records for ``texts``; ``explain`` adds each reported theme's evidence (sentence and terms)."""
         if not texts:
             return []
-        theme_p, region_p, mentions = self.probabilities(texts)
-        theme_on, region_on, countries = self.decide(theme_p, region_p, mentions, thresholds)
+        state = self.decisions(texts, thresholds)
+        theme_p, region_p = state.theme_p, state.region_p
         out = []
         for i in range(len(texts)):
+            on = [j for j in range(len(self._themes)) if state.theme_on[i, j]]
+            evidence = self.explainer().evidence(texts[i], on) if explain else {}
             themes = sorted(
-                (
-                    ThemeTag(t.name, t.code, round(float(theme_p[i, j]), 4))
-                    for j, t in enumerate(self._themes)
-                    if theme_on[i, j]
-                ),
+                (ThemeTag(self._themes[j].name, self._themes[j].code, round(float(theme_p[i, j]), 4),
+                          evidence.get(j)) for j in on),
                 key=lambda x: -x.score,
             )
             regions = sorted(
                 (
                     RegionTag(r.name, r.continent, r.m49, round(float(region_p[i, j]), 4))
                     for j, r in enumerate(self._regions)
-                    if region_on[i, j]
+                    if state.region_on[i, j]
                 ),
                 key=lambda x: -x.score,
             )
             tags = [
                 CountryTag(code, self.taxonomy.country(code).name, round(score, 4))
-                for code, score in countries[i]
+                for code, score in state.countries[i]
             ]
             if top_k:
                 themes, regions, tags = themes[:top_k], regions[:top_k], tags[:top_k]
             out.append(Classification(countries=tags, regions=regions, themes=themes))
         return out
 
-    def decide(
-        self,
-        theme_p: np.ndarray,
-        region_p: np.ndarray,
-        mentions: list[list[CountryMention]],
-        thresholds: dict[str, float] | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, list[list[tuple[str, float]]]]:
-        """Which themes, regions and countries are reported (the evaluation scores exactly this)."""
-        cal = self.calibration
-        theme_on = theme_p >= _thresholds("themes", self.cfg.themes, cal.theme_thresholds, thresholds)
-        region_on = region_p >= _thresholds("regions", self.cfg.regions, cal.region_thresholds, thresholds)
-        country_t = (thresholds or {}).get("countries", cal.country_threshold)
-        if not thresholds:  # an explicit threshold override is taken literally
-            rows = np.arange(len(region_p))
-            top = region_p.argmax(1)
-            region_on[rows, top] |= region_p[rows, top] >= cal.primary_region_floor
-        countries = []
-        for i, ms in enumerate(mentions):
-            scored = self.country_scores(ms, region_p[i])
-            keep = {code for code, score in scored if score >= country_t}
-            if not thresholds:
-                by_code = {m.code: m for m in ms}
-                for j in np.flatnonzero(region_on[i]):
-                    best = next(
-                        (
-                            code
-                            for code, _ in scored
-                            if by_code[code].score >= cal.country_mention_floor
-                            and (r := self.taxonomy.region_of(code))
-                            and r.name == self.cfg.regions[j]
-                        ),
-                        None,
-                    )
-                    if best:
-                        keep.add(best)
-            countries.append([(code, score) for code, score in scored if code in keep])
-        return theme_on, region_on, countries
-
-    def country_scores(self, mentions: list[CountryMention], region_p: np.ndarray) -> list[tuple[str, float]]:
-        """A mentioned country's score is its mention score damped by its sub-region's probability: a country
-        whose region the classifier rejects is demoted."""
-        out = []
-        for m in mentions:
-            region = self.taxonomy.region_of(m.code)
-            rp = (
-                region_p[self._region_index[region.name]]
-                if region and region.name in self._region_index
-                else 0.5
-            )
-            out.append((m.code, float(np.sqrt(m.score * rp))))
-        return sorted(out, key=lambda x: -x[1])
-
 
 def save_checkpoint(
     folder: Path,
     cfg: ClassifierConfig,
     model: TopicModel,
-    calibration: Calibration,
+    decision: DecisionPipeline,
     lexical: LexicalModel | None = None,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     cfg.save(folder)
     model.encoder.save_pretrained(folder / ADAPTER_DIR)
     save_file({k: v.contiguous() for k, v in model.heads_state().items()}, folder / HEADS_NAME)
-    calibration.save(folder)
+    decision.save(folder / CALIBRATION_NAME)
     if lexical is not None:
         lexical.save(folder)
-
-
-def _thresholds(
-    group: str, labels: list[str], tuned: list[float], override: dict[str, float] | None
-) -> np.ndarray:
-    """Tuned thresholds, overridden per label name or for a whole group ("themes", "regions")."""
-    out = np.array(tuned, dtype=np.float32)
-    override = override or {}
-    if group in override:
-        out[:] = override[group]
-    for name, value in override.items():
-        if name in labels:
-            out[labels.index(name)] = value
-    return out
 
 
 def aggregate_chunks(

@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="summariser method (default: the one the checkpoint was measured best with)",
     )
     b.add_argument("--top-k", type=_positive_int, help="at most K labels per list")
+    b.add_argument("--explain", action="store_true", help="each reported theme carries its evidence")
     b.add_argument("--checkpoint", type=Path, help="checkpoint folder (default: the shipped checkpoints/)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     b.set_defaults(func=cmd_batch)
@@ -138,7 +139,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     try:
         options = AnalyzeOptions(
-            tasks=args.tasks, max_words=args.max_words, method=args.method, top_k=args.top_k
+            tasks=args.tasks, max_words=args.max_words, method=args.method, top_k=args.top_k,
+            explain=args.explain,
         )
         config = BatchConfig(
             fmt=args.format, options=options, batch_size=args.batch_size, progress=not args.no_progress

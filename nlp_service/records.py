@@ -24,17 +24,24 @@ class RegionTag:
 
 
 @dataclass(frozen=True)
+class ThemeEvidence:
+    sentence: str  # the article sentence that weighs most towards the theme ("" when none does)
+    terms: list[str]  # the article's terms that weighed most, heaviest first
+
+
+@dataclass(frozen=True)
 class ThemeTag:
     name: str  # IPTC Media Topic top-level name, lower case
     code: str  # medtop:NNNNNNNN
     score: float
+    evidence: ThemeEvidence | None = None  # only when explanations were asked for
 
 
 class _DictLike(Mapping):
     """Records read like dicts (``rec["themes"]``) as well as objects (``rec.themes``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)  # type: ignore[call-overload]
+        return _without_absent_evidence(asdict(self))  # type: ignore[call-overload]
 
     def __getitem__(self, key: str) -> Any:
         return self.to_dict()[key]
@@ -79,4 +86,12 @@ class Analysis(_DictLike):
 
     def to_dict(self) -> dict[str, Any]:
         # Fields of tasks that were not run are left out rather than written as null.
-        return {k: v for k, v in asdict(self).items() if v is not None or k == "id"}
+        return _without_absent_evidence({k: v for k, v in asdict(self).items() if v is not None or k == "id"})
+
+
+def _without_absent_evidence(record: dict[str, Any]) -> dict[str, Any]:
+    """Theme evidence appears in a record only when it was asked for."""
+    for theme in record.get("themes") or []:
+        if theme.get("evidence") is None:
+            theme.pop("evidence", None)
+    return record

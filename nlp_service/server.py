@@ -82,6 +82,7 @@ class _Input(BaseModel):
 
 class ClassifyRequest(_Input):
     top_k: int | None = Field(None, ge=1, description="at most this many labels per list")
+    explain: bool = Field(False, description="each reported theme carries its evidence: sentence and terms")
 
 
 class SummarizeRequest(_Input):
@@ -266,12 +267,14 @@ def create_app(
     def analyze(request: AnalyzeRequest) -> JSONResponse:
         return run(
             request,
-            AnalyzeOptions(tuple(request.tasks), None, request.top_k, request.max_words, request.method),
+            AnalyzeOptions(
+                tuple(request.tasks), None, request.top_k, request.max_words, request.method, request.explain
+            ),
         )
 
     @app.post("/v1/classify", responses=responses, summary="Countries, regions and themes")
     def classify(request: ClassifyRequest) -> JSONResponse:
-        return run(request, AnalyzeOptions(("classify",), top_k=request.top_k))
+        return run(request, AnalyzeOptions(("classify",), top_k=request.top_k, explain=request.explain))
 
     @app.post("/v1/summarize", responses=responses, summary="Summary")
     def summarize(request: SummarizeRequest) -> JSONResponse:

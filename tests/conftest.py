@@ -51,7 +51,11 @@ class FakeClassifier:
         self._lock = threading.Lock()
 
     def classify(
-        self, texts: list[str], thresholds: dict[str, float] | None = None, top_k: int | None = None
+        self,
+        texts: list[str],
+        thresholds: dict[str, float] | None = None,
+        top_k: int | None = None,
+        explain: bool = False,
     ) -> list[Classification]:
         with self._lock:
             self.calls.append(list(texts))

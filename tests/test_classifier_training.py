@@ -12,9 +12,9 @@ import torch
 
 from nlp_service.analyzer import Analyzer
 from nlp_service.classifier import CheckpointError, TopicClassifier, masked_bce
+from nlp_service.decision import DecisionPipeline
 from nlp_service.taxonomy import load_taxonomy
 from training import train_classifier
-from training.calibrate import PRIOR_SHIFT, prior_shift
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_sample.jsonl"
 
@@ -75,36 +75,55 @@ def test_trained_checkpoint_serves_records_sorted_and_above_threshold(tiny_check
     assert len(clf.classify([text], top_k=2, thresholds={"themes": 0.0})[0].themes) == 2
 
 
-def test_prior_shift_goes_to_majority_themes_only():
-    themes = ["politics", "sport", "weather"]
-    labels = np.array([[1, 0, 0], [1, 1, 0], [1, 0, 0], [0, 0, 0]])
-    known = np.array([[1, 1, 0], [1, 1, 0], [1, 1, 0], [1, 1, 0]])  # weather is never known
-    assert prior_shift(labels, known, themes) == {"politics": PRIOR_SHIFT}
-    assert prior_shift(labels[1:2], known[1:2], themes) == {"politics": PRIOR_SHIFT, "sport": PRIOR_SHIFT}
-    assert prior_shift(np.zeros((4, 3)), known, themes) == {}
+def _legacy_calibration(pipeline: DecisionPipeline) -> dict:
+    """The flat calibration.json checkpoints had before the decision pipeline, with the same values."""
+    r = {rule.name: rule for rule in pipeline.rules}
+    p, t = r["platt"].fitted, r["thresholds"].fitted
+    return {
+        "theme_a": p.theme_a, "theme_b": p.theme_b, "theme_thresholds": t.themes,
+        "region_a": p.region_a, "region_b": p.region_b, "region_thresholds": t.regions,
+        "gaz_weight": r["gazetteer_regions"].fitted.weight if r["gazetteer_regions"].enabled else 0.0,
+        "country_threshold": r["countries"].fitted.threshold, "chunk_aggregation": "mean",
+        "lexical_theme_weight": r["lexical_blend"].fitted.theme_weight if r["lexical_blend"].enabled else 0.0,
+        "lexical_region_weight": r["lexical_blend"].fitted.region_weight if r["lexical_blend"].enabled else 0.0,
+        "primary_region_floor": 0.25 if r["primary_region_floor"].enabled else 2.0,  # 2: never
+        "country_mention_floor": 0.3,
+        "cue_themes": r["cue_score"].fitted.themes, "cue_scores": r["cue_score"].fitted.scores,
+        "cue_min_hits": r["cue_score"].fitted.min_hits if r["cue_score"].enabled else 0,
+        "description_themes": r["description"].fitted.themes,
+        "description_threshold": r["description"].fitted.threshold,
+        "description_score": r["description"].fitted.score if r["description"].enabled else 0.0,
+        "theme_prior_shift": r["prior_shift"].fitted.themes if r["prior_shift"].enabled else {},
+    }
 
 
-def test_prior_shift_moves_only_its_themes(tiny_checkpoint, tmp_path):
-    cal = json.loads((tiny_checkpoint / "calibration.json").read_text())
-    assert isinstance(cal["theme_prior_shift"], dict)  # written by every calibration, empty when no majority
-    cal["theme_prior_shift"] = {"politics": -0.5, "society": -0.5}
-    text = "The prime minister met opposition leaders in parliament to discuss the budget and welfare reform."
-    cal["cue_min_hits"] = 0  # cue scores off: compare the shifted scores themselves
+def test_checkpoint_stores_the_fitted_decision_pipeline_with_each_rules_gain(tiny_checkpoint):
+    raw = json.loads((tiny_checkpoint / "calibration.json").read_text())
+    assert raw["format"] == "decision-pipeline"
+    assert [r["name"] for r in raw["rules"]][-1] == "countries"
+    assert all(isinstance(r["gain"], float) for r in raw["rules"])  # measured on validation when fitted
+    metrics = json.loads((tiny_checkpoint / "metrics.json").read_text())
+    assert {r["rule"] for r in metrics["validation"]["rules"]} == {r["name"] for r in raw["rules"]}
+    assert "| rule | state |" in (tiny_checkpoint / "README.md").read_text()
+
+
+def test_checkpoints_from_before_the_pipeline_load_with_the_same_decisions(tiny_checkpoint, tmp_path):
     folder = tmp_path / "classifier"
     shutil.copytree(tiny_checkpoint, folder)
-    (folder / "calibration.json").write_text(json.dumps(cal))
-    shifted, _, _ = TopicClassifier.load(folder).probabilities([text])
-    # A checkpoint written before the field existed loads with no shift.
-    del cal["theme_prior_shift"]
-    (folder / "calibration.json").write_text(json.dumps(cal))
     clf = TopicClassifier.load(folder)
-    plain, _, _ = clf.probabilities([text])
-    themes = clf.cfg.themes
-    for j, theme in enumerate(themes):
-        if theme in ("politics", "society"):
-            assert shifted[0, j] < plain[0, j]
-        else:
-            assert shifted[0, j] == pytest.approx(plain[0, j])
+    texts = ["The prime minister met opposition leaders in parliament to discuss the budget.",
+             "Kenyan farmers in Kitui plant sorghum after drought; Nairobi officials promise help."]
+    before = [r.to_dict() for r in clf.classify(texts)]
+    legacy = _legacy_calibration(clf.decision)
+    (folder / "calibration.json").write_text(json.dumps(legacy))
+    assert [r.to_dict() for r in TopicClassifier.load(folder).classify(texts)] == before
+    del legacy["theme_prior_shift"]  # written before the prior shift existed: loads with no shift
+    (folder / "calibration.json").write_text(json.dumps(legacy))
+    assert TopicClassifier.load(folder).decision.rule("prior_shift").fitted.themes == {}
+    del legacy["theme_a"]
+    (folder / "calibration.json").write_text(json.dumps(legacy))
+    with pytest.raises(CheckpointError, match="calibration.json.*theme_a"):
+        TopicClassifier.load(folder)
 
 
 def test_long_articles_are_read_in_chunks(tiny_checkpoint):
@@ -140,57 +159,67 @@ def test_unknown_labels_do_not_count_in_the_loss():
     assert np.isclose(masked_bce(logits, labels, torch.zeros(1, 2)).item(), 0.0)
 
 
-def test_checkpoints_without_the_description_rule_load_with_it_off(tiny_checkpoint, tmp_path):
-    folder = tmp_path / "classifier"
-    shutil.copytree(tiny_checkpoint, folder)
-    cal = json.loads((folder / "calibration.json").read_text())
-    for key in [k for k in cal if k.startswith("description_")]:
-        del cal[key]
-    (folder / "calibration.json").write_text(json.dumps(cal))
-    clf = TopicClassifier.load(folder)
-    assert clf.calibration.description_score == 0.0 and clf.calibration.description_themes == []
-    assert len(clf.classify(["The bishop spoke to the village on Sunday."])) == 1
-
-
 def test_description_rule_needs_closeness_and_a_cue_word(tiny_checkpoint):
     """A theme without gold labels takes the description score only where the article is close to the theme's
-    description *and* holds one of its cue words; checkpoints written before the rule load with it off."""
+    description *and* holds one of its cue words."""
+    from nlp_service.decision import DecisionState
+    from nlp_service.decision.description import DescriptionFitted, DescriptionRule
+
     clf = TopicClassifier.load(tiny_checkpoint)
-    cal = clf.calibration
-    assert {"description_themes", "description_threshold", "description_score"} <= set(
-        json.loads((tiny_checkpoint / "calibration.json").read_text())
-    )
-    cal.cue_themes, cal.cue_scores, cal.cue_min_hits = ["religion", "weather"], [0.0, 0.1, 0.2, 0.3], 3
-    cal.description_themes = ["religion", "weather"]
     texts = ["The bishop spoke to the village on Sunday.", "The village held a meeting on Sunday."]
-    _, _, embedding = clf.text_outputs(texts)
+    inputs = clf.decision_inputs(texts)
     religion, weather = clf.cfg.themes.index("religion"), clf.cfg.themes.index("weather")
 
-    cal.description_score = 0.0  # off
-    assert not clf.cue_probabilities(texts, embedding)[:, [religion, weather]].any()
-    cal.description_score, cal.description_threshold, cal.description_min_cues = 0.85, -1.0, 1  # always close
-    scores = clf.cue_probabilities(texts, embedding)
-    assert scores[0, religion] == pytest.approx(0.85)  # "bishop" is a religion cue
-    assert scores[1, religion] == 0.0 and not scores[:, weather].any()  # no cue word: no score
-    cal.description_threshold = 2.0  # never close enough (centred cosine < 2)
-    assert not clf.cue_probabilities(texts, embedding)[:, religion].any()
-    assert not clf.cue_probabilities(texts)[:, religion].any()  # no embedding given: cue words alone
-    cal.description_threshold, cal.description_themes = -1.0, ["weather"]  # religion keeps its cue words only
-    assert not clf.cue_probabilities(texts, embedding)[:, religion].any()
+    def scores(rule: DescriptionRule) -> np.ndarray:
+        state = DecisionState.start(inputs)
+        state.theme_p = np.zeros((2, len(clf.cfg.themes)))
+        rule.apply(state)
+        return state.theme_p
+
+    rule = DescriptionRule(fitted=DescriptionFitted(["religion", "weather"], -1.0, 0.0))  # score 0: off
+    assert not scores(rule)[:, [religion, weather]].any()
+    rule.fitted.score = 0.85  # always close (centred cosine >= -1)
+    got = scores(rule)
+    assert got[0, religion] == pytest.approx(0.85)  # "bishop" is a religion cue
+    assert got[1, religion] == 0.0 and not got[:, weather].any()  # no cue word: no score
+    rule.fitted.threshold = 2.0  # never close enough (centred cosine < 2)
+    assert not scores(rule)[:, religion].any()
 
 
-def test_description_rule_is_fitted_at_the_cue_rules_precision():
-    from training.calibrate import fit_description_rule
-    from training.datasets import LabelledSet
+def test_description_rule_is_fitted_at_the_target_precision():
+    from nlp_service.decision.description import DescriptionRule
+    from tests.decision_data import synthetic_inputs
 
     n = 40
-    labels = np.zeros((n, 2))
-    labels[:20, 0] = 1  # theme 0 on the first half
-    similarity = np.c_[np.linspace(0.3, -0.1, n), np.zeros(n)]  # closer on the first half
-    data = LabelledSet([], labels, np.ones((n, 2)), np.ones((n, 2)), np.zeros((n, 1)), np.zeros((n, 1)))
-    hits = np.ones((n, 2))
-    tau, precision = fit_description_rule(similarity, hits, data, [0], 1, 0.95)
+    inputs, gold, state = synthetic_inputs(n, ["politics", "weather"], ["Eastern Africa"], np.random.default_rng(0))
+    gold.theme_labels[:] = 0
+    gold.theme_labels[:20, 0] = 1  # theme 0 on the first half
+    gold.theme_mask[:, 1] = 0
+    gold.description_themes = ["weather"]
+    similarity = np.c_[np.linspace(0.3, -0.1, n), np.zeros(n)]  # closer to theme 0 on the first half
+    inputs._similarity, inputs._cue_hits = similarity, np.ones((n, 2), dtype=int)
+    rule = DescriptionRule(DescriptionRule.Settings(target_precision=0.95))
+    rule.fit(state, gold)
+    tau, precision = rule.fitted.threshold, rule.fitted.score
     assert precision >= 0.95
+    labels = gold.theme_labels
     assert labels[similarity[:, 0] >= tau, 0].mean() == pytest.approx(precision, abs=1e-4)
     assert labels[similarity[:, 0] >= tau - 0.01, 0].mean() < 0.95  # the lowest threshold that reaches it
-    assert fit_description_rule(similarity, np.zeros((n, 2)), data, [0], 1, 0.95) == (0.0, 0.0)  # no cue words
+    inputs._cue_hits = np.zeros((n, 2), dtype=int)  # no cue words: the rule never fires
+    rule.fit(state, gold)
+    assert rule.fitted.score == 0.0
+
+
+def test_explanations_cite_the_article_and_appear_only_when_asked(tiny_checkpoint):
+    clf = TopicClassifier.load(tiny_checkpoint)
+    text = ("Kenyan farmers plant sorghum after drought.\nOfficials in Nairobi promised help. "
+            "The minister said the budget would pay for seeds and water.")
+    plain = clf.classify([text], thresholds={"themes": 0.0})[0]
+    assert all("evidence" not in t for t in plain.to_dict()["themes"])
+    explained = clf.classify([text], thresholds={"themes": 0.0}, explain=True)[0]
+    assert [t.name for t in explained.themes] == [t.name for t in plain.themes]
+    for tag in explained.themes:
+        ev = tag.evidence
+        assert ev is not None and (ev.sentence == "" or ev.sentence in " ".join(text.split()))
+        assert all(w in text.lower() for term in ev.terms for w in term.split())
+    assert any(t.evidence.terms for t in explained.themes)

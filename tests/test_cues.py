@@ -48,21 +48,22 @@ def test_weak_labels_use_the_same_cues():
 
 
 def test_cue_scores_are_measured_on_gold_themes_and_monotone():
-    from training.calibrate import fit_cue_scores
-    from training.datasets import LabelledSet
+    from nlp_service.decision.cues import CueScore
+    from tests.decision_data import synthetic_inputs
 
     rng = np.random.default_rng(0)
     n = 400
-    hits = rng.integers(0, 6, size=(n, 2)).astype(np.float32)
+    inputs, gold, state = synthetic_inputs(n, ["politics", "weather"], ["Eastern Africa"], rng)
+    inputs._cue_hits = rng.integers(0, 6, size=(n, 2))
     # gold theme 0 is present when its opening holds ≥ 2 cue words, except for some noise
-    labels = np.zeros((n, 2), dtype=np.float32)
-    labels[:, 0] = (hits[:, 0] >= 2) & (rng.random(n) > 0.1)
-    mask = np.zeros((n, 2), dtype=np.float32)
-    mask[:, 0] = 1.0
-    data = LabelledSet([], labels, mask, np.ones((n, 2), dtype=np.float32), np.zeros((n, 1)), np.zeros((n, 1)))
-    scores, min_hits = fit_cue_scores(hits, data, gold_cols=[0])
+    gold.theme_labels[:, 0] = (inputs.cue_hits[:, 0] >= 2) & (rng.random(n) > 0.1)
+    gold.theme_mask[:, 1] = 0.0
+    gold.cue_themes = ["weather"]
+    rule = CueScore()
+    rule.fit(state, gold)
+    scores = rule.fitted.scores
     assert scores[0] == 0.0 and scores == sorted(scores) and len(scores) == 6
-    assert scores[1] < 0.2 and scores[2] > 0.8 and min_hits == 2
+    assert scores[1] < 0.2 and scores[2] > 0.8 and rule.fitted.min_hits == 2 and rule.fitted.themes == ["weather"]
 
 
 def test_mpnet_weights_missing_give_the_setup_command(tmp_path, monkeypatch):

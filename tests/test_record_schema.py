@@ -102,3 +102,13 @@ def test_real_records_validate(real_analyzer, examples_path):
     for record in records:
         assert all(tax.theme(t.name).code == t.code for t in record.themes or [])
         assert all(tax.region(r.name).m49 == r.m49 for r in record.regions or [])
+
+
+def test_explained_records_validate(real_analyzer, examples_path):
+    check = validator()
+    rows = [json.loads(line) for line in examples_path.read_text(encoding="utf-8").splitlines()][:4]
+    texts = [r.get("text") or f"{r['title']}\n{r['body']}" for r in rows]
+    records = real_analyzer.analyze(texts, ids=[r["id"] for r in rows], tasks=("classify",), explain=True)
+    for record in records:
+        check.validate(record.to_dict())
+        assert all(t.evidence is not None for t in record.themes)

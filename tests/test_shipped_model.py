@@ -130,5 +130,5 @@ def test_shipped_classifier_runs_as_configured(checkpoints):
     # int8 moves logits a little, not decisions: the same top theme and region on clear cases
     texts = ["Norway's parliament votes on the budget\nThe Storting in Oslo approved the government's plan.",
              "Strikers score twice as New Zealand win the rugby final in Auckland."]
-    for a, b in zip(*(c.logits(texts) for c in (fast, exact)), strict=True):
+    for a, b in zip(*(c.text_outputs(texts)[:2] for c in (fast, exact)), strict=True):
         assert np.array_equal(a.argmax(1), b.argmax(1))

@@ -13,11 +13,11 @@ import logging
 import time
 from pathlib import Path
 
-from nlp_service.classifier import ClassifierConfig, TopicClassifier
+from nlp_service.classifier import CALIBRATION_NAME, ClassifierConfig, TopicClassifier
 from nlp_service.lexical import VOCAB_NAME, WEIGHTS_NAME
 from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import quantize_int8
-from training.calibrate import fit_calibration
+from training.calibrate import fit_calibration, weak_themes
 from training.datasets import load_training_data
 from training.lexical_fit import fit_lexical
 from training.train_classifier import _model_card
@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> Path:
     p.add_argument("--checkpoint", type=Path, default=Path("checkpoints/classifier"))
     p.add_argument("--no-lexical", action="store_true", help="drop the lexical expert")
     p.add_argument("--max-length", type=int, help="tokens per transformer chunk (default: keep the checkpoint's)")
-    p.add_argument("--max-chunks", type=int, help="read at most this many chunks per article (speed budget)")
+    p.add_argument("--max-chunks", type=int, help="chunks read per article (default: keep the checkpoint's)")
+    p.add_argument("--chunk-aggregation", choices=["first", "mean", "max"], help="pooling of chunk logits")
     p.add_argument("--quantize", choices=["none", "int8"], help="int8: dynamic int8 Linear layers at inference")
     p.add_argument("--version", help="new model version string (default: keep the checkpoint's)")
     p.add_argument("--sources", help="comma list of training sources (default: the checkpoint's own)")
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> Path:
     served = TopicClassifier.load(folder, quantize=False)
     if a.max_length:
         served.cfg.max_length = a.max_length
+    if a.max_chunks:
+        served.cfg.max_chunks = a.max_chunks
+    if a.chunk_aggregation:
+        served.cfg.chunk_aggregation = a.chunk_aggregation
     if a.quantize:
         served.cfg.quantize = None if a.quantize == "none" else a.quantize
     if served.cfg.quantize == "int8":
@@ -65,8 +70,10 @@ def main(argv: list[str] | None = None) -> Path:
     )
     served.cfg.theme_supervision = data.theme_supervision
     served.lexical = None if a.no_lexical else fit_lexical(data.train)
-    calibration, val_metrics = fit_calibration(served, data.validation, a.max_chunks)
-    calibration.save(folder)
+    calibration, val_metrics = fit_calibration(
+        served, data.validation, *weak_themes(data.theme_supervision, sources)
+    )
+    calibration.save(folder / CALIBRATION_NAME)
     cfg: ClassifierConfig = served.cfg
     cfg.save(folder)
     if served.lexical is not None:

@@ -26,7 +26,6 @@ import torch
 from transformers import AutoTokenizer, HfArgumentParser, Trainer, TrainingArguments
 
 from nlp_service.classifier import (
-    Calibration,
     ClassifierConfig,
     TopicClassifier,
     build_model,
@@ -34,9 +33,10 @@ from nlp_service.classifier import (
     save_checkpoint,
     serving_model,
 )
-from nlp_service.taxonomy import PARTIAL_GOLD_THEMES, load_taxonomy
+from nlp_service.decision import DecisionPipeline, default_rules
+from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import resolve_base_model
-from training.calibrate import fit_calibration
+from training.calibrate import fit_calibration, weak_themes
 from training.datasets import LabelledSet, load_training_data
 from training.lexical_fit import fit_lexical
 from training.weak_labels import WeakLabelConfig
@@ -53,8 +53,9 @@ class ModelArguments:
     serve_max_length: int = field(
         default=96, metadata={"help": "tokens per chunk at inference (0 = max_length); calibrated as served"}
     )
-    max_chunks: int = field(
-        default=1, metadata={"help": "at most this many chunks read per article at inference (calibration picks)"}
+    max_chunks: int = field(default=1, metadata={"help": "chunks read per article at inference"})
+    chunk_aggregation: str = field(
+        default="first", metadata={"help": "pooling of chunk logits: first, mean (first counted twice) or max"}
     )
     quantize: str = field(
         default="int8", metadata={"help": "'int8': dynamic int8 Linear layers at inference; 'none': fp32"}
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> Path:
         base_model=model_args.base_model,
         max_length=model_args.max_length,
         max_chunks=model_args.max_chunks,
+        chunk_aggregation=model_args.chunk_aggregation,
         lora_r=model_args.lora_r,
         lora_alpha=model_args.lora_alpha,
         lora_layers=None
@@ -231,10 +233,10 @@ def main(argv: list[str] | None = None) -> Path:
         cfg,
         serving_model(copy.deepcopy(model), cfg.quantize),  # the training copy keeps its adapter for saving
         tokenizer,
-        Calibration.identity(len(cfg.themes), len(cfg.regions)),
+        DecisionPipeline(default_rules()),
         lexical,
     )
-    calibration, val_metrics = fit_calibration(served, data.validation, model_args.max_chunks)
+    calibration, val_metrics = fit_calibration(served, data.validation, *weak_themes(data.theme_supervision, sources))
 
     # 5. save
     out = Path(run_args.output_dir)
@@ -265,6 +267,16 @@ def _warmup_linear(total: int, warmup_ratio: float):
     return factor
 
 
+def _rules_table(rules: list[dict]) -> str:
+    from nlp_service.decision.pipeline import RULE_TYPES
+
+    why = {r.name: r.why for r in RULE_TYPES}
+    rows = [f"  | {r['rule']} | {'on' if r['enabled'] else 'off'} | {r['metric']} | {r['with']} | {r['without']} | "
+            f"{r['gain']:+.4f} | {why.get(r['rule'], '')} |" for r in rules]
+    head = ["  | rule | state | metric | with | without | gain | why |", "  |---|---|---|---|---|---|---|"]
+    return "\n".join(head + rows)
+
+
 def _model_card(cfg: ClassifierConfig, metrics: dict, tax) -> str:
     sup = cfg.theme_supervision
     rows = "\n".join(f"| {t.name} | `{t.code}` | {sup.get(t.name, 'none')} |" for t in tax.themes)
@@ -279,23 +291,14 @@ countries from a gazetteer reconciled with the region head.
 - Base encoder: `{cfg.base_model}` (read from its installed registry package, not stored here).
 - Fine-tuning: LoRA r={cfg.lora_r} on {", ".join(cfg.target_modules)} of encoder {layers}; heads trained in full;
   masked multi-label BCE (labels a source does not know are left out of the loss; cue-word labels weigh 0.3).
-- Reading: {cfg.max_length}-token chunks, {val.get("max_chunks")} per article, pooled by
-  "{val.get("chunk_aggregation")}" (chosen on validation within the chunk budget); encoder weights
-  {"int8 (dynamic quantisation of the Linear layers at load)" if cfg.quantize == "int8" else "fp32"}, as calibrated.
-- Lexical expert (TF-IDF 1–2-grams + linear heads over the whole article): {"on" if lexical else "off"}, weights
-  {val.get("lexical_theme_weight")} (themes) / {val.get("lexical_region_weight")} (regions) on its logits.
-- Gazetteer evidence in region scores: weight {val.get("gaz_weight")}; countries = gazetteer mentions damped by
-  their sub-region's probability, threshold {round(val.get("country_threshold", 0.5), 3)}.
-- Scores: per-label Platt-scaled probabilities; thresholds tuned for F1 on the validation split (`calibration.json`).
-  Prior shift after fitting (logit, for themes over-represented in the calibration data):
-  {val.get("theme_prior_shift") or "none"}.
-- Themes without gold labels, and those whose gold source covers only part of them
-  ({", ".join(PARTIAL_GOLD_THEMES)}), also take a cue-word score: the probability that k cue words in an
-  article's opening mean the theme, measured on the gold-labelled themes ({val.get("cue_scores")} for
-  k = 0…5), used from k ≥ {val.get("cue_min_hits")}. The themes without gold labels also take
-  {val.get("description_score")} (the precision of this rule on the gold-labelled themes) where the theme's
-  description is the article's closest in the encoder's space (by at least {val.get("description_threshold")}
-  over the mean) and the article holds one of its cue words.
+- Reading: {cfg.max_length}-token chunks, {cfg.max_chunks} per article, pooled by "{cfg.chunk_aggregation}";
+  encoder weights {"int8 (dynamic quantisation of the Linear layers at load)" if cfg.quantize == "int8" else "fp32"},
+  as calibrated. Lexical expert (TF-IDF 1–2-grams + linear heads over the whole article): {"on" if lexical else "off"}.
+- Decision pipeline (`calibration.json`, `nlp_service/decision/`), fitted on the validation split in this order;
+  gain = the rule's target metric on validation with it minus without it; rules that did not help are stored off:
+
+{_rules_table(val.get("rules") or [])}
+
 - Training: {metrics["train_examples"]} articles, {metrics["steps"]} steps, {metrics["train_seconds"]} s on
   {metrics["device"]} (data: {metrics["args"]["data"]["sources"]} {metrics["args"]["data"]["train_files"] or ""}).
 - Validation (used for calibration, so optimistic): theme micro-F1 {val.get("theme_micro_f1")},

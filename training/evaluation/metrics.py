@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+# The decision rules fit against the same scores the evaluation reports: one definition of each.
+from nlp_service.decision.metrics import best_f1_threshold, prf, set_f1
 
-def prf(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
+__all__ = ["best_f1_threshold", "masked_counts", "multilabel_report", "prf", "set_f1"]
 
 
 def masked_counts(
@@ -48,29 +46,3 @@ def multilabel_report(
         "macro_f1": round(macro, 4),
         "per_label": per_label,
     }
-
-
-def best_f1_threshold(
-    prob: np.ndarray, gold: np.ndarray, grid: np.ndarray | None = None
-) -> tuple[float, float]:
-    """The threshold on ``prob`` that maximises F1 against ``gold`` (both 1-D)."""
-    grid = np.arange(0.05, 0.96, 0.025) if grid is None else grid
-    gold_b = gold.astype(bool)
-    best = (0.5, -1.0)
-    for t in grid:
-        pred = prob >= t
-        _, _, f = prf(
-            float((pred & gold_b).sum()), float((pred & ~gold_b).sum()), float((~pred & gold_b).sum())
-        )
-        if f > best[1] + 1e-9:
-            best = (float(t), f)
-    return best
-
-
-def set_f1(pred: list[set[str]], gold: list[set[str]]) -> dict[str, float]:
-    """Micro P/R/F1 between predicted and gold sets (e.g. country codes per article)."""
-    tp = sum(len(p & g) for p, g in zip(pred, gold, strict=True))
-    fp = sum(len(p - g) for p, g in zip(pred, gold, strict=True))
-    fn = sum(len(g - p) for p, g in zip(pred, gold, strict=True))
-    p, r, f = prf(tp, fp, fn)
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}

@@ -56,6 +56,7 @@ def markdown(report: dict) -> str:
         "",
     ]
     lines += gold_theme_lines(report)
+    lines += rule_lines(report)
     lines += calibration_lines(report)
     lines += [
         "## Per theme (fine-tuned model)",
@@ -123,6 +124,28 @@ def gold_theme_lines(report: dict) -> list[str]:
         lines.append(
             f"| {theme} | {_fmt(first[theme].get('support'))} | " + " | ".join(cells)
             + f" | {_fmt(agr.get('f1'))} ({_fmt(agr.get('kappa'))}) |"
+        )
+    return lines + [""]
+
+
+def rule_lines(report: dict) -> list[str]:
+    """The decision pipeline's ablation: each rule's metric with and without it."""
+    rules = report.get("rules") or {}
+    if not rules.get("rows"):
+        return []
+    lines = [
+        f"## Decision rules, in pipeline order (ablation on the {rules['set']} split)",
+        "",
+        "with / without = the rule's target metric with the shipped pipeline and with that rule bypassed; "
+        "validation gain = what was measured when the rule was fitted (rules under the minimum gain are off).",
+        "",
+        "| rule | state | metric | with | without | gain | validation gain | why |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rules["rows"]:
+        lines.append(
+            f"| {r['rule']} | {'on' if r['enabled'] else 'off'} | {r['metric']} | {_fmt(r['with'])} | "
+            f"{_fmt(r['without'])} | {r['gain']:+.4f} | {_fmt(r['validation_gain'])} | {r['why']} |"
         )
     return lines + [""]
 

