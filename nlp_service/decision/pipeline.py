@@ -11,6 +11,7 @@ from typing import Any
 
 from nlp_service.decision.base import Rule
 from nlp_service.decision.countries import CountryRule
+from nlp_service.decision.country_relevance import CountryRelevance, RegionsFromCountries
 from nlp_service.decision.cues import CueScore
 from nlp_service.decision.description import DescriptionRule
 from nlp_service.decision.gazetteer import GazetteerRegions
@@ -26,8 +27,9 @@ FORMAT = "decision-pipeline"
 FORMAT_VERSION = 1
 
 # In order: logits are blended (lexical, gazetteer), scaled to probabilities (Platt), corrected (prior shift),
-# raised by the rules for weakly supervised themes (cues, description), cut by thresholds, then regions get
-# their floor and countries are chosen.
+# raised by the rules for weakly supervised themes (cues, description), cut by thresholds; regions get their
+# floor; countries are chosen (mention damping, then the learned relevance model over it where it helps), and
+# finally regions follow the reported countries.
 RULE_TYPES: tuple[type[Rule], ...] = (
     LexicalBlend,
     GazetteerRegions,
@@ -38,6 +40,8 @@ RULE_TYPES: tuple[type[Rule], ...] = (
     Thresholds,
     PrimaryRegionFloor,
     CountryRule,
+    CountryRelevance,
+    RegionsFromCountries,
 )
 _BY_NAME = {r.name: r for r in RULE_TYPES}
 # An optional rule stays on only if it raises its validation metric by at least this much: smaller gains are
@@ -194,6 +198,8 @@ def legacy_rules(raw: dict[str, Any]) -> list[Rule]:
             PrimaryRegionFloor(PrimaryRegionFloor.Settings(float(raw.get("primary_region_floor", 0.25)))),
             CountryRule(countries.CountrySettings(mention_floor=float(raw.get("country_mention_floor", 0.3))),
                         countries.CountryFitted(float(raw.get("country_threshold", 0.5)))),
+            CountryRelevance(enabled=False),  # did not exist then
+            RegionsFromCountries(enabled=False),
         ]
     except KeyError as exc:
         raise ValueError(f"missing {exc.args[0]!r}") from None

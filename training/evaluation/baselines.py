@@ -106,7 +106,8 @@ class GazetteerBaseline:
             for name, s in self.gaz.region_scores(m).items():
                 if name in self.regions:
                     region_score[i, self.regions.index(name)] = s
-        countries = [{m.code for m in ms if m.score >= self.threshold} for ms in mentions]
+        ranking = [[m.code for m in ms if m.score >= self.threshold] for ms in mentions]
+        countries = [set(r) for r in ranking]
         return Predictions(
             self.name,
             None,
@@ -116,4 +117,5 @@ class GazetteerBaseline:
             countries,
             time.time() - start,
             region_probabilities=False,
+            country_ranking=ranking,
         )

@@ -19,3 +19,4 @@ class Predictions:
     # Whether region_score holds one probability per sub-region (a multinomial model's softmax over sub-regions,
     # or a gazetteer's mention scores, do not, so their calibration is not reported).
     region_probabilities: bool = True
+    country_ranking: list[list[str]] | None = None  # reported countries per article, best first

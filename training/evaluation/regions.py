@@ -33,4 +33,7 @@ def evaluate_regions(pred: Predictions, data: LabelledSet, regions: list[str]) -
         out["primary_country_in_predictions"] = round(
             float(np.mean([data.examples[i].primary_country in pred.countries[i] for i in firsts])), 4
         )
+        if pred.country_ranking is not None:
+            top = [pred.country_ranking[i][:1] == [data.examples[i].primary_country] for i in firsts]
+            out["primary_country_top1"] = round(float(np.mean(top)), 4) if top else None
     return out or None

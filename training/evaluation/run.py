@@ -64,6 +64,7 @@ def model_predictions(clf: TopicClassifier, data: LabelledSet) -> Predictions:
         state.region_on,
         [{c for c, _ in cs} for cs in state.countries],
         time.time() - start,
+        country_ranking=[[c for c, _ in cs] for cs in state.countries],
     )
 
 
@@ -77,6 +78,25 @@ def rule_ablation(clf: TopicClassifier, data: LabelledSet) -> list[dict]:
         rows.append({"rule": a.rule, "enabled": rule.enabled, "metric": a.metric, "with": a.with_rule,
                      "without": a.without_rule, "gain": a.gain, "validation_gain": rule.gain, "why": rule.why})
     return rows
+
+
+def country_errors(clf: TopicClassifier, data: LabelledSet, pred: Predictions, worst: int = 20) -> list[dict]:
+    """The articles whose reported countries differ most from the gold ones, with the mentions behind them."""
+    rows = []
+    for i, e in enumerate(data.examples):
+        if e.countries is None:
+            continue
+        gold, got = set(e.countries), pred.countries[i]
+        wrong = len(gold ^ got)
+        if not wrong:
+            continue
+        mentions = clf.gazetteer.find(e.text)
+        evidence = {m.code: [s.surface for s in getattr(m, "evidence", ())][:4] or [f"{m.count}×"] for m in mentions}
+        rows.append({"id": e.id, "title": e.title[:90], "errors": wrong, "gold": sorted(gold),
+                     "gold_primary": e.primary_country, "predicted": pred.country_ranking[i],
+                     "missed": sorted(gold - got), "extra": sorted(got - gold),
+                     "evidence": {c: evidence.get(c, []) for c in sorted(gold | got)}})
+    return sorted(rows, key=lambda r: (-r["errors"], r["id"]))[:worst]
 
 
 def region_confusion(pred: Predictions, data: LabelledSet, regions: list[str], label: str) -> dict:
@@ -237,6 +257,7 @@ def main(argv: list[str] | None = None) -> dict:
     report["rules"] = {"set": label, "rows": rule_ablation(clf, scored)}
     scored_pred = kept["fine-tuned"][2 if gold_test is not None else 0]
     report["confusion"] = region_confusion(scored_pred, scored, regions, label)
+    report["country_errors"] = {"set": label, "rows": country_errors(clf, scored, scored_pred)}
     js, md = report_writer.write(report, args.out)
     page = write_html(report, args.out / "eval.html")
     print(md.read_text())

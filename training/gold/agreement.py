@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
 
 from nlp_service.taxonomy import load_taxonomy
 from training.gold.labels import GOLD_DIR, GoldLabel, load_annotations
@@ -24,6 +23,13 @@ def _f1(a: np.ndarray, b: np.ndarray) -> float | None:
     return round(2 * both / total, 4) if total else None
 
 
+def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Cohen's kappa of two boolean readings; None where chance agreement is total (both constant and equal)."""
+    po = float((a == b).mean())
+    pe = float(a.mean() * b.mean() + (1 - a.mean()) * (1 - b.mean()))
+    return None if pe >= 1.0 else round((po - pe) / (1 - pe), 4)
+
+
 def agreement(first: dict[str, GoldLabel], second: dict[str, GoldLabel]) -> dict:
     """Figures over the articles both passes labelled."""
     keys = sorted(set(first) & set(second))
@@ -32,10 +38,9 @@ def agreement(first: dict[str, GoldLabel], second: dict[str, GoldLabel]) -> dict
     b = np.array([[t in second[k].themes for t in themes] for k in keys], dtype=bool).reshape(len(keys), -1)
     per_theme = {}
     for j, t in enumerate(themes):
-        kappa = cohen_kappa_score(a[:, j], b[:, j]) if len(keys) and (a[:, j].any() or b[:, j].any()) else None
         per_theme[t] = {
             "f1": _f1(a[:, j], b[:, j]),
-            "kappa": None if kappa is None or np.isnan(kappa) else round(float(kappa), 4),
+            "kappa": cohen_kappa(a[:, j], b[:, j]) if len(keys) else None,
             "first": int(a[:, j].sum()),
             "second": int(b[:, j].sum()),
         }
