@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
 
+from nlp_service import language
 from nlp_service.records import Analysis, Classification, Summary
-from nlp_service.text import InputError, prepare
+from nlp_service.text import InputError, cap_words, count_words, prepare
 
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 TASKS = ("classify", "summarize")
@@ -114,6 +115,7 @@ class Analyzer:
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def warm_up(self, tasks: Sequence[str] = TASKS) -> None:
         """Load the components now rather than on the first request."""
+        language.warm_up()
         if "classify" in tasks:
             self._classifier.get()
         if "summarize" in tasks:
@@ -159,7 +161,7 @@ class Analyzer:
         batch = [texts] if single else list(texts)
         prepared = [prepare(t) for t in batch]
         records = self._summarizer.get().summarize([p[0] for p in prepared], max_words, method)
-        records = [_with_warnings(r, p[1]) for r, p in zip(records, prepared, strict=True)]
+        records = [_with_warnings(_capped(r, max_words), p[1]) for r, p in zip(records, prepared, strict=True)]
         return records[0] if single else records
 
     @overload
@@ -202,7 +204,9 @@ class Analyzer:
                 else [None] * len(good)
             )
             summaries = (
-                self._summarizer.get().summarize(cleaned, options.max_words, options.method)
+                [_capped(s, options.max_words) for s in self._summarizer.get().summarize(
+                    cleaned, options.max_words, options.method
+                )]
                 if "summarize" in options.tasks
                 else [None] * len(good)
             )
@@ -210,6 +214,14 @@ class Analyzer:
             for (i, _, warns), c, s in zip(good, classes, summaries, strict=True):
                 results[i] = _merge(ids[i], warns, c, s, versions)
         return [r for r in results if r is not None]
+
+
+def _capped(summary: Summary, max_words: int) -> Summary:
+    """The summary held to ``max_words`` as ``count_words`` counts (the summarisers split on spaces, which lets a
+    Chinese or Japanese summary run to any length)."""
+    if count_words(summary.summary) <= max_words:
+        return summary
+    return replace(summary, summary=cap_words(summary.summary, max_words))
 
 
 def _with_warnings(record: T, warnings: list[str]) -> T:
