@@ -228,13 +228,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
         analyzer = load_analyzer(args.checkpoint)  # checks the folder now; the models load in the background
     except (FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
+    import socket
+
     import uvicorn
 
     from nlp_service.server import create_app
 
-    logging.getLogger("nlp_service").setLevel(logging.INFO)  # "models loaded: …" belongs in a server's log
+    # Bound here rather than by uvicorn: a port in use or a host that does not resolve is one clear line.
+    try:
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        return _error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
 
-    uvicorn.run(create_app(analyzer), host=args.host, port=args.port, log_level="info")
+    logging.getLogger("nlp_service").setLevel(logging.INFO)  # "models loaded: …" belongs in a server's log
+    access = logging.getLogger("nlp_service.access")  # one JSON object per line, nothing around it
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(handler)
+    access.propagate = False
+    host, port = sock.getsockname()[:2]
+    print(f"nlp-service: listening on http://{host}:{port} (OpenAPI docs at /docs)", file=sys.stderr)
+    config = uvicorn.Config(create_app(analyzer), log_level="info", access_log=False, timeout_keep_alive=30)
+    uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 
 
