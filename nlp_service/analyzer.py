@@ -92,23 +92,27 @@ class Analyzer:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Analyzer:
+        from nlp_service.checkpoint_check import check_checkpoint, explain
+
         root = Path(path) if path is not None else DEFAULT_CHECKPOINTS
-        if not root.is_dir():
-            raise FileNotFoundError(f"checkpoint folder {root} does not exist")
+        check_checkpoint(root)  # a damaged or incompatible checkpoint: one clear error now, not mid-run
         clf_dir, sum_dir = root / "classifier", root / "summarizer"
-        for d in (clf_dir, sum_dir):
-            if not (d / "config.json").is_file():
-                raise FileNotFoundError(f"{d} has no config.json: not a checkpoint folder of this service")
 
         def load_classifier() -> ClassifierComponent:
             from nlp_service.classifier import TopicClassifier
 
-            return TopicClassifier.load(clf_dir)
+            try:
+                return TopicClassifier.load(clf_dir)
+            except (ValueError, TypeError, KeyError, OSError) as exc:
+                raise explain(clf_dir, exc) from exc
 
         def load_summarizer() -> SummarizerComponent:
             from nlp_service.summarize import Summarizer
 
-            return Summarizer.load(sum_dir)
+            try:
+                return Summarizer.load(sum_dir)
+            except (ValueError, TypeError, KeyError, OSError) as exc:
+                raise explain(sum_dir, exc) from exc
 
         return cls(load_classifier, load_summarizer)
 

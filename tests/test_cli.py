@@ -77,7 +77,7 @@ def test_batch_missing_input_or_checkpoint_exits_2(tmp_path, capsys):
     assert (
         cli.main(["batch", "-i", str(tmp_path / "nope.jsonl"), "-o", out, "--checkpoint", str(tmp_path)]) == 2
     )
-    assert "has no config.json" in capsys.readouterr().err  # the real loader names what is wrong
+    assert "classifier/config.json is missing" in capsys.readouterr().err  # the real loader names what is wrong
     (tmp_path / "in.jsonl").write_text('{"text": "x"}\n')
     assert (
         cli.main(["batch", "-i", str(tmp_path / "in.jsonl"), "-o", out, "--checkpoint", str(tmp_path / "x")])
