@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 STDIO = "-"
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+# Line breaks JSON leaves raw but str.splitlines() (and JavaScript, for U+2028/9) split on: written as escapes,
+# so a record is one line for every reader. They only occur inside JSON strings, where the escape is the same.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def valid_unicode(text: str) -> str:
@@ -137,7 +140,7 @@ class RecordWriter:
     # -- writing -----------------------------------------------------------------------------------------------
     def write(self, record: dict[str, Any]) -> None:
         try:
-            line = json.dumps(record, ensure_ascii=False) + "\n"
+            line = json.dumps(record, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
             data = line.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate got through: JSON's \u escapes can still carry it
             line = json.dumps(record, ensure_ascii=True) + "\n"
