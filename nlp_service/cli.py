@@ -249,6 +249,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     handler.setFormatter(logging.Formatter("%(message)s"))
     access.addHandler(handler)
     access.propagate = False
+    # The model thread runs Python between its torch calls; a shorter GIL switch interval (default 5 ms) lets
+    # the event loop answer /healthz and refuse excess requests promptly meanwhile.
+    sys.setswitchinterval(0.001)
     host, port = sock.getsockname()[:2]
     print(f"nlp-service: listening on http://{host}:{port} (OpenAPI docs at /docs)", file=sys.stderr)
     config = uvicorn.Config(create_app(analyzer), log_level="info", access_log=False, timeout_keep_alive=30)

@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 class BatcherConfig:
     max_batch: int = 32  # articles per model call (the classifier's measured sweet spot on CPU)
     max_wait_s: float = 0.005  # how long a request waits for company when the worker is idle
-    queue_limit: int = 96  # articles waiting for the worker; past it, 503 (about 1-2 s of work on 2 cores)
+    # Articles waiting for the worker; past it, 503. Above 50 so that 50 one-article clients never see a 503;
+    # 64 + a running batch of 32 is about 2 s of classification on 2 cores.
+    queue_limit: int = 64
 
     def __post_init__(self) -> None:
         if self.max_batch < 1 or self.queue_limit < 1 or self.max_wait_s < 0:
