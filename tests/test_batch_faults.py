@@ -175,6 +175,38 @@ def test_a_full_disk_stops_with_exit_3_and_one_line(tmp_path, use_fakes, monkeyp
     assert [r["id"] for r in records(out)] == [f"r{i}" for i in range(5)]
 
 
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 64 KiB tmpfs (a real full disk), where the platform lets the tests mount one; skipped elsewhere."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here; the simulated ENOSPC test covers the same path")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_really_full_disk_stops_with_exit_3_and_resumes_once_there_is_room(
+    tmp_path, small_tmpfs, use_fakes, capsys
+):
+    n = 300
+    sentence = "Kenya held a long election campaign that took many weeks of speeches and rallies. "
+    rows = [json.dumps({"id": f"r{i:03d}", "text": sentence * 3}) for i in range(n)]
+    src = write_lines(tmp_path / "in.jsonl", rows)
+    out = small_tmpfs / "out.jsonl"
+    assert batch("-i", str(src), "-o", str(out)) == 3
+    err = capsys.readouterr().err
+    assert "the disk is full" in err and err.count("\n") == 1
+    assert out.stat().st_size > 0
+    subprocess.run(["mount", "-o", "remount,size=4m", str(small_tmpfs)], check=True)  # make room
+    assert batch("-i", str(src), "-o", str(out)) == 0
+    assert [r["id"] for r in records(out)] == [f"r{i:03d}" for i in range(n)]
+
+
 @pytest.mark.parametrize(
     "case, message",
     [
