@@ -261,11 +261,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # -- show --------------------------------------------------------------------------------------------------
 def cmd_show(args: argparse.Namespace) -> int:
-    if args.file == "-":
-        return _show(sys.stdin)
     try:
+        if args.file == "-":
+            return _show(sys.stdin)
         with open(args.file, encoding="utf-8") as fh:
             return _show(fh)
+    except BrokenPipeError:  # `show out.jsonl | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return EXIT_OK
     except OSError as exc:
         return _error(f"cannot read {args.file}: {exc.strerror or exc}")
     except UnicodeDecodeError:

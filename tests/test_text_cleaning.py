@@ -79,3 +79,13 @@ def test_show_prints_control_characters_as_escapes(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "a\\x1b[2J" in out and "red \\x1b[31mtext\\u202e" in out
+
+
+@pytest.mark.slow
+def test_the_real_models_on_html_and_chinese(real_analyzer):
+    page = real_analyzer.analyze(PAGE)
+    assert not page.summary.lstrip().startswith(("<", "DOCTYPE", "html")) and "Kenya" in page.summary
+    assert "the text was HTML; its title and body text were analysed" in page.warnings
+    chinese = real_analyzer.analyze(CHINESE, max_words=12)
+    assert count_words(chinese.summary) <= 12
+    assert any("Chinese (zh), not English" in w for w in chinese.warnings)
