@@ -66,6 +66,11 @@ class Phase:
     error_rate: float = 0.0
     retry_after_missing: int = 0
     healthz_ms: dict[str, float] = field(default_factory=dict)
+    # From the server's access log: time inside the server (queue + model + response), without the load
+    # generator's own delays (it runs on the same cores).
+    server_ms: dict[str, float] = field(default_factory=dict)
+    started_at: float = 0.0
+    ended_at: float = 0.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -124,9 +129,11 @@ async def run_phase(url: str, name: str, clients: int, per_client: int) -> Phase
                     await asyncio.sleep(0.05)
 
         prober = asyncio.create_task(probe())
+        phase.started_at = time.time()
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
         phase.seconds = round(time.perf_counter() - started, 2)
+        phase.ended_at = time.time()
         done.set()
         await prober
     ok = statuses.get("200", 0)
@@ -137,6 +144,25 @@ async def run_phase(url: str, name: str, clients: int, per_client: int) -> Phase
     phase.retry_after_missing = missing_retry_after
     phase.healthz_ms = summary(health) | {"probes": len(health)}
     return phase
+
+
+def server_side(log_path: Path, phases: list[Phase]) -> None:
+    """Per phase: latency percentiles of the 200 answers to /v1/classify, as the server's access log has them."""
+    entries = []
+    for line in log_path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                continue
+    for phase in phases:
+        ms = [
+            e["ms"]
+            for e in entries
+            if e.get("path") == "/v1/classify" and e.get("status") == 200
+            and phase.started_at <= e["ts"] <= phase.ended_at + 1
+        ]
+        phase.server_ms = summary(ms) | {"answers": len(ms)}
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -193,10 +219,12 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=60)
+    server_side(log_path, phases)
     sequential, fifty = phases[0], phases[1]
     report = {
         "article_words": len(ARTICLE.split()),
         "cpus": os.cpu_count(),
+        "load_average_after": os.getloadavg(),  # other work on the machine skews every figure
         "phases": [asdict(p) for p in phases],
         "peak_rss_mb": rss,
         "batching_speedup_50_vs_sequential": round(fifty.throughput / sequential.throughput, 2),
@@ -205,9 +233,11 @@ def main() -> int:
     for p in phases:
         print(
             f"{p.name:>12}: {p.requests} requests in {p.seconds} s, {p.throughput} ok/s, latency ms {p.latency_ms}, "
-            f"statuses {p.statuses}, 503 without Retry-After {p.retry_after_missing}, /healthz ms {p.healthz_ms}"
+            f"statuses {p.statuses}, 503 without Retry-After {p.retry_after_missing}, /healthz ms {p.healthz_ms}, "
+            f"in-server ms {p.server_ms}"
         )
     print(f"peak RSS {rss} MB; batching speed-up at 50 clients: {report['batching_speedup_50_vs_sequential']}x")
+    print(f"load average after the run: {report['load_average_after']} on {os.cpu_count()} CPUs")
     print(f"report: {args.out}")
     return 0
 
