@@ -160,7 +160,7 @@ def server_side(log_path: Path, phases: list[Phase]) -> None:
             e["ms"]
             for e in entries
             if e.get("path") == "/v1/classify" and e.get("status") == 200
-            and phase.started_at <= e["ts"] <= phase.ended_at + 1
+            and phase.started_at <= e["ts"] <= phase.ended_at + 0.05
         ]
         phase.server_ms = summary(ms) | {"answers": len(ms)}
 
