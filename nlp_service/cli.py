@@ -130,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="torch threads of the model calls (default: CPUs - 1, at least 1: one core stays with the event "
         "loop that answers /healthz and refuses excess requests)",
     )
+    s.add_argument(
+        "--model-nice",
+        type=int,
+        default=0,
+        help="niceness added to the model thread, so that /healthz and refusals are answered first on a busy "
+        "machine (default 0: on a machine shared with other work it also slows the model; docs/reliability.md)",
+    )
     s.set_defaults(func=cmd_serve)
 
     sh = sub.add_parser("show", help="print a JSONL file of records readably")
@@ -243,7 +250,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from nlp_service.server import create_app
+    from nlp_service.microbatch import BatcherConfig
+    from nlp_service.server import ServerConfig, create_app
 
     # Bound here rather than by uvicorn: a port in use or a host that does not resolve is one clear line.
     try:
@@ -270,7 +278,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sys.setswitchinterval(0.001)
     host, port = sock.getsockname()[:2]
     print(f"nlp-service: listening on http://{host}:{port} (OpenAPI docs at /docs)", file=sys.stderr)
-    config = uvicorn.Config(create_app(analyzer), log_level="info", access_log=False, timeout_keep_alive=30)
+    app = create_app(analyzer, config=ServerConfig(batching=BatcherConfig(worker_nice=args.model_nice)))
+    config = uvicorn.Config(app, log_level="info", access_log=False, timeout_keep_alive=30)
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -33,6 +34,9 @@ class BatcherConfig:
     # Articles waiting for the worker; past it, 503. Above 50 so that 50 one-article clients never see a 503;
     # 64 + a running batch of 32 is about 2 s of classification on 2 cores.
     queue_limit: int = 64
+    # Niceness added to the model thread (Linux: per thread): the event loop, which answers /healthz and
+    # refuses excess requests, then gets a busy CPU before the model does. 0 leaves the priority alone.
+    worker_nice: int = 0
 
     def __post_init__(self) -> None:
         if self.max_batch < 1 or self.queue_limit < 1 or self.max_wait_s < 0:
@@ -137,6 +141,12 @@ class MicroBatcher:
         return sum(len(job.texts) for job in self._jobs if job.key == key)
 
     def _run(self) -> None:
+        if self.config.worker_nice:
+            try:
+                tid = threading.get_native_id()
+                os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self.config.worker_nice)
+            except OSError as exc:  # a platform without per-thread priorities: run as is
+                log.warning("cannot lower the model thread's priority: %s", exc)
         while True:
             batch = self._take()
             if batch is None:

@@ -7,9 +7,9 @@ runs three phases against POST /v1/classify with the same 300-word article (writ
 2. 50 concurrent clients, a fixed number of requests each;
 3. 200 concurrent clients, a fixed number of requests each.
 
-Clients do not retry: a 503 is counted as such (and must carry Retry-After). During every phase a probe asks
-/healthz every 50 ms. Reports throughput, p50/p95/p99 latency, responses by status, /healthz latency and the
-server's peak RSS (VmHWM), printed and written as JSON to ``--out``.
+Clients do not retry: a 503 is counted as such (and must carry Retry-After). During every phase a probe in its
+own process asks /healthz every 50 ms. Reports throughput, p50/p95/p99 latency, responses by status, /healthz
+latency and the server's peak RSS (VmHWM), printed and written as JSON to ``--out``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -24,6 +25,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -89,13 +91,27 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
+def probe(url: str, stop: Any, results: Any) -> None:
+    """GET /healthz every 50 ms on one keep-alive connection until ``stop``; put the latencies (ms) on
+    ``results``."""
+    latencies: list[float] = []
+    with httpx.Client(base_url=url, timeout=30) as client:
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                client.get("/healthz")
+                latencies.append((time.perf_counter() - started) * 1000)
+            except httpx.HTTPError:
+                latencies.append(float("inf"))
+            time.sleep(0.05)
+    results.put(latencies)
+
+
 async def run_phase(url: str, name: str, clients: int, per_client: int) -> Phase:
     phase = Phase(name, clients, clients * per_client)
     latencies: list[float] = []
-    health: list[float] = []
     statuses: dict[str, int] = {}
     missing_retry_after = 0
-    done = asyncio.Event()
     body = json.dumps({"text": ARTICLE}).encode()
     limits = httpx.Limits(max_connections=clients + 1, max_keepalive_connections=clients + 1)
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
@@ -117,25 +133,20 @@ async def run_phase(url: str, name: str, clients: int, per_client: int) -> Phase
                 if key == "200":
                     latencies.append((time.perf_counter() - started) * 1000)
 
-        async def probe() -> None:
-            async with httpx.AsyncClient(base_url=url, timeout=30) as own:  # its own connection
-                while not done.is_set():
-                    started = time.perf_counter()
-                    try:
-                        await own.get("/healthz")
-                        health.append((time.perf_counter() - started) * 1000)
-                    except httpx.HTTPError:
-                        health.append(float("inf"))
-                    await asyncio.sleep(0.05)
-
-        prober = asyncio.create_task(probe())
+        # The probe runs in its own process: inside this one it would wait for the 200 client coroutines
+        # and measure the load generator instead of the server.
+        ctx = multiprocessing.get_context("spawn")
+        stop, results = ctx.Event(), ctx.Queue()
+        prober = ctx.Process(target=probe, args=(url, stop, results), daemon=True)
+        prober.start()
         phase.started_at = time.time()
         started = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
         phase.seconds = round(time.perf_counter() - started, 2)
         phase.ended_at = time.time()
-        done.set()
-        await prober
+        stop.set()
+        health = results.get(timeout=60)
+        prober.join(timeout=30)
     ok = statuses.get("200", 0)
     phase.throughput = round(ok / phase.seconds, 2)
     phase.latency_ms = summary(latencies)
