@@ -196,6 +196,7 @@ def main() -> int:
     parser.add_argument("--per-client", type=int, default=6, help="requests per client at 50 clients")
     parser.add_argument("--per-client-200", type=int, default=3, help="requests per client at 200 clients")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint folder (default: the shipped one)")
+    parser.add_argument("--model-threads", type=int, help="passed to serve (default: serve's own)")
     args = parser.parse_args()
 
     port = free_port()
@@ -204,6 +205,8 @@ def main() -> int:
     command = [sys.executable, "-m", "nlp_service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     if args.checkpoint:
         command += ["--checkpoint", str(args.checkpoint)]
+    if args.model_threads:
+        command += ["--model-threads", str(args.model_threads)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     log_path = args.out.with_suffix(".server.log")
     with log_path.open("wb") as log:
