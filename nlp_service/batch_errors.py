@@ -14,6 +14,7 @@ EXIT_ROWS_FAILED = 1  # the run finished; the output holds error records
 EXIT_USAGE = 2  # the command cannot run as typed: options, format, checkpoints, a resume that does not fit
 EXIT_IO = 3  # a file problem: input missing / unreadable / corrupt, output unwritable, disk full
 EXIT_LOCKED = 4  # another run is writing to the same output file
+EXIT_INTERNAL = 70  # a bug: an exception nobody expected (BSD's EX_SOFTWARE), one line; -v shows the traceback
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM)
 

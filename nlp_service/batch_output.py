@@ -156,13 +156,13 @@ class RecordWriter:
             written = os.write(self._fd, data)
             while written < len(data):  # a regular file takes it whole; a pipe may not
                 written += os.write(self._fd, data[written:])
+            self.written += 1  # counted before a pending signal can stop the run (the resume hint says it)
         except BrokenPipeError:
             raise
         except OSError as exc:
             self._fault(exc)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
-        self.written += 1
 
     def sync(self) -> None:
         """Make what was written survive a power cut (called once per batch, not per record)."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from nlp_service.analyzer import TASKS, AnalyzeOptions, Analyzer
 from nlp_service.batch_errors import (
+    EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_ROWS_FAILED,
@@ -89,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Rerunning the same command resumes: ids already in OUTPUT are skipped. "
             "Exit code 0: all rows ok; 1: OUTPUT holds error records; 2: usage error; 3: a file cannot be "
             "read or written (disk full, damaged input); 4: another run is writing to OUTPUT; "
-            "130: Ctrl-C; 143: SIGTERM."
+            "70: internal error; 130: Ctrl-C; 143: SIGTERM."
         ),
     )
     b.add_argument("-i", "--input", required=True, help="input file, or - for stdin (JSONL unless --format)")
@@ -219,6 +220,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return exc.exit_code
     except BrokenPipeError:  # e.g. `-o - | head`: the reader left, nothing more to write to
         return _error("the output pipe was closed")
+    except Exception as exc:  # a bug: still one line and a code of its own, never 1 ("some rows failed")
+        log.debug("unexpected error", exc_info=True)
+        _error(f"internal error: {type(exc).__name__}: {exc} (run with -v for the traceback); {RESUME_HINT}")
+        return EXIT_INTERNAL
     finally:
         _on_sigterm(previous)
     print(stats.line(), file=sys.stderr)

@@ -260,6 +260,19 @@ def corrupt_parquet(path: Path) -> Path:
     return path
 
 
+def test_an_unexpected_error_is_one_line_and_exit_70_never_1(tmp_path, use_fakes, monkeypatch, capsys):
+    from nlp_service import batch as batch_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(batch_module, "run_batch", broken)
+    src = write_lines(tmp_path / "in.jsonl", ['{"id": "a", "text": "Kenya."}'])
+    assert batch("-i", str(src), "-o", str(tmp_path / "out.jsonl")) == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error: RuntimeError: a bug (run with -v for the traceback)" in err
+
+
 # -- resume --------------------------------------------------------------------------------------------------
 def test_a_resume_with_other_tasks_is_refused(tmp_path, use_fakes, capsys):
     src = write_lines(tmp_path / "in.jsonl", [json.dumps({"id": f"r{i}", "text": "Kenya."}) for i in range(3)])
