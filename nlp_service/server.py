@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Literal
 
@@ -311,8 +311,7 @@ def create_app(
     ``max_items`` override the fields of ``config``."""
     config = config or ServerConfig()
     overrides = {k: v for k, v in (("max_body_bytes", max_body_bytes), ("max_items", max_items)) if v is not None}
-    if overrides:
-        config = ServerConfig(**{**config.__dict__, **overrides})
+    config = replace(config, **overrides)
     max_items = config.max_items
     models = _Models(analyzer)
     batcher = MicroBatcher(models.get_analyzer, config.batching)
