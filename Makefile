@@ -9,7 +9,6 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-# fuzz: 10,000 hypothesis cases over the Python API, the batch readers and the HTTP API (docs/reliability.md).
 .PHONY: setup run test test-fast lint fuzz loadtest train train-classifier train-summarizer eval eval-summary bench serve clean setup-mpnet compare-encoders
 
 setup: $(STAMP)
@@ -39,6 +38,7 @@ test: setup lint
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
 
+# 10,000 hypothesis cases over the Python API, the batch readers and the HTTP API (docs/reliability.md).
 fuzz: setup
 	NLP_FUZZ=1 $(PY) -m pytest -q -s tests/test_fuzz.py
 
