@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test test-fast lint train train-classifier train-summarizer eval eval-summary bench serve clean setup-mpnet compare-encoders
+.PHONY: setup run test test-fast lint fuzz loadtest train train-classifier train-summarizer eval eval-summary bench serve clean setup-mpnet compare-encoders
 
 setup: $(STAMP)
 
@@ -37,6 +37,14 @@ test: setup lint
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
+
+# 10,000 hypothesis cases over the Python API, the batch readers and the HTTP API (docs/reliability.md).
+fuzz: setup
+	NLP_FUZZ=1 $(PY) -m pytest -q -s tests/test_fuzz.py
+
+# Bounded load on 127.0.0.1 with the shipped models: 50 and 200 concurrent clients (docs/reliability.md).
+loadtest: setup
+	$(PY) scripts/loadtest.py --out reports/loadtest.json
 
 lint: setup
 	$(VENV)/bin/ruff check nlp_service training tests

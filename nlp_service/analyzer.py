@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
 
+from nlp_service import language
 from nlp_service.records import Analysis, Classification, Summary
-from nlp_service.text import InputError, prepare
+from nlp_service.text import InputError, cap_words, count_words, prepare
 
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 TASKS = ("classify", "summarize")
@@ -96,29 +97,34 @@ class Analyzer:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Analyzer:
+        from nlp_service.checkpoint_check import check_checkpoint, explain
+
         root = Path(path) if path is not None else DEFAULT_CHECKPOINTS
-        if not root.is_dir():
-            raise FileNotFoundError(f"checkpoint folder {root} does not exist")
+        check_checkpoint(root)  # a damaged or incompatible checkpoint: one clear error now, not mid-run
         clf_dir, sum_dir = root / "classifier", root / "summarizer"
-        for d in (clf_dir, sum_dir):
-            if not (d / "config.json").is_file():
-                raise FileNotFoundError(f"{d} has no config.json: not a checkpoint folder of this service")
 
         def load_classifier() -> ClassifierComponent:
             from nlp_service.classifier import TopicClassifier
 
-            return TopicClassifier.load(clf_dir)
+            try:
+                return TopicClassifier.load(clf_dir)
+            except (ValueError, TypeError, KeyError, OSError) as exc:
+                raise explain(clf_dir, exc) from exc
 
         def load_summarizer() -> SummarizerComponent:
             from nlp_service.summarize import Summarizer
 
-            return Summarizer.load(sum_dir)
+            try:
+                return Summarizer.load(sum_dir)
+            except (ValueError, TypeError, KeyError, OSError) as exc:
+                raise explain(sum_dir, exc) from exc
 
         return cls(load_classifier, load_summarizer)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def warm_up(self, tasks: Sequence[str] = TASKS) -> None:
         """Load the components now rather than on the first request."""
+        language.warm_up()
         if "classify" in tasks:
             self._classifier.get()
         if "summarize" in tasks:
@@ -164,7 +170,7 @@ class Analyzer:
         batch = [texts] if single else list(texts)
         prepared = [prepare(t) for t in batch]
         records = self._summarizer.get().summarize([p[0] for p in prepared], max_words, method)
-        records = [_with_warnings(r, p[1]) for r, p in zip(records, prepared, strict=True)]
+        records = [_with_warnings(_capped(r, max_words), p[1]) for r, p in zip(records, prepared, strict=True)]
         return records[0] if single else records
 
     @overload
@@ -208,7 +214,9 @@ class Analyzer:
                 else [None] * len(good)
             )
             summaries = (
-                self._summarizer.get().summarize(cleaned, options.max_words, options.method)
+                [_capped(s, options.max_words) for s in self._summarizer.get().summarize(
+                    cleaned, options.max_words, options.method
+                )]
                 if "summarize" in options.tasks
                 else [None] * len(good)
             )
@@ -216,6 +224,14 @@ class Analyzer:
             for (i, _, warns), c, s in zip(good, classes, summaries, strict=True):
                 results[i] = _merge(ids[i], warns, c, s, versions)
         return [r for r in results if r is not None]
+
+
+def _capped(summary: Summary, max_words: int) -> Summary:
+    """The summary held to ``max_words`` as ``count_words`` counts (the summarisers split on spaces, which lets a
+    Chinese or Japanese summary run to any length)."""
+    if count_words(summary.summary) <= max_words:
+        return summary
+    return replace(summary, summary=cap_words(summary.summary, max_words))
 
 
 def _with_warnings(record: T, warnings: list[str]) -> T:

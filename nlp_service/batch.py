@@ -24,25 +24,27 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from nlp_service.analyzer import AnalyzeOptions, Analyzer
+from nlp_service.batch_errors import BatchError, FileFault, InputFault, OutputLocked, Terminated
+from nlp_service.batch_output import STDIO, RecordWriter, done_ids, record_tasks, valid_unicode
 from nlp_service.records import Analysis
 
 log = logging.getLogger(__name__)
 
 FORMATS = ("jsonl", "csv", "parquet")
-STDIO = "-"
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+TEXT_FIELDS = ("text", "title", "body")
 
 NO_TEXT = "row has no text (expected 'text' or 'title'+'body')"
 DUPLICATE_ID = "duplicate id"
-
-
-class BatchError(Exception):
-    """A usage or I/O problem that stops the whole run (unreadable input, unknown format): exit code 2."""
+SAME_ID_RULE = 'ids compare as text, so 7, "7" and 7.0 are one id'
+# A JSONL file whose first rows have none of TEXT_FIELDS has a wrong field name throughout (like a CSV header
+# without those columns): the run stops before writing rather than writing an error record per row.
+FIELD_CHECK_ROWS = 100
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -72,21 +74,45 @@ def detect_format(path: str, override: str | None = None) -> str:
     return _EXTENSIONS[suffix]
 
 
+def check_input(path: str) -> None:
+    """The input is a readable file (FileFault says what it is instead)."""
+    if path == STDIO:
+        return
+    if not os.path.exists(path):
+        raise FileFault(f"input file {path} does not exist")
+    if os.path.isdir(path):
+        raise FileFault(f"the input {path} is a folder; pass a file")
+    if not os.access(path, os.R_OK):
+        raise FileFault(f"cannot read {path}: permission denied")
+
+
+def row_label(fmt: str, row_no: int) -> str:
+    """How an error record names its row: JSONL counts lines (as an editor does), CSV and Parquet data rows."""
+    return f"line {row_no}" if fmt == "jsonl" else f"row {row_no}"
+
+
 def read_rows(path: str, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-    """Rows of the input, numbered from 1 (JSONL: line number; CSV and Parquet: data row number)."""
-    text_readers = {"jsonl": read_jsonl, "csv": read_csv}
-    if fmt in text_readers:
-        if path == STDIO:
-            yield from text_readers[fmt](sys.stdin)
-        else:
-            with _open_text(path) as fh:
-                yield from text_readers[fmt](fh)
-    elif fmt == "parquet":
+    """Rows of the input, numbered from 1 (JSONL: line number; CSV and Parquet: data row number).
+
+    Raises BatchError when the file has no text field at all, FileFault when it cannot be read on."""
+    if fmt == "parquet":
         if path == STDIO:
             raise BatchError("Parquet cannot be read from stdin; pass a file")
         yield from read_parquet(path)
-    else:
+        return
+    if fmt not in ("jsonl", "csv"):
         raise BatchError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    reader = read_jsonl if fmt == "jsonl" else read_csv
+    try:
+        if path == STDIO:
+            rows = reader(sys.stdin)
+            yield from (_check_jsonl_fields(rows, "stdin") if fmt == "jsonl" else rows)
+        else:
+            with _open_text(path) as fh:
+                rows = reader(fh)
+                yield from (_check_jsonl_fields(rows, path) if fmt == "jsonl" else rows)
+    except OSError as exc:
+        raise InputFault(f"cannot read {path} on: {exc.strerror or exc}") from exc
 
 
 def _open_text(path: str) -> TextIO:
@@ -95,7 +121,7 @@ def _open_text(path: str) -> TextIO:
         # errors="replace": one bad byte in a million rows becomes U+FFFD rather than stopping the run.
         return open(path, encoding="utf-8-sig", errors="replace", newline="")
     except OSError as exc:
-        raise BatchError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise FileFault(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
@@ -105,38 +131,92 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | Bad
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield line_no, BadRow(f"line is not valid JSON: {exc.msg} (column {exc.colno})")
+        except (json.JSONDecodeError, RecursionError) as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                reason = f"{exc.msg} (column {exc.colno})"
+            else:
+                reason = "nested too deeply"
+            yield line_no, BadRow(f"not valid JSON: {reason}")
             continue
-        yield line_no, row if isinstance(row, dict) else BadRow("line is not a JSON object")
+        yield line_no, row if isinstance(row, dict) else BadRow("not a JSON object")
 
 
-def read_csv(fh: TextIO) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-    """CSV with a header row; every cell is a string, empty cells count as missing."""
+def _check_jsonl_fields(
+    rows: Iterator[tuple[int, dict[str, Any] | BadRow]], name: str
+) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+    """Stop before anything is written when none of the first objects has a text field (a wrong field name)."""
+    head: list[tuple[int, dict[str, Any] | BadRow]] = []
+    for item in rows:
+        head.append(item)
+        if len(head) >= FIELD_CHECK_ROWS:
+            break
+    objects = [row for _, row in head if isinstance(row, dict)]
+    if objects and not any(set(TEXT_FIELDS) & row.keys() for row in objects):
+        found = sorted({str(k) for row in objects for k in row})
+        raise BatchError(
+            f"no row of the first {len(head)} in {name} has a 'text', 'title' or 'body' field "
+            f"(found: {', '.join(found[:10]) or 'none'}); nothing was analysed"
+        )
+    yield from head
+    yield from rows
+
+
+class _LineCounter:
+    """Iterates a text file's lines and counts them, so a CSV error can name the physical lines it spans."""
+
+    def __init__(self, fh: Iterable[str]):
+        self._it, self.lines = iter(fh), 0
+
+    def __iter__(self) -> _LineCounter:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._it)
+        self.lines += 1
+        return line
+
+
+def read_csv(fh: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+    """CSV with a header row; every cell is a string, empty cells count as missing.
+
+    Parsed strictly: a quote left open makes the parser read on into the next rows; strict mode stops at the
+    next quote that does not fit, and the error record names the lines that were read as one row."""
     # The default cell limit (128 KiB) is below a long article; the limit is process-wide, raising it is safe.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))
-    reader = csv.DictReader(fh)
+    lines = _LineCounter(fh)
+    reader = csv.DictReader(lines, strict=True)
     try:
         header = reader.fieldnames
     except (csv.Error, UnicodeDecodeError) as exc:
         raise BatchError(f"cannot read the CSV header: {exc}") from exc
     if not header:
         raise BatchError("the CSV file is empty: a header row is required")
-    if not ({"text", "title", "body"} & set(header)):
-        raise BatchError(
-            f"the CSV header has no 'text', 'title' or 'body' column (found: {', '.join(header)})"
-        )
+    if not (set(TEXT_FIELDS) & set(header)):
+        raise BatchError(f"the CSV header has no 'text', 'title' or 'body' column (found: {', '.join(header)})")
     row_no = 0
     while True:
+        first_line = lines.lines + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
             row_no += 1
-            yield row_no, BadRow(f"row is not valid CSV: {exc}")
+            span = f"line {first_line}" if lines.lines <= first_line else f"lines {first_line}-{lines.lines}"
+            yield row_no, BadRow(
+                f"row is not valid CSV ({exc}); {span} of the file were read as this one row, "
+                "probably because of a quote that is not closed"
+            )
             continue
         row_no += 1
+        extra = row.get(None)  # type: ignore[call-overload]
+        if extra:
+            yield row_no, BadRow(
+                f"row has {len(header) + len(extra)} cells, the header {len(header)} "
+                "(a comma in a cell that is not quoted?)",
+                id=row.get("id") or None,
+            )
+            continue
         yield row_no, {k: (v if v != "" else None) for k, v in row.items() if k is not None}
 
 
@@ -146,11 +226,30 @@ def read_parquet(path: str, batch_rows: int = 1024) -> Iterator[tuple[int, dict[
 
     try:
         pf = pq.ParquetFile(path)
+        names = pf.schema_arrow.names
     except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) for a non-Parquet file
-        raise BatchError(f"cannot read {path} as Parquet: {exc}") from exc
+        raise FileFault(f"cannot read {path} as Parquet: {exc}") from exc
+    if not (set(TEXT_FIELDS) & set(names)):
+        raise BatchError(
+            f"the Parquet file {path} has no 'text', 'title' or 'body' column (found: {', '.join(names)})"
+        )
     row_no = 0
-    for record_batch in pf.iter_batches(batch_size=batch_rows):
-        for row in record_batch.to_pylist():
+    # Row group by row group: a damaged group then stops the run after every row of the groups before it.
+    batches = (
+        batch for group in range(pf.num_row_groups) for batch in pf.iter_batches(batch_rows, row_groups=[group])
+    )
+    while True:
+        try:
+            record_batch = next(batches)
+            rows = record_batch.to_pylist()
+        except StopIteration:
+            return
+        except (OSError, ValueError) as exc:  # a corrupt row group: the rows before it are done
+            raise InputFault(
+                f"cannot read {path} after row {row_no}: the file is damaged ({exc}); "
+                f"the {row_no} rows before were read"
+            ) from exc
+        for row in rows:
             row_no += 1
             yield row_no, row
 
@@ -168,13 +267,32 @@ def parquet_rows(path: str) -> int | None:
 # Row → (id, text)
 # ----------------------------------------------------------------------------------------------------
 def row_id(row: dict[str, Any] | BadRow, row_no: int) -> str:
-    """The row's ``id`` as a string; a row without one gets its row number, so reruns give it the same id."""
+    """The row's ``id`` as text; a row without one (or with one that is not text or a number) gets its row
+    number, so reruns give it the same id.
+
+    Ids compare as text: 7, "7" and 7.0 (pandas writes integer ids with gaps as floats) are all "7", and a
+    second row with that id is a "duplicate id" error record."""
     value = row.id if isinstance(row, BadRow) else row.get("id")
-    if value is None or value == "" or isinstance(value, bool) or not isinstance(value, str | int | float):
+    if value is None or value == "" or id_problem(value):
         return str(row_no)
     if isinstance(value, float) and value.is_integer():
-        value = int(value)  # pandas-written files turn integer ids into floats: 7.0 → "7"
-    return str(value)
+        value = int(value)
+    return valid_unicode(str(value))
+
+
+def id_problem(value: object) -> str | None:
+    """Why an id cannot be used, or None."""
+    if value is None or isinstance(value, str):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"id must be a string or a number, got {_type_name(value)}"
+    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
+        return f"id must be a finite number, got {value}"
+    return None
+
+
+def _type_name(value: object) -> str:
+    return {dict: "object", list: "array", bool: "boolean"}.get(type(value), type(value).__name__)
 
 
 def row_text(row: dict[str, Any]) -> str:
@@ -186,116 +304,13 @@ def row_text(row: dict[str, Any]) -> str:
         return text
     parts = [row.get("title"), row.get("body")]
     if all(p is None for p in parts):
-        raise ValueError(NO_TEXT)
+        found = ", ".join(sorted(str(k) for k in row if row[k] is not None))
+        other_fields = set(row) - {"id", *TEXT_FIELDS}
+        raise ValueError(f"{NO_TEXT}; it has: {found}" if other_fields else NO_TEXT)
     for name, part in zip(("title", "body"), parts, strict=True):
         if part is not None and not isinstance(part, str):
             raise ValueError(f"{name} must be a string, got {type(part).__name__}")
     return "\n".join(p for p in parts if p)
-
-
-# ----------------------------------------------------------------------------------------------------
-# Writer and resume
-# ----------------------------------------------------------------------------------------------------
-def done_ids(path: str) -> Counter[str]:
-    """How many records each id already has in ``path``; a half-written last line is cut off first.
-
-    A count rather than a set so that a duplicate id in the input (written as a "duplicate id" error record)
-    is recognised on resume too: the k-th occurrence of an id is done when the file holds k records for it.
-    """
-    counts: Counter[str] = Counter()
-    if path == STDIO or not os.path.exists(path):
-        return counts
-    try:
-        _truncate_partial_line(path)
-        with open(path, encoding="utf-8") as fh:
-            for line_no, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    counts[str(json.loads(line)["id"])] += 1
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    log.warning("%s line %d is not a record of this tool; ignored for resume", path, line_no)
-    except OSError as exc:
-        raise BatchError(f"cannot read the existing output {path}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise BatchError(f"the existing output {path} is not a UTF-8 JSONL file") from exc
-    return counts
-
-
-def _truncate_partial_line(path: str) -> None:
-    """A run killed mid-write can leave a last line without its newline: drop it, it will be redone."""
-    with open(path, "rb+") as fh:
-        size = fh.seek(0, os.SEEK_END)
-        if size == 0:
-            return
-        fh.seek(size - 1)
-        if fh.read(1) == b"\n":
-            return
-        # Walk back to the last newline in blocks, so a large file is not read whole.
-        pos, block = size, 1 << 16
-        keep = 0
-        while pos > 0:
-            start = max(0, pos - block)
-            fh.seek(start)
-            chunk = fh.read(pos - start)
-            nl = chunk.rfind(b"\n")
-            if nl >= 0:
-                keep = start + nl + 1
-                break
-            pos = start
-        log.warning("%s ended in a partial line (%d bytes); cut off before resuming", path, size - keep)
-        fh.truncate(keep)
-
-
-class RecordWriter:
-    """Appends JSON records, one line each, one ``os.write`` per record (a kill leaves whole lines only)."""
-
-    def __init__(self, path: str):
-        self.path = path
-        self._stream: TextIO | None = None
-        if path == STDIO:
-            sys.stdout.flush()  # anything already buffered must come before our raw writes
-            try:
-                self._fd, self._owned = sys.stdout.fileno(), False
-            except (
-                AttributeError,
-                OSError,
-            ):  # io.UnsupportedOperation: a notebook's stdout has no descriptor
-                self._fd, self._owned, self._stream = -1, False, sys.stdout
-        else:
-            try:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-                self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise BatchError(f"cannot write {path}: {exc.strerror or exc}") from exc
-            self._owned = True
-
-    def write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False) + "\n"
-        if self._stream is not None:
-            self._stream.write(line)
-            self._stream.flush()
-            return
-        data = line.encode("utf-8")
-        written = os.write(self._fd, data)
-        while written < len(data):  # a regular file takes it whole; a pipe may not
-            written += os.write(self._fd, data[written:])
-
-    def sync(self) -> None:
-        """Make what was written survive a power cut (called once per batch, not per record)."""
-        if self._owned:
-            os.fsync(self._fd)
-
-    def close(self) -> None:
-        if self._owned:
-            os.fsync(self._fd)
-            os.close(self._fd)
-
-    def __enter__(self) -> RecordWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -320,24 +335,34 @@ class BatchConfig:
 class BatchStats:
     rows_in: int = 0
     ok: int = 0
-    failed: int = 0
+    failed: int = 0  # error records written by this run
     skipped: int = 0
+    failed_before: int = 0  # error records earlier runs left in the output
     seconds: float = 0.0
 
     def line(self) -> str:
+        failed = f"{self.failed_total}"
+        if self.failed_before:
+            failed += f" ({self.failed_before} from an earlier run)"
         return (
-            f"rows in: {self.rows_in}, ok: {self.ok}, failed: {self.failed}, "
+            f"rows in: {self.rows_in}, ok: {self.ok}, failed: {failed}, "
             f"skipped (already done): {self.skipped}, seconds: {self.seconds:.1f}"
         )
 
     @property
+    def failed_total(self) -> int:
+        """Error records in the output file after this run, whichever run wrote them."""
+        return self.failed + self.failed_before
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        return 1 if self.failed_total else 0
 
 
 @dataclass
 class _Item:
     id: str
+    where: str  # "line 3" / "row 3": error records name their row
     text: str | None  # None when the row already failed
     record: Analysis | None = None
 
@@ -367,53 +392,83 @@ def run_batch(
 ) -> BatchStats:
     """Analyse every row of ``input_path`` not yet in ``output_path`` and append the records there.
 
-    Raises BatchError for usage / I/O problems (and for models that cannot load); per-row problems become
-    error records.
+    Raises BatchError (exit 2) for usage problems and models that cannot load, FileFault (3) for a file that
+    cannot be read or written, OutputLocked (4) when another run writes to the output; per-row problems become
+    error records. On KeyboardInterrupt / Terminated the records written so far are whole lines.
     """
     if input_path != STDIO and output_path != STDIO and _same_file(input_path, output_path):
         raise BatchError("--input and --output are the same file")
+    check_input(input_path)
     fmt = detect_format(input_path, config.fmt)
-    if input_path != STDIO and not os.path.isfile(input_path):
-        raise BatchError(f"input file {input_path} does not exist")
 
     started = time.perf_counter()
     stats = BatchStats()
-    already = done_ids(output_path)
-    seen: Counter[str] = Counter()
-    window_rows = config.batch_size * config.window_factor
-    bar = _progress(config, input_path, fmt)
-    window: list[_Item] = []
-    with RecordWriter(output_path) as writer:
+    with RecordWriter(output_path) as writer:  # locks the output before reading what earlier runs wrote
+        previous = writer.previous()
+        _check_resume_tasks(output_path, previous.tasks, config.options.tasks)
+        stats.failed_before = previous.failed
+        already = previous.counts
+        seen: Counter[str] = Counter()
+        first_seen: dict[str, str] = {}
+        window_rows = config.batch_size * config.window_factor
+        bar = _progress(config, input_path, fmt)
+        window: list[_Item] = []
         runner = _WindowRunner(analyzer, config, writer, stats, bar)
         try:
-            for row_no, row in read_rows(input_path, fmt):
-                stats.rows_in += 1
-                id_ = row_id(row, row_no)
-                seen[id_] += 1
-                if seen[id_] <= already[id_]:
-                    stats.skipped += 1
-                    bar.update(1)
-                    continue
-                window.append(_to_item(id_, row, duplicate=seen[id_] > 1))
-                if len(window) >= window_rows:
-                    runner.run(window)
-                    window = []
+            try:
+                for row_no, row in read_rows(input_path, fmt):
+                    stats.rows_in += 1
+                    id_ = row_id(row, row_no)
+                    where = row_label(fmt, row_no)
+                    seen[id_] += 1
+                    first_seen.setdefault(id_, where)
+                    if seen[id_] <= already[id_]:
+                        stats.skipped += 1
+                        bar.update(1)
+                        continue
+                    window.append(_to_item(id_, where, row, first_seen[id_] if seen[id_] > 1 else None))
+                    if len(window) >= window_rows:
+                        runner.run(window)
+                        window = []
+            except InputFault:
+                runner.run(window)  # the rows read before the input failed are done: a resume starts after them
+                raise
             runner.run(window)
+        except (KeyboardInterrupt, Terminated) as exc:
+            exc.written = writer.written  # type: ignore[attr-defined]  # for the resume hint
+            raise
         finally:
             bar.close()
             stats.seconds = time.perf_counter() - started
     return stats
 
 
-def _to_item(id_: str, row: dict[str, Any] | BadRow, duplicate: bool) -> _Item:
-    if duplicate:
-        return _Item(id_, None, Analysis(id=id_, error=DUPLICATE_ID))
+def _check_resume_tasks(output_path: str, found: set[frozenset[str]], tasks: tuple[str, ...]) -> None:
+    """Records are never rewritten in place, so a resume must make the same fields as the run it continues."""
+    other = {t for t in found if t != frozenset(tasks)}
+    if other:
+        made = " and ".join(sorted(",".join(sorted(t)) for t in other))
+        raise BatchError(
+            f"{output_path} holds records made with --tasks {made}, and this run asks for "
+            f"--tasks {','.join(tasks)}; rerun with the same --tasks to finish that run, or pass a new --output"
+        )
+
+
+def _to_item(id_: str, where: str, row: dict[str, Any] | BadRow, duplicate_of: str | None) -> _Item:
+    def failed(reason: str) -> _Item:
+        return _Item(id_, where, None, Analysis(id=id_, error=f"{where}: {reason}"))
+
+    if duplicate_of is not None:
+        return failed(f"{DUPLICATE_ID} (the same as {duplicate_of}; {SAME_ID_RULE})")
     if isinstance(row, BadRow):
-        return _Item(id_, None, Analysis(id=id_, error=row.reason))
+        return failed(row.reason)
+    problem = id_problem(row.get("id"))
+    if problem:
+        return failed(problem)
     try:
-        return _Item(id_, row_text(row))
+        return _Item(id_, where, row_text(row))
     except ValueError as exc:
-        return _Item(id_, None, Analysis(id=id_, error=str(exc)))
+        return failed(str(exc))
 
 
 class _WindowRunner:
@@ -440,6 +495,8 @@ class _WindowRunner:
             for i, record in zip(
                 chunk, analyze_resilient(self.analyzer, texts, ids, self.config.options), strict=True
             ):
+                if record.error:
+                    record = replace(record, error=f"{window[i].where}: {record.error}")
                 window[i].record = record
             written = self._write_ready(window, written)
             self.writer.sync()
@@ -456,6 +513,7 @@ class _WindowRunner:
         except Exception as exc:
             raise BatchError(f"cannot load the models: {type(exc).__name__}: {exc}") from exc
         self._warm = True
+        _restart_clock(self.bar)
 
     def _write_ready(self, window: list[_Item], start: int) -> int:
         pos = start
@@ -468,6 +526,17 @@ class _WindowRunner:
             self.bar.update(1)
             pos += 1
         return pos
+
+
+def _restart_clock(bar: Any) -> None:
+    """Start the progress bar's rate and ETA after the models loaded: loading is not analysis speed."""
+    if getattr(bar, "disable", True):
+        return
+    done = bar.n
+    bar.reset(total=bar.total)  # n = 0 and the clock restarts now
+    bar.initial = done  # rows counted before (skipped, early errors) do not count towards the rate
+    bar.n = done
+    bar.refresh()
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -512,11 +581,15 @@ __all__ = [
     "BatchConfig",
     "BatchError",
     "BatchStats",
+    "FileFault",
+    "OutputLocked",
     "RecordWriter",
+    "Terminated",
     "analyze_resilient",
     "detect_format",
     "done_ids",
     "read_rows",
+    "record_tasks",
     "row_id",
     "row_text",
     "run_batch",

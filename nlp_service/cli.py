@@ -7,25 +7,55 @@ import argparse
 import importlib.util
 import json
 import logging
+import os
 import runpy
+import signal
 import sys
 import textwrap
+import unicodedata
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from nlp_service.analyzer import TASKS, AnalyzeOptions, Analyzer
+from nlp_service.batch_errors import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_ROWS_FAILED,
+    EXIT_USAGE,
+    BatchError,
+    Terminated,
+    raise_terminated,
+)
 
 log = logging.getLogger("nlp_service")
 
 # Subcommand → training module run as ``python -m``; every argument after the subcommand goes to it unchanged.
 DELEGATES = {"eval": "training.evaluation.run", "train": "training.train_classifier"}
 
-EXIT_OK, EXIT_ROW_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_ROW_FAILED = EXIT_ROWS_FAILED  # the name earlier callers imported
+RESUME_HINT = "run the same command again to resume"
+
+
+def quiet_libraries() -> None:
+    """No 'Loading weights' bars or deprecation FutureWarnings from the model libraries: they are not the
+    user's to act on, and they drown the batch script's own progress bar (set before transformers loads)."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    for module in ("transformers", "peft", "accelerate", "torch"):
+        warnings.filterwarnings("ignore", category=FutureWarning, module=rf"{module}(\.|$)")
+    if "transformers" in sys.modules:  # already imported (a test, a notebook): tell it directly
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``nlp-service``; returns the exit code (0 ok, 1 rows failed, 2 usage or I/O error)."""
+    """Entry point of ``nlp-service``; returns the exit code (docs/usage.md has the table)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in DELEGATES:
         return delegate(DELEGATES[args_list[0]], args_list[1:])
@@ -39,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    quiet_libraries()
     return args.func(args)
 
 
@@ -57,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
             "Analyse every row of INPUT and append one JSON record per row to OUTPUT, in input order. "
             "Rows need an 'id' (else their row number is used) and 'text' or 'title'+'body'. "
             "Rerunning the same command resumes: ids already in OUTPUT are skipped. "
-            "Exit code 0: all rows ok; 1: some rows became error records; 2: usage or I/O error."
+            "Exit code 0: all rows ok; 1: OUTPUT holds error records; 2: usage error; 3: a file cannot be "
+            "read or written (disk full, damaged input); 4: another run is writing to OUTPUT; "
+            "70: internal error; 130: Ctrl-C; 143: SIGTERM."
         ),
     )
     b.add_argument("-i", "--input", required=True, help="input file, or - for stdin (JSONL unless --format)")
@@ -90,8 +123,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="run the HTTP service (OpenAPI docs at /docs)")
     s.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument("--port", type=_port, default=8000, help="port, 0-65535 (default 8000; 0 = any free port)")
     s.add_argument("--checkpoint", type=Path, help="checkpoint folder (default: the shipped checkpoints/)")
+    s.add_argument(
+        "--model-threads",
+        type=_positive_int,
+        default=default_model_threads(),
+        help="torch threads of the model calls (default: CPUs - 1, at least 1: one core stays with the event "
+        "loop that answers /healthz and refuses excess requests)",
+    )
+    s.add_argument(
+        "--model-nice",
+        type=int,
+        default=0,
+        help="niceness added to the model thread, so that /healthz and refusals are answered first on a busy "
+        "machine (default 0: on a machine shared with other work it also slows the model; docs/reliability.md)",
+    )
     s.set_defaults(func=cmd_serve)
 
     sh = sub.add_parser("show", help="print a JSONL file of records readably")
@@ -111,6 +158,20 @@ def _tasks(value: str) -> tuple[str, ...]:
             f"expected a comma-separated subset of {','.join(TASKS)}, got {value!r}"
         )
     return tasks
+
+
+def default_model_threads() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def _port(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
+    if not 0 <= n <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 0 to 65535, got {n}")
+    return n
 
 
 def _positive_int(value: str) -> int:
@@ -135,8 +196,9 @@ def _error(message: str) -> int:
 
 # -- batch -------------------------------------------------------------------------------------------------
 def cmd_batch(args: argparse.Namespace) -> int:
-    from nlp_service.batch import BatchConfig, BatchError, run_batch
+    from nlp_service.batch import BatchConfig, run_batch
 
+    previous = _on_sigterm(raise_terminated)
     try:
         options = AnalyzeOptions(
             tasks=args.tasks, max_words=args.max_words, method=args.method, top_k=args.top_k,
@@ -147,15 +209,42 @@ def cmd_batch(args: argparse.Namespace) -> int:
         )
         analyzer = load_analyzer(args.checkpoint)
         stats = run_batch(analyzer, args.input, args.output, config)
-    except (BatchError, FileNotFoundError, ValueError) as exc:
+    except BatchError as exc:
+        _error(str(exc))
+        return exc.exit_code
+    except (FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
-    except KeyboardInterrupt:
-        print("nlp-service: interrupted; run the same command again to resume", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(f"nlp-service: interrupted{_written(exc)}; {RESUME_HINT}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated as exc:
+        print(f"nlp-service: stopped by SIGTERM{_written(exc)}; {RESUME_HINT}", file=sys.stderr)
+        return exc.exit_code
     except BrokenPipeError:  # e.g. `-o - | head`: the reader left, nothing more to write to
         return _error("the output pipe was closed")
+    except Exception as exc:  # a bug: still one line and a code of its own, never 1 ("some rows failed")
+        log.debug("unexpected error", exc_info=True)
+        _error(f"internal error: {type(exc).__name__}: {exc} (run with -v for the traceback); {RESUME_HINT}")
+        return EXIT_INTERNAL
+    finally:
+        _on_sigterm(previous)
     print(stats.line(), file=sys.stderr)
     return stats.exit_code
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install a SIGTERM handler (only the main thread may); returns the one it replaced."""
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (an embedding application): leave SIGTERM alone
+        return None
+
+
+def _written(exc: BaseException) -> str:
+    n = getattr(exc, "written", None)
+    return "" if n is None else f" after writing {n} records"
 
 
 # -- serve -------------------------------------------------------------------------------------------------
@@ -164,23 +253,54 @@ def cmd_serve(args: argparse.Namespace) -> int:
         analyzer = load_analyzer(args.checkpoint)  # checks the folder now; the models load in the background
     except (FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
+    import socket
+
     import uvicorn
 
-    from nlp_service.server import create_app
+    from nlp_service.microbatch import BatcherConfig
+    from nlp_service.server import ServerConfig, create_app
 
+    # Bound here rather than by uvicorn: a port in use or a host that does not resolve is one clear line.
+    try:
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        return _error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+
+    import torch
+
+    # Measured on 2 shared cores: with 2 torch threads, idle OpenMP threads spinning between calls starved the
+    # event loop (/healthz p99 > 1 s) and a lone request took 0.6 s; with 1 thread, 0.05 s.
+    torch.set_num_threads(args.model_threads)
     logging.getLogger("nlp_service").setLevel(logging.INFO)  # "models loaded: …" belongs in a server's log
-
-    uvicorn.run(create_app(analyzer), host=args.host, port=args.port, log_level="info")
+    access = logging.getLogger("nlp_service.access")  # one JSON object per line, nothing around it
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access.addHandler(handler)
+    access.propagate = False
+    # The model thread runs Python between its torch calls; a shorter GIL switch interval (default 5 ms) lets
+    # the event loop answer /healthz and refuse excess requests promptly meanwhile.
+    sys.setswitchinterval(0.001)
+    host, port = sock.getsockname()[:2]
+    print(f"nlp-service: listening on http://{host}:{port} (OpenAPI docs at /docs)", file=sys.stderr)
+    app = create_app(analyzer, config=ServerConfig(batching=BatcherConfig(worker_nice=args.model_nice)))
+    config = uvicorn.Config(app, log_level="info", access_log=False, timeout_keep_alive=30)
+    uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 
 
 # -- show --------------------------------------------------------------------------------------------------
 def cmd_show(args: argparse.Namespace) -> int:
-    if args.file == "-":
-        return _show(sys.stdin)
     try:
+        if args.file == "-":
+            return _show(sys.stdin)
         with open(args.file, encoding="utf-8") as fh:
             return _show(fh)
+    except BrokenPipeError:  # `show out.jsonl | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return EXIT_OK
     except OSError as exc:
         return _error(f"cannot read {args.file}: {exc.strerror or exc}")
     except UnicodeDecodeError:
@@ -204,8 +324,25 @@ def _show(lines: Iterable[str]) -> int:
     return EXIT_ROW_FAILED if bad else EXIT_OK
 
 
+def printable(value: object) -> str:
+    """``value`` as text safe for a terminal: control, format (zero-width, bidi) and surrogate characters are
+    shown as escapes (``\\x1b``, ``\\u200b``) instead of being sent raw; newlines and tabs become spaces."""
+    out = []
+    for ch in str(value):
+        if ch in "\n\t\r":
+            out.append(" ")
+        elif unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def format_record(record: dict[str, Any], width: int = 100) -> str:
-    """One record as a few readable lines: id, themes, regions, countries, summary (and error / warnings)."""
+    """One record as a few readable lines: id, themes, regions, countries, summary (and error / warnings).
+    Every string passes through ``printable``: a record holds text from the input, which may hold escapes."""
+    record = _printable_tree(record)
     head = str(record.get("id"))
     if record.get("error"):
         return f"{head}\n  error:     {record['error']}\n"
@@ -228,6 +365,16 @@ def format_record(record: dict[str, Any], width: int = 100) -> str:
     if record.get("warnings"):
         lines.append(_field("warnings", record["warnings"]))
     return "\n".join(lines) + "\n"
+
+
+def _printable_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {k: _printable_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable_tree(v) for v in value]
+    return value
 
 
 def _field(name: str, items: list[str]) -> str:

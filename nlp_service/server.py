@@ -4,18 +4,27 @@ Endpoints: POST /v1/analyze, /v1/classify, /v1/summarize (one article, or ``{"ar
 GET /healthz (the process answers), GET /readyz (200 once the models are loaded, else 503), OpenAPI at /docs.
 Records are ``Analysis.to_dict()``, the schema in ``nlp_service/data/record.schema.json``.
 
-Errors: 413 for a body over ``max_body_bytes`` or more than ``max_items`` articles, 422 for a request that
-does not validate (or a single article with no usable text), 503 while the models load, 500 with a generic
-message for anything else (the traceback goes to the server log, never to the client).
+Errors: 400 for a body that cannot be decoded, 413 for a body over ``max_body_bytes`` or more than
+``max_items`` articles, 422 for a request that does not validate (or a single article with no usable text),
+503 while the models load or when the queue is full (with ``Retry-After``), 504 when a request waited longer
+than ``request_timeout_s``, 500 with a generic message for anything else (the traceback goes to the server
+log, never to the client).
+
+Model calls run on one worker thread behind a bounded queue (``nlp_service.microbatch``): concurrent requests
+are batched into one model call, and the event loop, which answers /healthz and /readyz itself, never waits
+for a model. Each request is logged as one JSON line on the ``nlp_service.access`` logger.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, Literal
 
@@ -27,8 +36,31 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_v
 from nlp_service import __version__
 from nlp_service.analyzer import TASKS, AnalyzeOptions, Analyzer
 from nlp_service.batch import NO_TEXT, row_text
+from nlp_service.batch_output import valid_unicode
+from nlp_service.microbatch import BatcherConfig, MicroBatcher, QueueFull
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("nlp_service.access")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    max_body_bytes: int = 2_000_000
+    max_items: int = 256  # articles per request
+    request_timeout_s: float = 30.0  # queue wait + model call; past it, 504
+    retry_after_s: int = 1  # what a 503 for a full queue tells the client to wait
+    batching: BatcherConfig = field(default_factory=BatcherConfig)
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON that can always be sent: a lone surrogate from the request (valid in JSON text, not in UTF-8)
+    would make the default renderer raise, turning a client's odd input into a 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 Task = Literal["classify", "summarize"]
 
@@ -52,6 +84,9 @@ class Article(BaseModel):
 
     def full_text(self) -> str:
         return row_text({"text": self.text, "title": self.title, "body": self.body})
+
+    def record_id(self) -> str | None:
+        return None if self.id is None else valid_unicode(str(self.id))
 
 
 class _Input(BaseModel):
@@ -123,6 +158,10 @@ class _Models:
     @property
     def ready(self) -> bool:
         return self.analyzer is not None and self.analyzer.ready
+
+    def get_analyzer(self) -> Analyzer:
+        assert self.analyzer is not None
+        return self.analyzer
 
     def get(self) -> Analyzer:
         if self.ready:
@@ -202,25 +241,97 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": payload})
 
 
+# -- health fast path --------------------------------------------------------------------------------------
+class HealthFastPath:
+    """Answers ``GET /healthz`` before routing, validation and the body limit: the liveness probe costs the
+    event loop a few microseconds however many requests are in flight."""
+
+    BODY = b'{"status":"ok"}'
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/healthz" and scope["method"] in ("GET", "HEAD"):
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(self.BODY)).encode())]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": self.BODY if scope["method"] == "GET" else b""})
+            return
+        await self.app(scope, receive, send)
+
+
+# -- access log --------------------------------------------------------------------------------------------
+class AccessLog:
+    """One JSON line per request on the ``nlp_service.access`` logger: method, path, status, milliseconds,
+    client, and the queue depth the request found (uvicorn's own access log is turned off by ``serve``)."""
+
+    def __init__(self, app: ASGIApp, queue_depth: Callable[[], int]):
+        self.app, self.queue_depth = app, queue_depth
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status, depth = time.perf_counter(), 0, self.queue_depth()
+
+        async def send_and_watch(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client") or ("", 0)
+                access_log.info(
+                    json.dumps(
+                        {
+                            "ts": round(time.time(), 3),
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status or 500,
+                            "ms": round((time.perf_counter() - started) * 1000, 1),
+                            "client": f"{client[0]}:{client[1]}",
+                            "queued": depth,
+                        }
+                    )
+                )
+
+
 # -- app ---------------------------------------------------------------------------------------------------
 def create_app(
-    analyzer: Analyzer | None = None, max_body_bytes: int = 2_000_000, max_items: int = 256
+    analyzer: Analyzer | None = None,
+    max_body_bytes: int | None = None,
+    max_items: int | None = None,
+    config: ServerConfig | None = None,
 ) -> FastAPI:
     """The app. Its models load in a background thread at startup; ``analyzer=None`` means the shipped
-    checkpoints (``uvicorn --factory nlp_service.server:create_app`` works too)."""
+    checkpoints (``uvicorn --factory nlp_service.server:create_app`` works too). ``max_body_bytes`` and
+    ``max_items`` override the fields of ``config``."""
+    config = config or ServerConfig()
+    overrides = {k: v for k, v in (("max_body_bytes", max_body_bytes), ("max_items", max_items)) if v is not None}
+    config = replace(config, **overrides)
+    max_items = config.max_items
     models = _Models(analyzer)
+    batcher = MicroBatcher(models.get_analyzer, config.batching)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> Any:
         models.start_loading()
+        batcher.start()
         yield
+        await asyncio.to_thread(batcher.stop)
 
     app = FastAPI(
         title="nlp-service",
         version=__version__,
         description="Countries, UN M49 regions and IPTC themes of news articles, and faithful summaries.",
         lifespan=lifespan,
+        default_response_class=SafeJSONResponse,
     )
+    app.state.batcher = batcher
     record_schema = _record_schema()
     responses: dict[int | str, dict[str, Any]] = {
         200: {
@@ -239,33 +350,47 @@ def create_app(
                 }
             },
         },
+        400: {"description": "the body cannot be decoded"},
         413: {"description": "body too large or too many articles"},
         422: {"description": "invalid request, or a single article without usable text"},
-        503: {"description": "models still loading"},
+        503: {"description": "models still loading, or the queue is full (see Retry-After)"},
+        504: {"description": "the request waited longer than the server's timeout"},
     }
 
-    def run(request: _Input, options: AnalyzeOptions) -> JSONResponse:
+    async def run(request: _Input, options: AnalyzeOptions) -> JSONResponse:
         items = request.items()
         if len(items) > max_items:
             raise HTTPException(413, f"at most {max_items} articles per request, got {len(items)}")
-        analyzer = models.get()
+        models.get()  # 503 while loading
+        texts = [a.full_text() for a in items]
+        ids = [a.record_id() for a in items]
         try:
-            texts = [a.full_text() for a in items]
-            ids = [None if a.id is None else str(a.id) for a in items]
-            records = analyzer.analyze_prepared(texts, ids, options)
+            future = batcher.submit(texts, ids, options)
+        except QueueFull:
+            raise HTTPException(
+                503, "the server is busy; retry shortly", headers={"Retry-After": str(config.retry_after_s)}
+            ) from None
+        waiting = asyncio.wrap_future(future)
+        try:
+            records = await asyncio.wait_for(waiting, config.request_timeout_s)
+        except TimeoutError:
+            raise HTTPException(504, f"no answer within {config.request_timeout_s:g} s; retry later") from None
+        except asyncio.CancelledError:  # the client went away: drop its work if the worker has not begun it
+            future.cancel()
+            raise
         except Exception:
             log.exception("analysing %d article(s) failed", len(items))
             raise HTTPException(500, "internal error") from None
         if request.articles is None:
             if records[0].error:
                 raise HTTPException(422, records[0].error)
-            return JSONResponse(records[0].to_dict())
-        return JSONResponse({"results": [r.to_dict() for r in records]})
+            return SafeJSONResponse(records[0].to_dict())
+        return SafeJSONResponse({"results": [r.to_dict() for r in records]})
 
-    # Sync endpoints: FastAPI runs them in a threadpool, so CPU-bound model calls don't block the event loop.
+    # Async endpoints: the event loop only validates and waits; the model calls run on the batcher's thread.
     @app.post("/v1/analyze", responses=responses, summary="Classify and summarise")
-    def analyze(request: AnalyzeRequest) -> JSONResponse:
-        return run(
+    async def analyze(request: AnalyzeRequest) -> JSONResponse:
+        return await run(
             request,
             AnalyzeOptions(
                 tuple(request.tasks), None, request.top_k, request.max_words, request.method, request.explain
@@ -273,21 +398,22 @@ def create_app(
         )
 
     @app.post("/v1/classify", responses=responses, summary="Countries, regions and themes")
-    def classify(request: ClassifyRequest) -> JSONResponse:
-        return run(request, AnalyzeOptions(("classify",), top_k=request.top_k, explain=request.explain))
+    async def classify(request: ClassifyRequest) -> JSONResponse:
+        return await run(request, AnalyzeOptions(("classify",), top_k=request.top_k, explain=request.explain))
 
     @app.post("/v1/summarize", responses=responses, summary="Summary")
-    def summarize(request: SummarizeRequest) -> JSONResponse:
-        return run(
+    async def summarize(request: SummarizeRequest) -> JSONResponse:
+        return await run(
             request, AnalyzeOptions(("summarize",), max_words=request.max_words, method=request.method)
         )
 
+    # Answered on the event loop itself, never queued behind model work.
     @app.get("/healthz", summary="The process is alive")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz", summary="200 once the models are loaded, 503 before")
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
         if models.ready:
             assert models.analyzer is not None
             return JSONResponse({"ready": True, "model": models.analyzer.versions})
@@ -300,14 +426,16 @@ def create_app(
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [_readable(e) for e in exc.errors()]
         detail = "; ".join(f"{e['loc']}: {e['msg']}" if e["loc"] else e["msg"] for e in errors)
-        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+        return SafeJSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
     @app.exception_handler(Exception)
     async def internal(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", exc_info=exc)
-        return JSONResponse({"detail": "internal error"}, status_code=500)
+        return SafeJSONResponse({"detail": "internal error"}, status_code=500)
 
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(HealthFastPath)
+    app.add_middleware(AccessLog, queue_depth=lambda: batcher.queued)  # the last added is the outermost
     return app
 
 

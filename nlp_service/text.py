@@ -1,10 +1,19 @@
-"""Text cleaning and input checks shared by every component (the 'clean' step of the flow)."""
+"""Text cleaning and input checks shared by every component (the 'clean' step of the flow).
+
+``prepare`` is the one place an article's text is made fit for the models, whichever door it came through:
+HTML becomes its title and body text, control and invisible characters go, text with nothing left is
+rejected, very long text is cut, and text in another language gets a warning. ``cap_words`` holds summaries to
+``max_words`` in languages that do not put spaces between words.
+"""
 
 from __future__ import annotations
 
 import html
 import re
 import unicodedata
+
+from nlp_service import language
+from nlp_service.html_text import html_to_text, looks_like_html
 
 # Word cap for one article: longer input is cut (with a warning), so one 60,000-word article cannot stall a batch.
 MAX_WORDS = 20_000
@@ -21,6 +30,19 @@ _ENGLISH_STOPWORDS = frozenset(
 )
 
 
+# Control characters (but newline and tab), zero-width and bidi formatting characters, lone surrogates, the
+# byte-order mark and the Unicode "noncharacters": never article text, and some reach a terminal as escapes.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
+# A "word" for the summary cap: a run of non-space characters, except that each ideograph or kana counts alone
+# (Chinese and Japanese put no spaces between words; one character is roughly one word's worth of meaning).
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_WORD = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+")
+
+
 class InputError(ValueError):
     """An article the service cannot analyse (empty, not text); the message says why."""
 
@@ -31,6 +53,24 @@ def clean_text(text: str) -> str:
     text = _ARTEFACTS.sub(" ", text).replace("\r", "\n")
     text = _SPACES.sub(" ", text)
     return _NEWLINES.sub("\n", text).strip()
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without control, zero-width, bidi-formatting and surrogate characters."""
+    return _INVISIBLE.sub("", text)
+
+
+def count_words(text: str) -> int:
+    """Words as the summary cap counts them: space-separated runs, and each CJK character on its own."""
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+def cap_words(text: str, max_words: int) -> str:
+    """``text`` cut after ``max_words`` words (as ``count_words`` counts them), or unchanged if shorter."""
+    for i, match in enumerate(_WORD.finditer(text)):
+        if i == max_words - 1:
+            return text[: match.end()].rstrip()
+    return text
 
 
 def english_share(text: str, sample_words: int = 400) -> float:
@@ -45,14 +85,23 @@ def prepare(text: object, max_words: int = MAX_WORDS) -> tuple[str, list[str]]:
     """Validate and clean one article. Returns (clean text, warnings); raises InputError for unusable input."""
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
-    cleaned = clean_text(text)
-    if not cleaned:
+    if not text.strip():
         raise InputError("empty text")
     warnings: list[str] = []
-    words = cleaned.split(" ")
+    text = strip_invisible(text)
+    if looks_like_html(text):
+        text = html_to_text(text)
+        warnings.append("the text was HTML; its title and body text were analysed")
+    cleaned = strip_invisible(clean_text(text))  # entities decoded by clean_text may be invisible ones
+    if not cleaned:
+        raise InputError("empty text after cleaning: only markup, control or invisible characters")
     if len(cleaned.split()) > max_words:
         cleaned = " ".join(cleaned.split()[:max_words])
         warnings.append(f"text longer than {max_words} words was truncated")
-    if len(words) >= 8 and english_share(cleaned) < 0.08:
-        warnings.append("text does not look like English; the models are trained on English news only")
+    detected = language.detect(cleaned)
+    if detected is not None and detected.not_english:
+        warnings.append(
+            f"text looks like {language.name(detected.code)} ({detected.code}), not English; "
+            "the models are trained on English news only"
+        )
     return cleaned, warnings

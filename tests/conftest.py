@@ -7,6 +7,7 @@ taxonomy, so their records look like the real ones. Put ``BOOM`` in a text to ma
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -99,6 +100,16 @@ class FakeSummarizer:
             first = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
             out.append(Summary(" ".join(first.split()[:max_words]), method or "extractive", True))
         return out
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``fuzz`` run only in ``make fuzz`` (NLP_FUZZ=1), whatever -m the command line gives."""
+    if os.environ.get("NLP_FUZZ") == "1":
+        return
+    skip = pytest.mark.skip(reason="the long fuzz run: make fuzz")
+    for item in items:
+        if "fuzz" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def test_jsonl_reader_turns_broken_lines_into_bad_rows_and_skips_blank_lines():
     assert [n for n, _ in rows] == [1, 3, 4, 5]  # numbers are physical line numbers
     assert rows[0][1] == {"id": "a", "text": "x"}
     assert isinstance(rows[1][1], BadRow) and "not valid JSON" in rows[1][1].reason
-    assert isinstance(rows[2][1], BadRow) and rows[2][1].reason == "line is not a JSON object"
+    assert isinstance(rows[2][1], BadRow) and rows[2][1].reason == "not a JSON object"
     assert row_id(rows[3][1], rows[3][0]) == "5"
 
 
@@ -126,7 +126,7 @@ def test_row_id_is_a_string_or_the_row_number():
     assert row_id({"id": 42}, 1) == "42"
     assert row_id({"id": 42.0}, 1) == "42"  # pandas turns integer ids with gaps into floats
     assert row_id({"id": ""}, 9) == "9"
-    assert row_id({"id": ["no"]}, 3) == "3"
+    assert row_id({"id": ["no"]}, 3) == "3"  # and the row becomes an error record (see below)
 
 
 # -- runner ------------------------------------------------------------------------------------------------
@@ -161,11 +161,11 @@ def test_every_kind_of_bad_row_becomes_an_error_record_and_the_run_goes_on(tmp_p
     stats = run_batch(fake_analyzer, str(src), str(out), quiet(batch_size=2))
     records = {r["id"]: r for r in read_records(out)}
     assert [r["id"] for r in read_records(out)] == ["ok1", "2", "num", "none", "blank", "ok1", "7"]
-    assert records["2"]["error"].startswith("line is not valid JSON")
-    assert records["num"]["error"] == "text must be a string, got int"
-    assert records["none"]["error"] == NO_TEXT
-    assert records["blank"]["error"] == "empty text"
-    assert read_records(out)[5]["error"] == DUPLICATE_ID
+    assert records["2"]["error"].startswith("line 2: not valid JSON")
+    assert records["num"]["error"] == "line 3: text must be a string, got int"
+    assert records["none"]["error"] == f"line 4: {NO_TEXT}"
+    assert records["blank"]["error"] == "line 5: empty text"
+    assert read_records(out)[5]["error"].startswith(f"line 6: {DUPLICATE_ID} (the same as line 1; ")
     assert records["7"]["countries"][0]["code"] == "JP" and "error" not in records["7"]
     for r in read_records(out):
         if "error" in r:
@@ -181,7 +181,7 @@ def test_a_component_exception_fails_only_its_row(tmp_path, fake_analyzer):
     stats = run_batch(fake_analyzer, str(src), str(out), quiet(batch_size=6))
     records = read_records(out)
     assert [r["id"] for r in records] == [f"r{i}" for i in range(6)]
-    assert records[2]["error"] == "analysis failed: RuntimeError: fake classifier failure"
+    assert records[2]["error"] == "line 3: analysis failed: RuntimeError: fake classifier failure"
     assert all(
         "error" not in r and r["countries"][0]["code"] == "FR" for i, r in enumerate(records) if i != 2
     )

