@@ -83,6 +83,15 @@ def test_prior_shift_goes_to_majority_themes_only():
     assert rule.fitted.themes == {}
 
 
+def test_a_rule_added_after_the_file_was_written_loads_switched_off(fitted):
+    pipeline, inputs, _, _ = fitted
+    raw = pipeline.to_dict()
+    raw["rules"] = [r for r in raw["rules"] if r["name"] != "country_relevance"]
+    again = DecisionPipeline.from_dict(raw)
+    assert not again.rule("country_relevance").enabled
+    assert [r.name for r in again.rules] == [r.name for r in RULE_TYPES]
+
+
 def test_overridden_thresholds_are_taken_literally(fitted):
     pipeline, inputs, _, _ = fitted
     everything = pipeline.apply(inputs, {"themes": 0.0, "regions": 0.0})
@@ -98,8 +107,12 @@ def test_unreadable_pipelines_name_the_problem(fitted):
     with pytest.raises(ValueError, match="unknown decision rule 'magic'"):
         DecisionPipeline.from_dict(raw)
     raw = pipeline.to_dict()
-    raw["rules"] = raw["rules"][1:]
-    with pytest.raises(ValueError, match="in order"):
+    raw["rules"] = raw["rules"][::-1]
+    with pytest.raises(ValueError, match="order"):
+        DecisionPipeline.from_dict(raw)
+    raw = pipeline.to_dict()
+    raw["rules"] = [r for r in raw["rules"] if r["name"] != "thresholds"]
+    with pytest.raises(ValueError, match="core rule 'thresholds'"):
         DecisionPipeline.from_dict(raw)
     raw = pipeline.to_dict()
     raw["rules"][2]["version"] = 99

@@ -148,19 +148,24 @@ class DecisionPipeline:
             return cls(legacy_rules(raw))
         if raw.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"format_version {raw.get('format_version')!r} is not {FORMAT_VERSION}")
-        rules = []
+        stored: dict[str, Rule] = {}
         for item in raw.get("rules", []):
             kind = _BY_NAME.get(item.get("name"))
             if kind is None:
                 raise ValueError(f"unknown decision rule {item.get('name')!r}; known: {', '.join(_BY_NAME)}")
             try:
-                rules.append(kind.from_dict(item))
+                stored[kind.name] = kind.from_dict(item)
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"decision rule {kind.name!r}: {exc}") from None
-        names = [r.name for r in rules]
-        if names != [r.name for r in RULE_TYPES]:
-            raise ValueError(f"rules {names} are not the pipeline's {[r.name for r in RULE_TYPES]} in order")
-        return cls(rules)
+        order = [r.name for r in RULE_TYPES]
+        names = [item.get("name") for item in raw.get("rules", [])]
+        if names != [n for n in order if n in stored]:
+            raise ValueError(f"rules {names} are not in the pipeline's order {order}")
+        for core in (r.name for r in RULE_TYPES if r.core):
+            if core not in stored:
+                raise ValueError(f"the core rule {core!r} is missing")
+        # A rule added after the file was written loads switched off, so the file's decisions stay as they were.
+        return cls([stored.get(kind.name) or kind(enabled=False) for kind in RULE_TYPES])
 
     def check_shapes(self, n_themes: int, n_regions: int) -> None:
         p, t = self.rule("platt").fitted, self.rule("thresholds").fitted
