@@ -107,7 +107,8 @@ class CountryMention:
     in_title: bool  # mentioned in the first line (only when the text has more than one line)
     score: float  # in [0, 1], see Gazetteer.find
     evidence: tuple[MentionSpan, ...] = ()  # every mention, in text order
-    counts_by_kind: dict[str, int] = field(default_factory=dict)  # kind → mentions (kinds with none left out)
+    # kind → mentions (kinds with none left out); not hashed, so a mention stays hashable
+    counts_by_kind: dict[str, int] = field(default_factory=dict, hash=False)
     in_list: bool = False  # every mention of it sits in an enumeration of ≥ MIN_LIST countries
     share: float = 0.0  # its mentions / all country mentions in the text
     ner_label: str | None = None  # spaCy label (GPE, LOC, NORP) of its mentions, most frequent; None: untagged

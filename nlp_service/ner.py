@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import threading
 from dataclasses import dataclass
 from functools import cache
 
@@ -49,6 +50,9 @@ def load_ner():
 
 
 _WORD = re.compile(r"\S+")
+# spaCy does not promise that one pipeline may run in several threads at once (the HTTP server classifies from a
+# thread pool): one caller at a time.
+_LOCK = threading.Lock()
 
 
 def opening(text: str, max_words: int | None) -> str:
@@ -69,7 +73,6 @@ def ner_spans(texts: list[str], settings: NerSettings = NerSettings()) -> list[l
         return []
     nlp = load_ner()
     parts = [opening(t, settings.max_words) for t in texts]
-    out: list[list[NerSpan]] = []
-    for doc in nlp.pipe(parts, batch_size=settings.batch_size):
-        out.append([NerSpan(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in LABELS])
-    return out
+    with _LOCK:
+        docs = list(nlp.pipe(parts, batch_size=settings.batch_size))
+    return [[NerSpan(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in LABELS] for doc in docs]

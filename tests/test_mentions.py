@@ -199,3 +199,7 @@ def test_shipped_examples_name_their_country(gaz):
     assert {"capital", "city", "demonym"} <= set(found[0].counts_by_kind)
     texts = [r.get("text") or "\n".join((r.get("title", ""), r.get("body", ""))) for r in rows.values()]
     assert all(gaz.find(t) for t in texts)  # every example names a country
+
+
+def test_mentions_stay_hashable(gaz):
+    assert len(set(gaz.find(TEXTS[1]))) == 2
