@@ -313,7 +313,7 @@ class TopicClassifier:
         return centred_similarity(embedding, self.theme_prototypes())
 
     def gazetteer_features(self, texts: list[str]) -> tuple[list[list[CountryMention]], np.ndarray]:
-        mentions = [self.gazetteer.find(t) for t in texts]
+        mentions = self.gazetteer.find_many(texts)  # one NER batch for all texts
         feats = np.zeros((len(texts), len(self.cfg.regions)), dtype=np.float32)
         for i, m in enumerate(mentions):
             for name, score in self.gazetteer.region_scores(m).items():
