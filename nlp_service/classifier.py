@@ -26,7 +26,7 @@ from nlp_service.encoder import CHARS_PER_TOKEN, mean_pool
 from nlp_service.explain import Explainer
 from nlp_service.gazetteer import CountryMention, load_gazetteer
 from nlp_service.lexical import LexicalModel
-from nlp_service.records import Classification, CountryTag, RegionTag, ThemeTag
+from nlp_service.records import Classification, CountryTag, MentionEvidence, RegionTag, ThemeTag
 from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import quantize_int8, resolve_base_model
 
@@ -377,8 +377,10 @@ class TopicClassifier:
                 ),
                 key=lambda x: -x.score,
             )
+            spans = {m.code: m.evidence for m in state.inputs.mentions[i]}
             tags = [
-                CountryTag(code, self.taxonomy.country(code).name, round(score, 4))
+                CountryTag(code, self.taxonomy.country(code).name, round(score, 4),
+                           [MentionEvidence(s.surface, s.kind, s.start, s.end) for s in spans.get(code, ())])
                 for code, score in state.countries[i]
             ]
             if top_k:

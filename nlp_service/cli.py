@@ -352,9 +352,8 @@ def format_record(record: dict[str, Any], width: int = 100) -> str:
     if "regions" in record:
         lines.append(_field("regions", [f"{r['name']} {r['score']:.2f}" for r in record["regions"]]))
     if "countries" in record:
-        lines.append(
-            _field("countries", [f"{c['name']} ({c['code']}) {c['score']:.2f}" for c in record["countries"]])
-        )
+        countries = [f"{c['name']} ({c['code']}) {c['score']:.2f}{_mentions(c)}" for c in record["countries"]]
+        lines.append(_field("countries", countries))
     if "summary" in record:
         method = record.get("summary_method", "?")
         note = method if record.get("faithful", True) else f"{method}, failed the faithfulness check"
@@ -365,6 +364,12 @@ def format_record(record: dict[str, Any], width: int = 100) -> str:
     if record.get("warnings"):
         lines.append(_field("warnings", record["warnings"]))
     return "\n".join(lines) + "\n"
+
+
+def _mentions(country: dict[str, Any], most: int = 3) -> str:
+    """ ' [Addis Ababa, Ethiopian]': the first distinct surfaces that named the country."""
+    surfaces = list(dict.fromkeys(e["surface"] for e in country.get("evidence") or []))
+    return f" [{', '.join(surfaces[:most])}{', …' if len(surfaces) > most else ''}]" if surfaces else ""
 
 
 def _printable_tree(value: Any) -> Any:

@@ -9,10 +9,19 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class MentionEvidence:
+    surface: str  # the text as written, text[start:end] of the analysed (cleaned) text
+    kind: str  # name, code, demonym, capital, city, subdivision or institution
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class CountryTag:
     code: str  # ISO 3166-1 alpha-2
     name: str
     score: float
+    evidence: list[MentionEvidence] = field(default_factory=list)  # the mentions that name the country
 
 
 @dataclass(frozen=True)

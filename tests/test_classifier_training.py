@@ -225,3 +225,14 @@ def test_explanations_cite_the_article_and_appear_only_when_asked(tiny_checkpoin
         assert ev is not None and (ev.sentence == "" or ev.sentence in " ".join(text.split()))
         assert all(w in text.lower() for term in ev.terms for w in term.split())
     assert any(t.evidence.terms for t in explained.themes)
+
+
+def test_reported_countries_carry_mentions_that_slice_the_text(tiny_checkpoint):
+    clf = TopicClassifier.load(tiny_checkpoint)
+    text = "Pilgrims fill Addis Ababa\nThousands gathered in Gondar and Addis Ababa for the Ethiopian festival."
+    rec = clf.classify([text], thresholds={"countries": 0.0})[0]
+    et = next(c for c in rec.countries if c.code == "ET")
+    assert {e.kind for e in et.evidence} >= {"capital", "demonym"}
+    for c in rec.countries:
+        assert c.evidence and all(text[e.start:e.end] == e.surface for e in c.evidence)
+    assert clf.classify(["The committee met on Tuesday to discuss the plan."])[0].countries == []

@@ -28,10 +28,10 @@ class GatedClassifier:
         self.inner, self.gate, self.version = inner, gate, inner.version
         self.started = threading.Event()
 
-    def classify(self, texts, thresholds=None, top_k=None):
+    def classify(self, texts, thresholds=None, top_k=None, explain=False):
         self.started.set()
         self.gate.wait(20)
-        return self.inner.classify(texts, thresholds, top_k)
+        return self.inner.classify(texts, thresholds, top_k, explain)
 
 
 @pytest.fixture

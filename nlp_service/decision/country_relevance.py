@@ -25,7 +25,7 @@ from nlp_service.taxonomy import load_taxonomy
 
 KINDS: tuple[str, ...] = ("name", "code", "demonym", "capital", "city", "subdivision", "institution")
 FEATURES: tuple[str, ...] = (
-    "log_count", "first_pos", "in_title", "share", "rank", "mention_score", "region_p", "in_list",
+    "log_count", "first_pos", "in_title", "share", "rank", "mention_score", "region_p", "in_list", "list_share",
     "ner_tagged", "candidates", *(f"kind_{k}" for k in KINDS),
 )
 
@@ -43,6 +43,7 @@ def pair_features(mentions: list[CountryMention], region_p: np.ndarray, regions:
         rows.append([
             math.log1p(m.count), m.first_pos, float(m.in_title), getattr(m, "share", m.count / total),
             math.log1p(rank), m.score, rp, float(getattr(m, "in_list", False)),
+            getattr(m, "list_count", 0) / max(m.count, 1),
             float(getattr(m, "ner_label", None) is not None), math.log1p(len(mentions)),
             *(math.log1p(by_kind.get(k, 0)) for k in KINDS),
         ])
