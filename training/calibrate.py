@@ -33,9 +33,9 @@ def primary_region_gold(examples, regions: list[str]) -> np.ndarray:
 
 
 def weak_themes(supervision: dict[str, str], sources: list[str]) -> tuple[list[str], list[str]]:
-    """(cue themes, description themes): themes without human labels in training take both rules; a theme whose
-    only human labels cover part of it (BBC's tech folder for science) takes the cue rule too, unless the gold
-    set, which labels every theme in full, is among the sources."""
+    """(cue themes, description themes): themes without human labels in training, or with few ("gold, sparse"),
+    take both rules; a theme whose only human labels cover part of it (BBC's tech folder for science) takes the
+    cue rule too, unless the gold set, which labels every theme in full, is among the sources."""
     no_gold = [t for t, s in supervision.items() if s != "gold"]
     partial = [t for t in PARTIAL_GOLD_THEMES if t in supervision and "gold" not in sources]
     return no_gold + [t for t in partial if t not in no_gold], no_gold

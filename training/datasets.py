@@ -44,6 +44,11 @@ class LabelledSet:
         return len(self.examples)
 
 
+# A theme with fewer human-labelled positive training articles than this is "gold, sparse": its head has little
+# to learn from, so the cue-word and description rules are fitted for it too (and kept only if they help).
+SPARSE_GOLD = 50
+
+
 @dataclass
 class TrainingData:
     train: LabelledSet
@@ -150,8 +155,12 @@ def load_training_data(
     val = [e for s in splits.values() for e in s.validation]
     if not train or not val:
         raise ValueError("training data too small: need examples in both the train and validation splits")
+    positives = {t: sum(1 for e in train if e.themes.get(t)) for t in themes}
     gold = {name for e in train for name in e.themes}
-    supervision = {t: ("gold" if t in gold else "weak" if weak else "none") for t in themes}
+    supervision = {
+        t: ("weak" if weak else "none") if t not in gold else "gold, sparse" if positives[t] < SPARSE_GOLD else "gold"
+        for t in themes
+    }
     train_set = build_set(train, themes, regions, weak)
     if not 0.5 <= partial_label_weight <= 1.0:
         raise ValueError(f"partial_label_weight must be in [0.5, 1] (weak labels weigh 0.3): {partial_label_weight}")

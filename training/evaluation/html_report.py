@@ -48,7 +48,7 @@ def theme_f1_plot(report: dict) -> str | None:
     ax.set_xlim(0, 1)
     ax.axvline(0.5, color="#999", lw=0.8, ls="--")
     ax.set_xlabel("F1 on the gold test split")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_title("Per-theme F1: models vs the agreement of two annotators")
     return _png(fig)
 
