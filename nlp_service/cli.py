@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--top-k", type=_positive_int, help="at most K labels per list")
     b.add_argument("--checkpoint", type=Path, help="checkpoint folder (default: the shipped checkpoints/)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    _add_engine_options(b)
     b.set_defaults(func=cmd_batch)
 
     s = sub.add_parser("serve", help="run the HTTP service (OpenAPI docs at /docs)")
@@ -132,6 +133,23 @@ def _error(message: str) -> int:
     return EXIT_USAGE
 
 
+def _add_engine_options(b: argparse.ArgumentParser) -> None:
+    g = b.add_argument_group("scale-out (docs/scale-out.md)")
+    g.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (default); ray: Ray Data over a pool of actors (needs the .[ray] extra)",
+    )
+    g.add_argument("--address", help="Ray cluster to join: auto or ray://host:port (default: start a local Ray)")
+    g.add_argument("--num-actors", type=_positive_int, help="Ray: model replicas, one CPU each (default 2)")
+    g.add_argument(
+        "--shard-format",
+        choices=("jsonl", "parquet"),
+        help="Ray, OUTPUT a folder (a name not ending in .jsonl): format of its shards (default jsonl)",
+    )
+
+
 # -- batch -------------------------------------------------------------------------------------------------
 def cmd_batch(args: argparse.Namespace) -> int:
     from nlp_service.batch import BatchConfig, BatchError, run_batch
@@ -143,8 +161,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
         config = BatchConfig(
             fmt=args.format, options=options, batch_size=args.batch_size, progress=not args.no_progress
         )
-        analyzer = load_analyzer(args.checkpoint)
-        stats = run_batch(analyzer, args.input, args.output, config)
+        if args.engine == "ray":
+            stats = _batch_on_ray(args, config)
+        else:
+            if args.address or args.num_actors or args.shard_format:
+                raise BatchError("--address, --num-actors and --shard-format need --engine ray")
+            analyzer = load_analyzer(args.checkpoint)
+            stats = run_batch(analyzer, args.input, args.output, config)
     except (BatchError, FileNotFoundError, ValueError) as exc:
         return _error(str(exc))
     except KeyboardInterrupt:
@@ -154,6 +177,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return _error("the output pipe was closed")
     print(stats.line(), file=sys.stderr)
     return stats.exit_code
+
+
+def _batch_on_ray(args: argparse.Namespace, config: Any) -> Any:
+    from nlp_service.batch import BatchError
+
+    try:
+        from nlp_service.engines.ray import RayConfig, run_ray
+    except ImportError as exc:  # ray is an optional extra
+        raise BatchError(f"--engine ray needs Ray: pip install -e '.[ray]' (or make setup-ray) ({exc})") from exc
+    ray_config = RayConfig(
+        address=args.address, num_actors=args.num_actors or 2, shard_format=args.shard_format or "jsonl"
+    )
+    return run_ray(args.input, args.output, config, ray_config, checkpoint=args.checkpoint)
 
 
 # -- serve -------------------------------------------------------------------------------------------------
