@@ -129,6 +129,7 @@ def plot(result: dict, path: Path) -> None:
     ax.plot([1], [s["ray_1x2"]], "s", label="Ray, 1 actor with 2 CPUs")
     ax.axhline(s["local_with_load"], color="grey", ls="--", label="local engine, incl. model load")
     ax.axhline(s["local_run_only"], color="grey", ls=":", label="local engine, models already loaded")
+    ax.axhline(s["local_1_thread_run_only"], color="tab:red", ls=":", label="local, 1 torch thread, models loaded")
     ax.set_xticks([1, 2])
     ax.set_xlabel("actors (on a 2-core machine)")
     ax.set_ylabel("articles / s")
