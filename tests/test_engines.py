@@ -87,3 +87,12 @@ def test_parquet_schema_refuses_a_field_it_does_not_know():
     assert table_to_records(records_to_table([{"id": "a", "warnings": [], "model": {}}])) == [
         {"id": "a", "warnings": [], "model": {}}
     ]
+
+
+def test_ray_options_need_the_ray_engine(tmp_path, capsys):
+    from nlp_service import cli
+
+    src = jsonl(tmp_path / "in.jsonl", [{"text": "x"}])
+    code = cli.main(["batch", "-i", str(src), "-o", str(tmp_path / "o.jsonl"), "--num-actors", "4", "--no-progress"])
+    assert code == 2 and "need --engine ray" in capsys.readouterr().err
+    assert not (tmp_path / "o.jsonl").exists()

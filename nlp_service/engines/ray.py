@@ -100,15 +100,16 @@ def _connect(cfg: RayConfig) -> bool:
     # The driver's environment travels to a local Ray's workers; a cluster needs the package in its image
     # or runtime environment (docs/scale-out.md).
     kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": True}
-    if cfg.address is None:
+    address = cfg.address or os.environ.get("RAY_ADDRESS")  # set inside `ray job submit`
+    if address is None:
         kwargs.update(num_cpus=cfg.num_cpus, _node_ip_address="127.0.0.1")
     os.environ.setdefault("RAY_raylet_start_wait_time_s", str(int(cfg.init_timeout_s)))
     t0 = time.perf_counter()
     try:
-        ray.init(address=cfg.address, **kwargs)
-    except (ConnectionError, RuntimeError, TimeoutError) as exc:
-        raise BatchError(f"cannot start or reach Ray ({cfg.address or 'local'}): {exc}") from exc
-    log.info("Ray up in %.1f s (%s)", time.perf_counter() - t0, cfg.address or "local")
+        ray.init(address=address, **kwargs)
+    except (ConnectionError, RuntimeError, TimeoutError, ValueError) as exc:
+        raise BatchError(f"cannot start or reach Ray ({address or 'local'}): {exc}") from exc
+    log.info("Ray up in %.1f s (%s)", time.perf_counter() - t0, address or "local")
     return True
 
 
