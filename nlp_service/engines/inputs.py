@@ -3,7 +3,8 @@
 A window is what the local runner analyses at once: ``batch_size × window_factor`` consecutive rows that still
 need a record. The loop in ``read_windows`` is ``run_batch``'s read loop (same readers, ids, duplicate rule and
 resume rule), so a window holds the same rows as the local engine's, and each row is a batch.py ``_Item``: a
-text to analyse, or an error record already made.
+text to analyse, or an error record already made. batch.py's private ``_Item`` / ``_to_item`` are reused on
+purpose: the row → error-record rule must be the local engine's own.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ class Window:
 
 def expand_input(spec: str, fmt: str | None = None) -> list[InputFile]:
     """A file, a folder (every .jsonl/.ndjson/.csv/.parquet under it) or a glob, in sorted order."""
+    if spec == "-":
+        raise BatchError("the Ray engine reads files (its readers run on the cluster), not stdin")
     if os.path.isdir(spec):
         root = Path(spec)
         paths = sorted(str(p) for p in root.rglob("*") if p.is_file() and p.suffix.lower() in _KNOWN)

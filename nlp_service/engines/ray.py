@@ -9,6 +9,7 @@ Pipeline (one Ray Data dataset, streamed):
 3. the records go to one JSONL file, written by the driver in input order with batch.py's ``RecordWriter``,
    or each actor writes its window as a shard of an output folder.
 
+batch.py's private ``_WindowRunner`` is reused on purpose, not copied: both engines must make the same batches.
 A window is one dataset row, never split or merged by Ray, so each article is analysed in the same batch as
 locally and gets the same scores. An actor that dies is restarted and its window retried by Ray
 (Ray Data's actor defaults); records are written only after a window is complete.
@@ -45,7 +46,6 @@ class RayConfig:
     cpus_per_actor: float = 1.0  # also the actor's torch threads
     num_cpus: int | None = None  # a local Ray's CPUs (None: all of this machine's)
     shard_format: str = "jsonl"  # for a folder --output: jsonl or parquet
-    init_timeout_s: float = 60.0  # a local Ray that takes longer to start is an error, not a hang
 
     def __post_init__(self) -> None:
         if self.num_actors < 1:
@@ -103,9 +103,9 @@ def _connect(cfg: RayConfig) -> bool:
     address = cfg.address or os.environ.get("RAY_ADDRESS")  # set inside `ray job submit`
     if address is None:
         kwargs.update(num_cpus=cfg.num_cpus, _node_ip_address="127.0.0.1")
-    os.environ.setdefault("RAY_raylet_start_wait_time_s", str(int(cfg.init_timeout_s)))
     t0 = time.perf_counter()
     try:
+        # Ray bounds its own start: a raylet that is not up in 30 s, or a cluster that does not answer, raises.
         ray.init(address=address, **kwargs)
     except (ConnectionError, RuntimeError, TimeoutError, ValueError) as exc:
         raise BatchError(f"cannot start or reach Ray ({address or 'local'}): {exc}") from exc
