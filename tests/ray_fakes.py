@@ -18,3 +18,8 @@ def slow_fake(pid_dir: str, delay: float) -> Analyzer:
     Path(pid_dir).mkdir(parents=True, exist_ok=True)
     (Path(pid_dir) / f"{os.getpid()}-{os.urandom(4).hex()}").write_text(str(os.getpid()))
     return Analyzer(classifier=FakeClassifier(delay=delay), summarizer=FakeSummarizer())
+
+
+def broken(reason: str) -> Analyzer:
+    """An actor whose models cannot load."""
+    raise OSError(reason)

@@ -23,7 +23,7 @@ ray = pytest.importorskip("ray", reason="the ray extra is not installed (make se
 from nlp_service import cli  # noqa: E402
 from nlp_service.batch import BatchConfig, run_batch  # noqa: E402
 from nlp_service.engines.outputs import read_output, shard_paths  # noqa: E402
-from nlp_service.engines.ray import RayConfig, run_ray  # noqa: E402
+from nlp_service.engines.ray import RayConfig, loopback_only, run_ray  # noqa: E402
 
 pytestmark = pytest.mark.ray
 
@@ -31,7 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from make_articles import synthetic_articles, write_jsonl  # noqa: E402
-from ray_fakes import slow_fake  # noqa: E402
+from ray_fakes import broken, slow_fake  # noqa: E402
+
+from nlp_service.batch import BatchError  # noqa: E402
 
 START_TIMEOUT_S = 120  # a Ray that does not come up in this time fails the module instead of hanging CI
 TEST_TIMEOUT_S = 240
@@ -60,6 +62,7 @@ def local_ray():
     # The actors import the tests' fakes: a local Ray's workers inherit this environment.
     old = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), str(TESTS), old) if p)
+    loopback_only()
     with _Deadline(START_TIMEOUT_S):
         ray.init(
             num_cpus=2,
@@ -68,7 +71,9 @@ def local_ray():
             logging_level="WARNING",
             log_to_driver=False,
         )
-    yield ray.get_runtime_context().gcs_address
+    address = ray.get_runtime_context().gcs_address
+    assert address.startswith("127.0.0.1:"), "a local Ray listens on the loopback address only"
+    yield address
     ray.shutdown()
     if old is None:
         os.environ.pop("PYTHONPATH", None)
@@ -231,3 +236,12 @@ def test_a_folder_of_parquet_and_csv_files_goes_to_parquet_shards(tmp_path):
     assert sorted(records) == ["b.csv:1", "p1", "p2"] and stats.ok == 3
     assert records["p1"]["countries"][0]["code"] == "KE" and records["b.csv:1"]["countries"][0]["code"] == "IN"
     assert all(p.endswith(".parquet") for p in shard_paths(str(out)))
+
+
+def test_models_that_cannot_load_fail_the_job_with_one_clear_error(tmp_path):
+    src = write_jsonl(synthetic_articles(3), tmp_path / "in.jsonl")
+    factory = functools.partial(broken, "weights missing")
+    with pytest.raises(BatchError, match="the Ray job failed") as err:
+        run_ray(str(src), str(tmp_path / "o.jsonl"), quiet(), RayConfig(num_actors=1), analyzer_factory=factory)
+    assert str(err.value) == "the Ray job failed: cannot load the models: OSError: weights missing"
+    assert not (tmp_path / "o.jsonl").exists() or (tmp_path / "o.jsonl").read_text() == ""

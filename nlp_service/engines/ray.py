@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import pickle
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -102,6 +103,7 @@ def _connect(cfg: RayConfig) -> bool:
     kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": True}
     address = cfg.address or os.environ.get("RAY_ADDRESS")  # set inside `ray job submit`
     if address is None:
+        loopback_only()
         kwargs.update(num_cpus=cfg.num_cpus, _node_ip_address="127.0.0.1")
     t0 = time.perf_counter()
     try:
@@ -111,6 +113,19 @@ def _connect(cfg: RayConfig) -> bool:
         raise BatchError(f"cannot start or reach Ray ({address or 'local'}): {exc}") from exc
     log.info("Ray up in %.1f s (%s)", time.perf_counter() - t0, address or "local")
     return True
+
+
+def loopback_only() -> None:
+    """Make a local Ray listen on 127.0.0.1 only.
+
+    By default even a local Ray binds every interface and advertises the host's address; with clusters turned
+    off (Ray's RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0, its default on laptops) it uses the loopback address. The
+    variable is read when ray is imported, by this process (hence the constant too) and by the processes it starts.
+    """
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    import ray._private.ray_constants as ray_constants
+
+    ray_constants.ENABLE_RAY_CLUSTER = False
 
 
 def _run(
@@ -155,8 +170,7 @@ def _run(
         try:
             return _collect(ds.iter_rows(), target)
         except ray.exceptions.RayError as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise BatchError(f"the Ray job failed: {first}; rerun the same command to resume") from exc
+            raise BatchError(job_error(exc)) from exc
     finally:
         ctx.execution_options.preserve_order, ctx.target_max_block_size, ctx.enable_progress_bars = saved
 
@@ -179,6 +193,20 @@ def _collect(rows: Iterator[dict[str, Any]], target: OutputTarget) -> BatchStats
         if writer is not None:
             writer.close()
     return stats
+
+
+def job_error(exc: BaseException) -> str:
+    """One line for a failed Ray job: the user's exception (last line of Ray's traceback), not Ray's wrapper."""
+    text = _ANSI.sub("", str(exc))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    cause = next((line for line in reversed(lines) if _EXCEPTION_LINE.match(line)), lines[0] if lines else "")
+    if "creation task" in text:  # WindowActor.__init__ raised: the models did not load
+        return f"the Ray job failed: cannot load the models: {cause}"
+    return f"the Ray job failed: {cause}; rerun the same command to resume"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*:")
 
 
 class _WindowReader:
