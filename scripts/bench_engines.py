@@ -34,11 +34,12 @@ def bench(n: int, rounds: int, workdir: Path) -> dict:
     import ray
     import torch
 
-    from nlp_service.engines.ray import RayConfig, run_ray
+    from nlp_service.engines.ray import RayConfig, loopback_only, run_ray
 
     src = write_jsonl(synthetic_articles(n), workdir / "in.jsonl")
     config = BatchConfig(progress=False)
     result: dict = {"articles": n, "cpus": os.cpu_count(), "load_before": os.getloadavg(), "runs": []}
+    loopback_only()
     t0 = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
     result["ray_start_s"] = round(time.perf_counter() - t0, 2)
