@@ -100,7 +100,13 @@ def _connect(cfg: RayConfig) -> bool:
         return False
     # The driver's environment travels to a local Ray's workers; a cluster needs the package in its image
     # or runtime environment (docs/scale-out.md).
-    kwargs: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING, "log_to_driver": True}
+    # The actors' stderr (library warnings, weight-loading bars) reaches the terminal only with -v; a failure
+    # still arrives as the job's exception.
+    kwargs: dict[str, Any] = {
+        "include_dashboard": False,
+        "logging_level": logging.WARNING,
+        "log_to_driver": log.isEnabledFor(logging.DEBUG),
+    }
     address = cfg.address or os.environ.get("RAY_ADDRESS")  # set inside `ray job submit`
     if address is None:
         loopback_only()
@@ -144,6 +150,8 @@ def _run(
     # One window per block: Ray hands actors whole blocks, so big blocks would leave all but one actor idle.
     ctx.target_max_block_size = 1
     ctx.enable_progress_bars = config.progress
+    if not log.isEnabledFor(logging.DEBUG):  # Ray Data's plan and timing lines only with -v
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
     try:
         window_rows = config.batch_size * config.window_factor
         ds = ray.data.from_items([{"file": pickle.dumps(f)} for f in files], override_num_blocks=len(files)).flat_map(
