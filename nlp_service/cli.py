@@ -12,9 +12,12 @@ import sys
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nlp_service.analyzer import TASKS, AnalyzeOptions, Analyzer
+
+if TYPE_CHECKING:
+    from nlp_service.batch import BatchConfig, BatchStats
 
 log = logging.getLogger("nlp_service")
 
@@ -179,13 +182,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return stats.exit_code
 
 
-def _batch_on_ray(args: argparse.Namespace, config: Any) -> Any:
-    from nlp_service.batch import BatchError
+def _batch_on_ray(args: argparse.Namespace, config: BatchConfig) -> BatchStats:
+    from nlp_service.engines.ray import RayConfig, run_ray  # imports ray only when the job starts
 
-    try:
-        from nlp_service.engines.ray import RayConfig, run_ray
-    except ImportError as exc:  # ray is an optional extra
-        raise BatchError(f"--engine ray needs Ray: pip install -e '.[ray]' (or make setup-ray) ({exc})") from exc
     ray_config = RayConfig(
         address=args.address, num_actors=args.num_actors or 2, shard_format=args.shard_format or "jsonl"
     )

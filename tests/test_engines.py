@@ -96,3 +96,15 @@ def test_ray_options_need_the_ray_engine(tmp_path, capsys):
     code = cli.main(["batch", "-i", str(src), "-o", str(tmp_path / "o.jsonl"), "--num-actors", "4", "--no-progress"])
     assert code == 2 and "need --engine ray" in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_the_ray_engine_without_ray_installed_says_how_to_get_it(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    from nlp_service import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    src = jsonl(tmp_path / "in.jsonl", [{"text": "x"}])
+    assert cli.main(["batch", "-i", str(src), "-o", str(tmp_path / "o.jsonl"), "--engine", "ray"]) == 2
+    assert "make setup-ray" in capsys.readouterr().err

@@ -18,6 +18,7 @@ locally and gets the same scores. An actor that dies is restarted and its window
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import logging
 import os
@@ -68,6 +69,8 @@ def run_ray(
     ``stats.seconds`` is the job's time after Ray is up (actor start and model loading included).
     ``analyzer_factory`` (picklable, called once in each actor) replaces ``Analyzer.load(checkpoint)``.
     """
+    if importlib.util.find_spec("ray") is None:  # an optional extra: say how to get it
+        raise BatchError("--engine ray needs Ray: pip install -e '.[ray]' (or make setup-ray)")
     config, ray_config = config or BatchConfig(), ray_config or RayConfig()
     files = expand_input(input_spec, config.fmt)
     target = output_target(output_path, ray_config.shard_format)
