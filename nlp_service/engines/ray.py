@@ -149,7 +149,8 @@ def _run(
 
     ctx = ray.data.DataContext.get_current()
     saved = (ctx.execution_options.preserve_order, ctx.target_max_block_size, ctx.enable_progress_bars)
-    ctx.execution_options.preserve_order = True  # a JSONL file gets the records in input order
+    # A JSONL file gets the records in input order; shards need no order, and a slow window then holds none back.
+    ctx.execution_options.preserve_order = not target.is_folder
     # One window per block: Ray hands actors whole blocks, so big blocks would leave all but one actor idle.
     ctx.target_max_block_size = 1
     ctx.enable_progress_bars = config.progress
