@@ -194,6 +194,12 @@ def test_a_job_restarted_after_its_driver_died_writes_every_id_once(tmp_path, lo
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
+    # Ray stops the dead driver's actors within seconds; wait, so that the count below is final.
+    old_actors = [int(p.read_text()) for p in pids.iterdir()]
+    deadline = time.monotonic() + 60
+    while any(_alive(pid) for pid in old_actors) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in old_actors), "Ray did not stop the dead job's actors"
     before = Counter(ids_of(folder))
     assert 0 < sum(before.values()) < n, "the kill should land in the middle of the job"
 
@@ -202,6 +208,14 @@ def test_a_job_restarted_after_its_driver_died_writes_every_id_once(tmp_path, lo
     after = Counter(ids_of(folder))
     assert sorted(after) == [f"r{i:03d}" for i in range(n)] and set(after.values()) == {1}
     assert stats.skipped == sum(before.values()) and stats.ok == n - stats.skipped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_resume_of_a_jsonl_file_matches_the_local_engines_resume(tmp_path, fake_analyzer):

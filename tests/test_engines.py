@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -10,7 +11,14 @@ import pytest
 
 from nlp_service.batch import BatchConfig, BatchError, run_batch
 from nlp_service.engines.inputs import expand_input, read_windows
-from nlp_service.engines.outputs import already_written, output_target, read_output, write_shard
+from nlp_service.engines.outputs import (
+    StaleJob,
+    already_written,
+    claim_folder,
+    output_target,
+    read_output,
+    write_shard,
+)
 from nlp_service.engines.parquet_records import records_to_table, table_to_records
 
 
@@ -108,3 +116,14 @@ def test_the_ray_engine_without_ray_installed_says_how_to_get_it(tmp_path, capsy
     src = jsonl(tmp_path / "in.jsonl", [{"text": "x"}])
     assert cli.main(["batch", "-i", str(src), "-o", str(tmp_path / "o.jsonl"), "--engine", "ray"]) == 2
     assert "make setup-ray" in capsys.readouterr().err
+
+
+def test_a_worker_of_a_job_that_lost_the_folder_adds_no_shard(tmp_path):
+    folder = str(tmp_path / "shards")
+    claim_folder(folder, "job-1")
+    write_shard(folder, "a", [{"id": "x", "warnings": [], "model": {}}], "jsonl", job="job-1")
+    claim_folder(folder, "job-2")  # a rerun took over
+    with pytest.raises(StaleJob, match="job-2"):
+        write_shard(folder, "b", [{"id": "y", "warnings": [], "model": {}}], "jsonl", job="job-1")
+    assert [r["id"] for r in read_output(folder)] == ["x"]
+    assert sorted(os.listdir(folder)) == [".job", "part-a.jsonl"]

@@ -20,6 +20,7 @@ from nlp_service.batch import STDIO, BatchError, done_ids
 SHARD_FORMATS = ("jsonl", "parquet")
 _FILE_SUFFIXES = (".jsonl", ".ndjson")
 _TMP_PREFIX = ".tmp-"
+_OWNER = ".job"  # the id of the job that writes the folder now
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,39 @@ def shard_paths(folder: str) -> list[str]:
     return [os.path.join(folder, n) for n in names]
 
 
-def write_shard(folder: str, key: str, records: list[dict[str, Any]], shard_format: str) -> str:
-    """Write ``records`` as shard ``part-<key>``: to a temporary name first, then renamed (atomic on POSIX)."""
+def claim_folder(folder: str, job: str) -> None:
+    """Make ``job`` the one job whose workers may add shards to ``folder``.
+
+    A rerun claims the folder before it reads which ids are done, so a worker of the failed job that is still
+    finishing a window (Ray stops a dead driver's actors within seconds, not at once) cannot add a shard the
+    rerun did not count: ``write_shard`` refuses it.
+    """
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f"{_TMP_PREFIX}{uuid.uuid4().hex}-job")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(job)
+    os.replace(tmp, os.path.join(folder, _OWNER))
+
+
+def folder_owner(folder: str) -> str | None:
+    try:
+        with open(os.path.join(folder, _OWNER), encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        return None
+
+
+class StaleJob(RuntimeError):
+    """A worker of a job that no longer owns the output folder (a rerun took over)."""
+
+
+def write_shard(
+    folder: str, key: str, records: list[dict[str, Any]], shard_format: str, job: str | None = None
+) -> str:
+    """Write ``records`` as shard ``part-<key>``: to a temporary name first, then renamed (atomic on POSIX).
+
+    With ``job``, the shard is only added while that job owns the folder (``claim_folder``).
+    """
     os.makedirs(folder, exist_ok=True)
     final = os.path.join(folder, f"part-{key}.{shard_format}")
     tmp = os.path.join(folder, f"{_TMP_PREFIX}{uuid.uuid4().hex}-part-{key}.{shard_format}")
@@ -79,6 +111,9 @@ def write_shard(folder: str, key: str, records: list[dict[str, Any]], shard_form
         from nlp_service.engines.parquet_records import records_to_table
 
         pq.write_table(records_to_table(records), tmp)
+    if job is not None and (owner := folder_owner(folder)) != job:
+        os.unlink(tmp)
+        raise StaleJob(f"{folder} belongs to job {owner} now, not to this worker's job {job}")
     os.replace(tmp, final)
     return final
 

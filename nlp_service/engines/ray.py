@@ -34,7 +34,7 @@ from typing import Any
 from nlp_service.analyzer import DEFAULT_CHECKPOINTS, Analyzer
 from nlp_service.batch import BatchConfig, BatchError, BatchStats, RecordWriter, _WindowRunner
 from nlp_service.engines.inputs import InputFile, expand_input, read_windows
-from nlp_service.engines.outputs import OutputTarget, already_written, output_target, write_shard
+from nlp_service.engines.outputs import OutputTarget, already_written, claim_folder, output_target, write_shard
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +80,14 @@ def run_ray(
         root = (checkpoint or DEFAULT_CHECKPOINTS).resolve()
         Analyzer.load(root)  # checks the folder here (lazy: loads no model), not once in every actor
         analyzer_factory = functools.partial(Analyzer.load, root)
-    already = already_written(target)
 
     started_ray = _connect(ray_config)
     try:
+        if target.is_folder:
+            import ray
+
+            claim_folder(target.path, ray.get_runtime_context().get_job_id())
+        already = already_written(target)  # after the claim: a failed job's late shards are refused or counted
         started = time.perf_counter()
         stats = _run(files, target, already, config, ray_config, analyzer_factory)
         stats.seconds = time.perf_counter() - started
@@ -273,6 +277,10 @@ class WindowActor:
         self.analyzer = factory()
         self.analyzer.warm_up(config.options.tasks)  # load now: a load error stops the job, not one window
         self.config, self.folder, self.shard_format = config, folder, shard_format
+        if folder is not None:
+            import ray
+
+            self.job = ray.get_runtime_context().get_job_id()  # the job this actor writes for
 
     def __call__(self, batch: Any) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {k: [] for k in ("records", "rows_in", "skipped", "ok", "failed")}
@@ -281,7 +289,7 @@ class WindowActor:
             _WindowRunner(self.analyzer, self.config, writer, stats, _NoBar()).run(pickle.loads(row["items"]))
             if self.folder is not None:
                 if writer.records:
-                    write_shard(self.folder, row["key"], writer.records, self.shard_format or "jsonl")
+                    write_shard(self.folder, row["key"], writer.records, self.shard_format or "jsonl", self.job)
                 lines: list[str] = []  # written already: nothing more to send to the driver
             else:
                 lines = [json.dumps(r, ensure_ascii=False) for r in writer.records]
