@@ -131,7 +131,8 @@ def test_bad_rows_become_the_same_error_records(tmp_path, real_analyzer, checkpo
 
     assert on_ray.read_bytes() == local.read_bytes()
     errors = [r["error"] for r in read_output(str(on_ray)) if "error" in r]
-    assert len(errors) == 6 and "duplicate id" in errors
+    assert len(errors) == 6 and any(e.startswith("line 7: duplicate id (the same as line 1;") for e in errors)
+    assert errors[:2] == ["line 2: not a JSON object", "line 3: not a JSON object"]
     assert (stats.rows_in, stats.ok, stats.failed) == (13, 7, 6)
 
 
@@ -259,3 +260,46 @@ def test_models_that_cannot_load_fail_the_job_with_one_clear_error(tmp_path):
         run_ray(str(src), str(tmp_path / "o.jsonl"), quiet(), RayConfig(num_actors=1), analyzer_factory=factory)
     assert str(err.value) == "the Ray job failed: cannot load the models: OSError: weights missing"
     assert not (tmp_path / "o.jsonl").exists() or (tmp_path / "o.jsonl").read_text() == ""
+
+
+@pytest.mark.parametrize("output", ["out.jsonl", "shards"])
+def test_a_resume_follows_the_local_engines_rules(tmp_path, output):
+    from nlp_service.analyzer import AnalyzeOptions
+
+    src = write_jsonl(
+        [{"id": "a", "text": "Kenya held an election."}, {"id": "b"}, {"id": "c", "text": "Chile votes."}],
+        tmp_path / "in.jsonl",
+    )
+    out = tmp_path / output
+    factory = functools.partial(slow_fake, str(tmp_path / "pids"), 0.0)
+    classify = quiet(options=AnalyzeOptions(tasks=("classify",)))
+    first = run_ray(str(src), str(out), classify, RayConfig(), analyzer_factory=factory)
+    assert (first.ok, first.failed, first.exit_code) == (2, 1, 1)
+    errors = [r.get("error") for r in read_output(str(out))]
+    assert errors[1] == "line 2: row has no text (expected 'text' or 'title'+'body')"
+
+    # A resume must make the same fields as the records it continues.
+    with pytest.raises(BatchError, match="--tasks classify") as err:
+        run_ray(str(src), str(out), quiet(), RayConfig(), analyzer_factory=factory)
+    assert err.value.exit_code == 2
+
+    again = run_ray(str(src), str(out), classify, RayConfig(), analyzer_factory=factory)
+    assert (again.skipped, again.ok, again.failed, again.failed_before) == (3, 0, 0, 1)
+    assert again.exit_code == 1  # the earlier run's error record still counts
+    assert len(read_output(str(out))) == 3
+
+
+def test_a_missing_input_is_a_file_fault(tmp_path):
+    from nlp_service.batch_errors import EXIT_IO
+
+    missing, out = str(tmp_path / "nope.jsonl"), str(tmp_path / "o.jsonl")
+    assert cli.main(["batch", "-i", missing, "-o", out, "--engine", "ray", "--no-progress"]) == EXIT_IO
+
+
+def test_a_file_without_a_text_field_stops_the_job_as_locally(tmp_path):
+    src = write_jsonl([{"id": "a", "headline": "Kenya votes."}], tmp_path / "in.jsonl")
+    factory = functools.partial(slow_fake, str(tmp_path / "pids"), 0.0)
+    with pytest.raises(BatchError, match="has a 'text', 'title' or 'body' field") as err:
+        run_ray(str(src), str(tmp_path / "o.jsonl"), quiet(), RayConfig(), analyzer_factory=factory)
+    assert type(err.value) is BatchError and err.value.exit_code == 2
+    assert (tmp_path / "o.jsonl").read_text() == ""

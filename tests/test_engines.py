@@ -50,8 +50,8 @@ def test_windows_hold_the_rows_the_local_runner_batches_together(tmp_path, fake_
     windows = list(read_windows(source, 16, Counter({"r0": 1, "r20": 1}), multi_file=False))
     assert [len(w.items) for w in windows] == [16, 16, 16]
     assert sum(w.skipped for w in windows) == 2 and sum(w.rows_in for w in windows) == 50
-    assert windows[0].items[2].record.error.startswith("line is not valid JSON")
-    assert windows[0].items[6].record.error == "duplicate id"
+    assert windows[0].items[2].record.error.startswith("line 4: not valid JSON")
+    assert windows[0].items[6].record.error.startswith("line 8: duplicate id (the same as line 2;")
     assert len({w.key for w in windows}) == 3
 
 
@@ -85,7 +85,8 @@ def test_shards_round_trip_the_records_and_resume_reads_their_ids(tmp_path, fake
     write_shard(str(folder), "k1", records, shard_format)
     (folder / ".tmp-dead-part-k2.jsonl").write_text('{"id": "half')  # a shard a killed run left unfinished
     assert read_output(str(folder)) == records
-    assert already_written(output_target(str(folder), shard_format)) == Counter({"a": 1, "b": 1})
+    previous = already_written(output_target(str(folder), shard_format))
+    assert previous.counts == Counter({"a": 1, "b": 1}) and previous.failed == 1
     assert not list(folder.glob(".tmp-*"))
 
 
@@ -127,3 +128,21 @@ def test_a_worker_of_a_job_that_lost_the_folder_adds_no_shard(tmp_path):
         write_shard(folder, "b", [{"id": "y", "warnings": [], "model": {}}], "jsonl", job="job-1")
     assert [r["id"] for r in read_output(folder)] == ["x"]
     assert sorted(os.listdir(folder)) == [".job", "part-a.jsonl"]
+
+
+def test_parquet_rows_keep_country_mentions_and_theme_evidence():
+    record = {
+        "id": "a",
+        "countries": [
+            {"code": "KE", "name": "Kenya", "score": 0.9,
+             "evidence": [{"surface": "Kenya", "kind": "name", "start": 0, "end": 5}]},
+        ],
+        "themes": [
+            {"name": "politics", "code": "medtop:11000000", "score": 0.8,
+             "evidence": {"sentence": "Kenya held an election.", "terms": ["election"]}},
+            {"name": "economy, business and finance", "code": "medtop:04000000", "score": 0.6},
+        ],
+        "warnings": [],
+        "model": {"classifier": "c1"},
+    }
+    assert table_to_records(records_to_table([record])) == [record]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nlp_service.batch import STDIO, BatchError, done_ids
+from nlp_service.batch import STDIO, BatchError, FileFault
+from nlp_service.batch_output import Previous, record_bytes, record_tasks, scan_output
 
 SHARD_FORMATS = ("jsonl", "parquet")
 _FILE_SUFFIXES = (".jsonl", ".ndjson")
@@ -40,23 +40,29 @@ def output_target(path: str, shard_format: str = "jsonl") -> OutputTarget:
     if shard_format not in SHARD_FORMATS:
         raise BatchError(f"unknown shard format {shard_format!r}; choose one of {', '.join(SHARD_FORMATS)}")
     if os.path.exists(path) and not os.path.isdir(path):
-        raise BatchError(f"output {path} is a file; give a .jsonl name for one file or a folder for shards")
+        raise FileFault(f"output {path} is a file; give a .jsonl name for one file or a folder for shards")
     return OutputTarget(os.path.abspath(path), shard_format)
 
 
-def already_written(target: OutputTarget) -> Counter[str]:
-    """How many records each id has in the output already (half-written lines and shards are dropped)."""
+def already_written(target: OutputTarget) -> Previous:
+    """What earlier runs wrote: records per id, error records, task sets (half-written lines and shards are
+    dropped). A file output is read by its ``RecordWriter`` instead, once it holds the file's lock."""
     if not target.is_folder:
-        return done_ids(target.path)
-    counts: Counter[str] = Counter()
+        return scan_output(target.path)
+    prev = Previous()
     if not os.path.isdir(target.path):
-        return counts
+        return prev
     for name in os.listdir(target.path):
         if name.startswith(_TMP_PREFIX):  # a shard a killed run had not finished: its rows are redone
             os.unlink(os.path.join(target.path, name))
     for path in shard_paths(target.path):
-        counts.update(str(r["id"]) for r in read_shard(path))
-    return counts
+        for record in read_shard(path):
+            prev.counts[str(record["id"])] += 1
+            if record.get("error"):
+                prev.failed += 1
+            else:
+                prev.tasks.add(record_tasks(record))
+    return prev
 
 
 def shard_paths(folder: str) -> list[str]:
@@ -101,8 +107,8 @@ def write_shard(
     final = os.path.join(folder, f"part-{key}.{shard_format}")
     tmp = os.path.join(folder, f"{_TMP_PREFIX}{uuid.uuid4().hex}-part-{key}.{shard_format}")
     if shard_format == "jsonl":
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+        with open(tmp, "wb") as fh:
+            fh.writelines(record_bytes(r) for r in records)  # the lines a JSONL file output gets
             fh.flush()
             os.fsync(fh.fileno())
     else:

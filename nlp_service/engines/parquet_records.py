@@ -11,9 +11,11 @@ from typing import Any
 import pyarrow as pa
 
 _S, _F = pa.string(), pa.float64()
-COUNTRY = pa.struct([("code", _S), ("name", _S), ("score", _F)])
+MENTION = pa.struct([("surface", _S), ("kind", _S), ("start", pa.int64()), ("end", pa.int64())])
+COUNTRY = pa.struct([("code", _S), ("name", _S), ("score", _F), ("evidence", pa.list_(MENTION))])
 REGION = pa.struct([("name", _S), ("continent", _S), ("m49", _S), ("score", _F)])
-THEME = pa.struct([("name", _S), ("code", _S), ("score", _F)])
+THEME_EVIDENCE = pa.struct([("sentence", _S), ("terms", pa.list_(_S))])
+THEME = pa.struct([("name", _S), ("code", _S), ("score", _F), ("evidence", THEME_EVIDENCE)])
 RECORD_SCHEMA = pa.schema(
     [
         ("id", _S),
@@ -44,5 +46,8 @@ def table_to_records(table: pa.Table) -> list[dict[str, Any]]:
         record = {k: v for k, v in row.items() if v is not None or k in _ALWAYS}
         record["model"] = dict(record.get("model") or [])
         record["warnings"] = record.get("warnings") or []
+        for theme in record.get("themes") or []:  # theme evidence is in a record only when asked for
+            if theme.get("evidence") is None:
+                theme.pop("evidence", None)
         out.append(record)
     return out

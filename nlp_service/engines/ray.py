@@ -6,8 +6,12 @@ Pipeline (one Ray Data dataset, streamed):
    the local runner cuts it (``inputs.read_windows``); one dataset row per window;
 2. ``map_batches`` over a fixed pool of actors (``WindowActor``): each loads the models once, then analyses
    one window at a time with batch.py's window runner (length-sorted batches of ``batch_size``);
-3. the records go to one JSONL file, written by the driver in input order with batch.py's ``RecordWriter``,
-   or each actor writes its window as a shard of an output folder.
+3. the records go to one JSONL file, written by the driver in input order with batch.py's ``RecordWriter``
+   (which locks the file, as the local engine does), or each actor writes its window as a shard of an output
+   folder.
+
+Resume follows the local engine's rules: ids already written are skipped, a resume with other --tasks than
+the records it continues is refused, and error records of earlier runs count in the exit code.
 
 batch.py's private ``_WindowRunner`` is reused on purpose, not copied: both engines must make the same batches.
 A window is one dataset row, never split or merged by Ray, so each article is analysed in the same batch as
@@ -19,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import json
 import logging
 import os
 import pickle
@@ -32,7 +35,16 @@ from pathlib import Path
 from typing import Any
 
 from nlp_service.analyzer import DEFAULT_CHECKPOINTS, Analyzer
-from nlp_service.batch import BatchConfig, BatchError, BatchStats, RecordWriter, _WindowRunner
+from nlp_service.batch import (
+    BatchConfig,
+    BatchError,
+    BatchStats,
+    RecordWriter,
+    Terminated,
+    _same_file,
+    _WindowRunner,
+    check_resume_tasks,
+)
 from nlp_service.engines.inputs import InputFile, expand_input, read_windows
 from nlp_service.engines.outputs import OutputTarget, already_written, claim_folder, output_target, write_shard
 
@@ -74,28 +86,45 @@ def run_ray(
     config, ray_config = config or BatchConfig(), ray_config or RayConfig()
     files = expand_input(input_spec, config.fmt)
     target = output_target(output_path, ray_config.shard_format)
-    if not target.is_folder and any(_same(f.path, target.path) for f in files):
+    if not target.is_folder and any(_same_file(f.path, target.path) for f in files):
         raise BatchError("--input and --output are the same file")
     if analyzer_factory is None:
         root = (checkpoint or DEFAULT_CHECKPOINTS).resolve()
         Analyzer.load(root)  # checks the folder here (lazy: loads no model), not once in every actor
         analyzer_factory = functools.partial(Analyzer.load, root)
 
-    started_ray = _connect(ray_config)
+    # A file output is locked before anything reads what earlier runs wrote, as the local engine does.
+    writer = None if target.is_folder else RecordWriter(target.path)
     try:
-        if target.is_folder:
-            import ray
+        if writer is not None:
+            previous = writer.previous()
+            check_resume_tasks(target.path, previous.tasks, config.options.tasks)  # before Ray starts
+        started_ray = _connect(ray_config)
+        try:
+            if target.is_folder:
+                import ray
 
-            claim_folder(target.path, ray.get_runtime_context().get_job_id())
-        already = already_written(target)  # after the claim: a failed job's late shards are refused or counted
-        started = time.perf_counter()
-        stats = _run(files, target, already, config, ray_config, analyzer_factory)
-        stats.seconds = time.perf_counter() - started
+                claim_folder(target.path, ray.get_runtime_context().get_job_id())
+                previous = already_written(target)  # after the claim: a failed job's late shards are refused
+                check_resume_tasks(target.path, previous.tasks, config.options.tasks)
+            stats = BatchStats(failed_before=previous.failed)
+            started = time.perf_counter()
+            try:
+                _run(files, target, writer, previous.counts, config, ray_config, analyzer_factory, stats)
+            except (KeyboardInterrupt, Terminated) as exc:
+                if writer is not None:
+                    exc.written = writer.written  # type: ignore[attr-defined]  # for the resume hint
+                raise
+            finally:
+                stats.seconds = time.perf_counter() - started
+        finally:
+            if started_ray:
+                import ray
+
+                ray.shutdown()
     finally:
-        if started_ray:
-            import ray
-
-            ray.shutdown()
+        if writer is not None:
+            writer.close()
     return stats
 
 
@@ -144,11 +173,13 @@ def loopback_only() -> None:
 def _run(
     files: list[InputFile],
     target: OutputTarget,
+    writer: RecordWriter | None,
     already: Counter[str],
     config: BatchConfig,
     ray_config: RayConfig,
     factory: AnalyzerFactory,
-) -> BatchStats:
+    stats: BatchStats,
+) -> None:
     import ray.data
 
     ctx = ray.data.DataContext.get_current()
@@ -184,31 +215,29 @@ def _run(
             num_cpus=ray_config.cpus_per_actor,
         )
         try:
-            return _collect(ds.iter_rows(), target)
+            _collect(ds.iter_rows(), writer, stats)
         except ray.exceptions.RayError as exc:
             raise BatchError(job_error(exc)) from exc
     finally:
         ctx.execution_options.preserve_order, ctx.target_max_block_size, ctx.enable_progress_bars = saved
 
 
-def _collect(rows: Iterator[dict[str, Any]], target: OutputTarget) -> BatchStats:
-    """Sum the windows' counts; for a file output also write their records, in input order."""
-    stats = BatchStats()
-    writer = None if target.is_folder else RecordWriter(target.path)
-    try:
-        for row in rows:
-            stats.rows_in += row["rows_in"]
-            stats.skipped += row["skipped"]
-            stats.ok += row["ok"]
-            stats.failed += row["failed"]
-            if writer is not None:
-                for line in row["records"]:
-                    writer.write(json.loads(line))
-                writer.sync()
-    finally:
+def _collect(rows: Iterator[dict[str, Any]], writer: RecordWriter | None, stats: BatchStats) -> None:
+    """Sum the windows' counts; for a file output also write their records, in input order.
+
+    A window that carries an input fault stops the job there, after the windows before it, as ``run_batch``
+    stops after the rows read before the fault."""
+    for row in rows:
+        if row["fault"]:
+            raise pickle.loads(row["fault"])
+        stats.rows_in += row["rows_in"]
+        stats.skipped += row["skipped"]
+        stats.ok += row["ok"]
+        stats.failed += row["failed"]
         if writer is not None:
-            writer.close()
-    return stats
+            for record in pickle.loads(row["records"]):
+                writer.write(record)
+            writer.sync()
 
 
 def job_error(exc: BaseException) -> str:
@@ -239,6 +268,7 @@ class _WindowReader:
                 "items": pickle.dumps(window.items),
                 "skipped": window.skipped,
                 "rows_in": window.rows_in,
+                "fault": pickle.dumps(window.fault) if window.fault is not None else b"",
             }
 
 
@@ -283,26 +313,21 @@ class WindowActor:
             self.job = ray.get_runtime_context().get_job_id()  # the job this actor writes for
 
     def __call__(self, batch: Any) -> dict[str, list[Any]]:
-        out: dict[str, list[Any]] = {k: [] for k in ("records", "rows_in", "skipped", "ok", "failed")}
+        keys = ("records", "rows_in", "skipped", "ok", "failed", "fault")
+        out: dict[str, list[Any]] = {k: [] for k in keys}
         for row in batch.to_pylist():
             stats, writer = BatchStats(), _ListWriter()
             _WindowRunner(self.analyzer, self.config, writer, stats, _NoBar()).run(pickle.loads(row["items"]))
             if self.folder is not None:
                 if writer.records:
                     write_shard(self.folder, row["key"], writer.records, self.shard_format or "jsonl", self.job)
-                lines: list[str] = []  # written already: nothing more to send to the driver
+                records: list[dict[str, Any]] = []  # written already: nothing more to send to the driver
             else:
-                lines = [json.dumps(r, ensure_ascii=False) for r in writer.records]
-            out["records"].append(lines)
+                records = writer.records
+            out["records"].append(pickle.dumps(records))  # pickled: the driver writes exactly these dicts
             out["rows_in"].append(row["rows_in"])
             out["skipped"].append(row["skipped"])
             out["ok"].append(stats.ok)
             out["failed"].append(stats.failed)
+            out["fault"].append(row["fault"])
         return out
-
-
-def _same(a: str, b: str) -> bool:
-    try:
-        return os.path.exists(b) and os.path.samefile(a, b)
-    except OSError:
-        return False
