@@ -342,11 +342,6 @@ class TopicClassifier:
         """Scores and reported labels of every text, through the checkpoint's decision pipeline."""
         return self.decision.apply(self.decision_inputs(texts), thresholds)
 
-    def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[list[CountryMention]]]:
-        """Calibrated theme and region probabilities, and the gazetteer's country mentions."""
-        state = self.decisions(texts)
-        return state.theme_p, state.region_p, state.inputs.mentions
-
     # -- records -------------------------------------------------------------------------------------------------
     def classify(
         self,

@@ -34,18 +34,16 @@ def pair_features(mentions: list[CountryMention], region_p: np.ndarray, regions:
     """(mentions × FEATURES) for one article's mentioned countries, in ``mentions`` order."""
     tax = load_taxonomy()
     index = {r: j for j, r in enumerate(regions)}
-    total = sum(m.count for m in mentions) or 1
     rows = []
     for rank, m in enumerate(mentions):
         region = tax.region_of(m.code) if tax.has_country(m.code) else None
         rp = float(region_p[index[region.name]]) if region and region.name in index else 0.0
-        by_kind = getattr(m, "counts_by_kind", None) or {}
         rows.append([
-            math.log1p(m.count), m.first_pos, float(m.in_title), getattr(m, "share", m.count / total),
-            math.log1p(rank), m.score, rp, float(getattr(m, "in_list", False)),
-            getattr(m, "list_count", 0) / max(m.count, 1),
-            float(getattr(m, "ner_label", None) is not None), math.log1p(len(mentions)),
-            *(math.log1p(by_kind.get(k, 0)) for k in KINDS),
+            math.log1p(m.count), m.first_pos, float(m.in_title), m.share,
+            math.log1p(rank), m.score, rp, float(m.in_list),
+            m.list_count / max(m.count, 1),
+            float(m.ner_label is not None), math.log1p(len(mentions)),
+            *(math.log1p(m.counts_by_kind.get(k, 0)) for k in KINDS),
         ])
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
 

@@ -36,7 +36,7 @@ class CueScore(Rule):
 
     def fit(self, state: DecisionState, gold: DecisionGold) -> None:
         themes = state.inputs.themes
-        gold_cols = [j for j in range(len(themes)) if gold.theme_mask[:, j].any() and themes[j] not in gold.cue_themes]
+        gold_cols = gold.labelled_columns(themes, gold.cue_themes)
         cue_themes = [t for t in gold.cue_themes if t in themes]
         if not gold_cols or not cue_themes:
             self.fitted = CueFitted()

@@ -42,7 +42,7 @@ class DescriptionRule(Rule):
         i = state.inputs
         themes = [t for t in gold.description_themes if t in i.themes]
         sim = i.similarity
-        gold_cols = [j for j in range(len(i.themes)) if gold.theme_mask[:, j].any() and i.themes[j] not in themes]
+        gold_cols = gold.labelled_columns(i.themes, themes)
         self.fitted = DescriptionFitted(themes)
         if not themes or sim is None or not gold_cols:
             return

@@ -80,3 +80,8 @@ class DecisionGold:
     # Themes whose training labels were not (fully) human: the cue-word and description rules may serve them.
     cue_themes: list[str] = field(default_factory=list)
     description_themes: list[str] = field(default_factory=list)
+
+    def labelled_columns(self, themes: list[str], excluding: list[str]) -> list[int]:
+        """Columns of the themes with at least one human label here, leaving out ``excluding``: the themes whose
+        precision the cue-word and description rules are measured on."""
+        return [j for j, t in enumerate(themes) if self.theme_mask[:, j].any() and t not in excluding]

@@ -20,3 +20,5 @@ class Predictions:
     # or a gazetteer's mention scores, do not, so their calibration is not reported).
     region_probabilities: bool = True
     country_ranking: list[list[str]] | None = None  # reported countries per article, best first
+    # surfaces of the mentions behind each mentioned country, per article (models that read mentions only)
+    country_mentions: list[dict[str, list[str]]] | None = None

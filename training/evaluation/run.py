@@ -65,6 +65,7 @@ def model_predictions(clf: TopicClassifier, data: LabelledSet) -> Predictions:
         [{c for c, _ in cs} for cs in state.countries],
         time.time() - start,
         country_ranking=[[c for c, _ in cs] for cs in state.countries],
+        country_mentions=[{m.code: [s.surface for s in m.evidence] for m in ms} for ms in state.inputs.mentions],
     )
 
 
@@ -80,7 +81,7 @@ def rule_ablation(clf: TopicClassifier, data: LabelledSet) -> list[dict]:
     return rows
 
 
-def country_errors(clf: TopicClassifier, data: LabelledSet, pred: Predictions, worst: int = 20) -> list[dict]:
+def country_errors(data: LabelledSet, pred: Predictions, worst: int = 20) -> list[dict]:
     """The articles whose reported countries differ most from the gold ones, with the mentions behind them."""
     rows = []
     for i, e in enumerate(data.examples):
@@ -90,8 +91,7 @@ def country_errors(clf: TopicClassifier, data: LabelledSet, pred: Predictions, w
         wrong = len(gold ^ got)
         if not wrong:
             continue
-        mentions = clf.gazetteer.find(e.text)
-        evidence = {m.code: [s.surface for s in getattr(m, "evidence", ())][:4] or [f"{m.count}×"] for m in mentions}
+        evidence = {code: surfaces[:4] for code, surfaces in pred.country_mentions[i].items()}
         rows.append({"id": e.id, "title": e.title[:90], "errors": wrong, "gold": sorted(gold),
                      "gold_primary": e.primary_country, "predicted": pred.country_ranking[i],
                      "missed": sorted(gold - got), "extra": sorted(got - gold),
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> dict:
     report["rules"] = {"set": label, "rows": rule_ablation(clf, scored)}
     scored_pred = kept["fine-tuned"][2 if gold_test is not None else 0]
     report["confusion"] = region_confusion(scored_pred, scored, regions, label)
-    report["country_errors"] = {"set": label, "rows": country_errors(clf, scored, scored_pred)}
+    report["country_errors"] = {"set": label, "rows": country_errors(scored, scored_pred)}
     js, md = report_writer.write(report, args.out)
     page = write_html(report, args.out / "eval.html")
     print(md.read_text())
