@@ -11,6 +11,7 @@ pycountry, ``country_aliases.csv`` and ``country_names.csv``; demonyms (``demony
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -113,6 +114,9 @@ class CountryMention:
     share: float = 0.0  # its mentions / all country mentions in the text
     ner_label: str | None = None  # spaCy label (GPE, LOC, NORP) of its mentions, most frequent; None: untagged
     list_count: int = 0  # how many of its mentions sit in such an enumeration
+    last_pos: float = 0.0  # relative character offset of the last mention
+    sentences: int = 0  # distinct sentences (or lines) holding a mention: a strand of the story vs one aside
+    in_lead: bool = False  # mentioned in the title or the first sentence after it
 
 
 @dataclass(frozen=True)
@@ -406,11 +410,17 @@ def _ner_labels(resolved: list[_Resolved], spans: list[NerSpan]) -> list[str | N
 _LABEL_ORDER = {"GPE": 0, "NORP": 1, "LOC": 2}
 
 
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+|\n")
+
+
 def _aggregate(text: str, resolved: list[_Resolved], in_list: set[int],
                labels: list[str | None]) -> list[CountryMention]:
     newline = text.find("\n")
     title_end = newline if newline > 0 else -1
     size = max(len(text), 1)
+    # sentence ends by punctuation or line break: cheap, and only counted, so a missed boundary costs little
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    lead_end = ends[1] if title_end > 0 and len(ends) > 1 else ends[0] if ends else size
     groups: dict[str, list[int]] = {}
     for i, r in enumerate(resolved):
         groups.setdefault(r.code, []).append(i)
@@ -426,10 +436,13 @@ def _aggregate(text: str, resolved: list[_Resolved], in_list: set[int],
         tagged = Counter(lab for i in idx if (lab := labels[i]) is not None)
         label = min(tagged, key=lambda lab: (-tagged[lab], _LABEL_ORDER[lab])) if tagged else None
         listed = sum(i in in_list for i in idx)
+        starts = [resolved[i].start for i in idx]
         out.append(CountryMention(
             code=code, count=len(idx), first_pos=round(first_pos, 4), in_title=bool(in_title), score=round(score, 4),
             evidence=spans, counts_by_kind=dict(Counter(s.kind for s in spans)), in_list=listed == len(idx),
             share=round(len(idx) / total, 4), ner_label=label, list_count=listed,
+            last_pos=round(min(max(starts) / size, 1.0), 4),
+            sentences=len({bisect.bisect_right(ends, st) for st in starts}), in_lead=min(starts) < lead_end,
         ))
     out.sort(key=lambda m: (-m.score, m.first_pos, m.code))
     return out

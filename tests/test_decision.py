@@ -150,3 +150,36 @@ def test_country_relevance_learns_which_mentions_make_a_country_of_the_story():
     assert again.apply(inputs).countries == state.countries
     no_places = pipeline.apply(type(inputs)(**{**inputs.__dict__, "mentions": [[] for _ in range(n)]}))
     assert all(cs == [] for cs in no_places.countries)  # a text that names no place gets no countries
+
+
+def test_training_rows_serve_only_the_rules_that_read_the_text():
+    """Fully labelled training articles join validation for the country model (its features come from the text),
+    while the rules on the model's scores (scaling, thresholds) are fitted on validation alone."""
+    from nlp_service.gazetteer import CountryMention
+
+    rng = np.random.default_rng(5)
+    regions = ["Eastern Africa", "Northern Europe", "Western Europe"]
+    val_inputs, val_gold, _ = synthetic_inputs(150, THEMES, regions, rng)
+    train_inputs, train_gold, _ = synthetic_inputs(200, THEMES, regions, rng)
+    val_inputs.mentions = [[] for _ in range(150)]  # validation alone holds no country to learn from
+    mentions = []
+    for _ in range(200):
+        main = CountryMention("KE", int(rng.integers(2, 6)), float(rng.uniform(0, 0.2)), True, 0.8, sentences=3,
+                              in_lead=True)
+        passing = CountryMention("FR", 1, float(rng.uniform(0.6, 1.0)), False, float(rng.uniform(0.2, 0.5)),
+                                 sentences=1)
+        mentions.append([main, passing])
+    train_inputs.mentions, train_gold.countries = mentions, [{"KE"}] * 200
+
+    alone = DecisionPipeline(default_rules())
+    alone.fit(val_inputs, val_gold)
+    joined = DecisionPipeline(default_rules())
+    joined.fit(val_inputs, val_gold, training_rows=(train_inputs, train_gold))
+
+    assert not alone.rule("country_relevance").fitted.weights
+    assert joined.rule("country_relevance").fitted.weights
+    assert joined.rule("thresholds").fitted == alone.rule("thresholds").fitted
+    assert joined.rule("platt").fitted == alone.rule("platt").fitted
+    joined.rule("country_relevance").enabled = True  # its gain is measured on validation, which has no countries
+    state = joined.apply(train_inputs)
+    assert all([c for c, _ in cs] == ["KE"] for cs in state.countries)

@@ -203,3 +203,13 @@ def test_shipped_examples_name_their_country(gaz):
 
 def test_mentions_stay_hashable(gaz):
     assert len(set(gaz.find(TEXTS[1]))) == 2
+
+
+def test_mentions_record_how_widely_and_how_early_a_country_is_named(gaz):
+    """A country named in the lead and again later spans several sentences; one named once at the end does not."""
+    text = ("Kenya opens a new port\nKenya opened a port in Mombasa on Monday. Officials praised the work. "
+            "Trade with Kenya is expected to grow. A delegation from Norway attended.")
+    found = {m.code: m for m in gaz.find(text)}
+    ke, no = found["KE"], found["NO"]
+    assert ke.in_lead and ke.sentences == 3 and ke.last_pos > ke.first_pos
+    assert not no.in_lead and no.sentences == 1 and no.last_pos == no.first_pos

@@ -81,19 +81,27 @@ def fit_calibration(
     cue_themes: list[str],
     description_themes: list[str],
     theme_rows: str = "complete",
+    train: LabelledSet | None = None,
 ) -> tuple[DecisionPipeline, dict]:
-    """A fitted pipeline for ``served`` and its validation metrics (with each rule's measured gain)."""
+    """A fitted pipeline for ``served`` and its validation metrics (with each rule's measured gain). The fully
+    labelled articles of ``train`` (the gold set's) also serve the rules that read the text, not the model."""
     cfg = served.cfg
     inputs = served.decision_inputs(val.texts)
     gold = decision_gold(val, cfg.regions, cue_themes, description_themes, theme_rows)
+    training_rows = None
+    if train is not None and (rows := np.flatnonzero(complete_rows(train))).size:
+        labelled = train.subset(rows)
+        training_rows = (served.decision_inputs(labelled.texts),
+                         decision_gold(labelled, cfg.regions, cue_themes, description_themes, "all"))
     pipeline = DecisionPipeline(default_rules())
-    ablations = pipeline.fit(inputs, gold)
+    ablations = pipeline.fit(inputs, gold, training_rows=training_rows)
     served.decision = pipeline
     state = pipeline.apply(inputs)
     known = [k for k, g in enumerate(gold.countries) if g is not None]
     metrics = {
         "theme_rows": theme_rows,
         "theme_rows_used": int((gold.theme_mask.sum(axis=1) > 0).sum()),
+        "training_rows_for_text_rules": len(training_rows[0]) if training_rows else 0,
         "max_chunks": cfg.max_chunks,
         "chunk_aggregation": cfg.chunk_aggregation,
         "theme_micro_f1": round(masked_micro_f1(state.theme_on, gold.theme_labels, gold.theme_mask), 4),

@@ -43,6 +43,12 @@ class LabelledSet:
     def __len__(self) -> int:
         return len(self.examples)
 
+    def subset(self, rows: np.ndarray) -> LabelledSet:
+        """The articles at ``rows`` (indices), with their labels, masks and weights."""
+        return LabelledSet([self.examples[i] for i in rows], self.theme_labels[rows], self.theme_mask[rows],
+                           self.theme_weights[rows], self.region_labels[rows], self.region_mask[rows],
+                           self.human_weight_floor)
+
 
 # A theme with fewer human-labelled positive training articles than this is "gold, sparse": its head has little
 # to learn from, so the cue-word and description rules are fitted for it too (and kept only if they help).

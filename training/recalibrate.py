@@ -19,7 +19,7 @@ from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import quantize_int8
 from training.calibrate import fit_calibration, weak_themes
 from training.datasets import load_training_data
-from training.lexical_fit import fit_lexical
+from training.lexical_fit import COMPLETE_ROW_WEIGHT, fit_lexical
 from training.train_classifier import _model_card
 from training.weak_labels import WeakLabelConfig
 
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> Path:
     p.add_argument("--gold-dir", help="folder of gold label files (default training/data/gold)")
     p.add_argument("--partial-label-weight", type=float,
                    help="weight of partial sources' theme labels in the lexical expert (default: the checkpoint's)")
+    p.add_argument("--lexical-complete-weight", type=float,
+                   help="weight multiplier of fully labelled (gold) articles in the lexical expert "
+                   "(default: the checkpoint's, else training.lexical_fit.COMPLETE_ROW_WEIGHT)")
     p.add_argument("--theme-calibration", choices=["complete", "all"],
                    help="validation rows theme rules are fitted on (default: the checkpoint's, else complete)")
     a = p.parse_args(argv)
@@ -76,12 +79,15 @@ def main(argv: list[str] | None = None) -> Path:
         data_args.get("partial_label_weight", 1.0),
     )
     served.cfg.theme_supervision = data.theme_supervision
-    served.lexical = None if a.no_lexical else fit_lexical(data.train)
+    if a.lexical_complete_weight is not None:
+        data_args["lexical_complete_weight"] = a.lexical_complete_weight
+    complete_weight = data_args.setdefault("lexical_complete_weight", COMPLETE_ROW_WEIGHT)
+    served.lexical = None if a.no_lexical else fit_lexical(data.train, complete_weight=complete_weight)
     if a.theme_calibration:
         data_args["theme_calibration"] = a.theme_calibration
     calibration, val_metrics = fit_calibration(
         served, data.validation, *weak_themes(data.theme_supervision, sources),
-        data_args.get("theme_calibration", "complete"),
+        data_args.get("theme_calibration", "complete"), data.train,
     )
     calibration.save(folder / CALIBRATION_NAME)
     cfg: ClassifierConfig = served.cfg

@@ -38,7 +38,7 @@ from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import resolve_base_model
 from training.calibrate import fit_calibration, weak_themes
 from training.datasets import LabelledSet, load_training_data
-from training.lexical_fit import fit_lexical
+from training.lexical_fit import COMPLETE_ROW_WEIGHT, fit_lexical
 from training.weak_labels import WeakLabelConfig
 
 log = logging.getLogger("train_classifier")
@@ -92,6 +92,10 @@ class DataArguments:
         default=True, metadata={"help": "cue-word labels for themes without gold labels"}
     )
     lexical: bool = field(default=True, metadata={"help": "fit the TF-IDF expert beside the transformer"})
+    lexical_complete_weight: float = field(
+        default=COMPLETE_ROW_WEIGHT,
+        metadata={"help": "weight multiplier, in the TF-IDF expert, of articles labelled for every theme (gold)"},
+    )
 
 
 @dataclass
@@ -235,7 +239,7 @@ def main(argv: list[str] | None = None) -> Path:
 
     # 4. the lexical expert, then calibration and thresholds on validation, through the serving code path
     model.to("cpu").eval()
-    lexical = fit_lexical(data.train) if data_args.lexical else None
+    lexical = fit_lexical(data.train, complete_weight=data_args.lexical_complete_weight) if data_args.lexical else None
     # Calibrate what users will run: the serving chunk length and precision.
     cfg.max_length = model_args.serve_max_length or model_args.max_length
     cfg.quantize = None if model_args.quantize == "none" else model_args.quantize
@@ -247,7 +251,8 @@ def main(argv: list[str] | None = None) -> Path:
         lexical,
     )
     calibration, val_metrics = fit_calibration(
-        served, data.validation, *weak_themes(data.theme_supervision, sources), data_args.theme_calibration
+        served, data.validation, *weak_themes(data.theme_supervision, sources), data_args.theme_calibration,
+        data.train,
     )
 
     # 5. save

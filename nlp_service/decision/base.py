@@ -26,6 +26,9 @@ class Rule:
     version: ClassVar[int] = 1
     target: ClassVar[str]  # what it changes, and so what its ablation measures: themes, regions or countries
     core: ClassVar[bool] = False  # core rules (scaling, thresholds, countries) are never switched off
+    # A rule whose inputs are read from the text rather than from the fine-tuned model may also fit on the training
+    # split's fully labelled articles (more examples of a rare case), where the model's own scores would be biased.
+    fits_on_training_rows: ClassVar[bool] = False
     why: ClassVar[str]  # one line for the docs and the model card
     Settings: ClassVar[type] = NoSettings
     Fitted: ClassVar[type] = NotFitted

@@ -4,8 +4,9 @@ one of the article's countries; countries from ``fitted.threshold`` on are repor
 
 Features (``FEATURES``, in order) are what a reader weighs: how often and how early the country is named, in the
 title or not, its share of all country mentions, how it is named (name, demonym, capital, city, subdivision,
-institution), whether it only sits in a list of countries, whether the entity recogniser tagged it, and the
-region head's probability of its sub-region. Fitted values are plain numbers (weights, bias, feature scaling) so
+institution), whether it only sits in a list of countries, whether the entity recogniser tagged it, how many
+sentences name it and how far apart, whether the lead sentence does, its count against the most-named country's,
+and the region head's probability of its sub-region. Fitted values are plain numbers (weights, bias, feature scaling) so
 a checkpoint needs no pickle. Mentions without the richer fields (an older gazetteer) get their defaults."""
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from nlp_service.taxonomy import load_taxonomy
 KINDS: tuple[str, ...] = ("name", "code", "demonym", "capital", "city", "subdivision", "institution")
 FEATURES: tuple[str, ...] = (
     "log_count", "first_pos", "in_title", "share", "rank", "mention_score", "region_p", "in_list", "list_share",
-    "ner_tagged", "candidates", *(f"kind_{k}" for k in KINDS),
+    "ner_tagged", "candidates", "log_sentences", "spread", "in_lead", "rel_count", "is_top",
+    *(f"kind_{k}" for k in KINDS),
 )
 
 
@@ -34,6 +36,7 @@ def pair_features(mentions: list[CountryMention], region_p: np.ndarray, regions:
     """(mentions × FEATURES) for one article's mentioned countries, in ``mentions`` order."""
     tax = load_taxonomy()
     index = {r: j for j, r in enumerate(regions)}
+    top = max((m.count for m in mentions), default=1)
     rows = []
     for rank, m in enumerate(mentions):
         region = tax.region_of(m.code) if tax.has_country(m.code) else None
@@ -43,6 +46,7 @@ def pair_features(mentions: list[CountryMention], region_p: np.ndarray, regions:
             math.log1p(rank), m.score, rp, float(m.in_list),
             m.list_count / max(m.count, 1),
             float(m.ner_label is not None), math.log1p(len(mentions)),
+            math.log1p(m.sentences), m.last_pos - m.first_pos, float(m.in_lead), m.count / top, float(m.count == top),
             *(math.log1p(m.counts_by_kind.get(k, 0)) for k in KINDS),
         ])
     return np.array(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
@@ -69,6 +73,9 @@ class CountryRelevance(Rule):
     name = "country_relevance"
     target = "countries"
     why = "a learned weighing of how a country is mentioned replaces hand-set floors and damping"
+    # every feature but region_p is read from the mentions; the gold set's training articles add ~1,000 articles
+    # of the annotation guideline's countries (gold test: country micro-F1 +1.3 points, top-1 +1.3)
+    fits_on_training_rows = True
     Settings = RelevanceSettings
     Fitted = RelevanceFitted
 

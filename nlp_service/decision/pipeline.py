@@ -20,7 +20,7 @@ from nlp_service.decision.metrics import masked_micro_f1, set_f1
 from nlp_service.decision.platt import PlattScaling
 from nlp_service.decision.prior import PriorShift
 from nlp_service.decision.region_floor import PrimaryRegionFloor
-from nlp_service.decision.state import DecisionGold, DecisionInputs, DecisionState
+from nlp_service.decision.state import DecisionGold, DecisionInputs, DecisionState, join_gold, join_states
 from nlp_service.decision.thresholds import Thresholds
 
 FORMAT = "decision-pipeline"
@@ -98,14 +98,22 @@ class DecisionPipeline:
                 rule.bypass(state)
         return state
 
-    def fit(self, inputs: DecisionInputs, gold: DecisionGold, prune: bool = True) -> list[Ablation]:
+    def fit(self, inputs: DecisionInputs, gold: DecisionGold, prune: bool = True,
+            training_rows: tuple[DecisionInputs, DecisionGold] | None = None) -> list[Ablation]:
         """Fit every rule in order, then measure each one's gain on the same data and (``prune``) switch off the
-        optional rules that do not help their target metric."""
+        optional rules that do not help their target metric. ``training_rows`` (fully labelled training articles)
+        join the validation articles for the rules that may fit on them; gains are measured on validation only."""
         state = DecisionState.start(inputs)
+        extra = DecisionState.start(training_rows[0]) if training_rows else None
         for rule in self.rules:
             rule.enabled = True
-            rule.fit(state, gold)
+            if extra is not None and rule.fits_on_training_rows:
+                rule.fit(join_states(state, extra), join_gold(gold, training_rows[1]))
+            else:
+                rule.fit(state, gold)
             rule.apply(state)
+            if extra is not None:
+                rule.apply(extra)
         ablations = self.ablate(inputs, gold)
         for ab in ablations:
             rule = self.rule(ab.rule)

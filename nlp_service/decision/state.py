@@ -4,7 +4,7 @@ decisions the rules build from them (state), and, when fitting, the validation l
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -85,3 +85,27 @@ class DecisionGold:
         """Columns of the themes with at least one human label here, leaving out ``excluding``: the themes whose
         precision the cue-word and description rules are measured on."""
         return [j for j, t in enumerate(themes) if self.theme_mask[:, j].any() and t not in excluding]
+
+
+def _join(a: object, b: object) -> object:
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return np.concatenate([a, b])
+    if isinstance(a, list) and isinstance(b, list):
+        return a + b
+    return None  # a field one side lacks (or a cache) is left for the joined object to compute
+
+
+def join_states(a: DecisionState, b: DecisionState) -> DecisionState:
+    """One state over the articles of both (for rules that fit on more than the validation articles). Label
+    names must agree; computed-on-demand inputs (description similarity) are dropped."""
+    if a.inputs.themes != b.inputs.themes or a.inputs.regions != b.inputs.regions:
+        raise ValueError("cannot join decision states over different labels")
+    inputs = replace(a.inputs, **{f.name: _join(getattr(a.inputs, f.name), getattr(b.inputs, f.name))
+                                  for f in fields(DecisionInputs) if f.name not in ("themes", "regions")})
+    return replace(a, inputs=inputs, **{f.name: _join(getattr(a, f.name), getattr(b, f.name))
+                                        for f in fields(DecisionState) if f.name not in ("inputs", "overrides")})
+
+
+def join_gold(a: DecisionGold, b: DecisionGold) -> DecisionGold:
+    return replace(a, **{f.name: _join(getattr(a, f.name), getattr(b, f.name))
+                         for f in fields(DecisionGold) if f.name not in ("cue_themes", "description_themes")})
