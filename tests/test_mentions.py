@@ -213,3 +213,19 @@ def test_mentions_record_how_widely_and_how_early_a_country_is_named(gaz):
     ke, no = found["KE"], found["NO"]
     assert ke.in_lead and ke.sentences == 3 and ke.last_pos > ke.first_pos
     assert not no.in_lead and no.sentences == 1 and no.last_pos == no.first_pos
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("The Tory leader said the plan would cost too much.", "GB"),
+    ("Waiting lists at NHS hospitals grew again.", "GB"),
+    ("The TUC called for a pay rise for nurses.", "GB"),
+    ("Serie A champions Napoli lost at home.", "IT"),
+    ("He scored twice in the Bundesliga on Saturday.", "DE"),
+])
+def test_parties_services_and_leagues_that_stand_for_a_country(gaz, text, code):
+    assert codes(gaz, text) == [code]
+
+
+def test_look_alikes_of_those_names_are_not_places(gaz):
+    assert codes(gaz, "The start-up raised a Series A round.") == []
+    assert codes(gaz, "A history of tory thought in the eighteenth century.") == []
