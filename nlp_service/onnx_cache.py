@@ -22,6 +22,7 @@ MODEL_FILE = "model.onnx"
 # Bumped when the exported graph changes shape or meaning, so that older cached graphs are not reused.
 EXPORT_FORMAT = "1"
 OPSET = 17
+KEEP_PER_NAME = 4  # graphs kept per model name: the current one and a few older checkpoints'
 
 _lock = threading.Lock()
 
@@ -69,7 +70,19 @@ def cached_graph(name: str, digest: str, build: Callable[[Path], None]) -> Path:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
+            prune(out.parent, name)
     return out / MODEL_FILE
+
+
+def prune(folder: Path, name: str, keep: int = KEEP_PER_NAME) -> None:
+    """Remove all but the ``keep`` newest graphs of ``name``: every retrained checkpoint adds one (~60 MB).
+    A process still serving a removed graph is unaffected: ONNX Runtime has read it into memory."""
+    graphs = sorted(
+        (p for p in folder.glob(f"{name}-*") if p.is_dir() and len(p.name) == len(name) + 17),
+        key=lambda p: p.stat().st_mtime, reverse=True,
+    )
+    for old in graphs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def export_onnx(module, path: Path, output_names: list[str], quantize: bool, max_length: int = 16) -> None:

@@ -129,9 +129,11 @@ def test_research_and_space_news_is_science(example_records, real_analyzer):
 
 def test_shipped_classifier_runs_as_configured(checkpoints):
     from nlp_service.classifier import TopicClassifier
+    from nlp_service.onnx_model import RuntimeOptions
 
-    fast = TopicClassifier.load(checkpoints / "classifier")
-    exact = TopicClassifier.load(checkpoints / "classifier", quantize=False)
+    torch_runtime = RuntimeOptions(backend="torch")  # the fallback path; tests/test_onnx_runtime.py has ONNX's
+    fast = TopicClassifier.load(checkpoints / "classifier", runtime=torch_runtime)
+    exact = TopicClassifier.load(checkpoints / "classifier", quantize=False, runtime=torch_runtime)
     kinds = {type(m).__module__ for m in fast.model.modules() if type(m).__name__ == "Linear"}
     expected = "torch.ao.nn.quantized.dynamic.modules.linear" if fast.cfg.quantize else "torch.nn.modules.linear"
     assert kinds == {expected}
