@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nlp_service.onnx_cache import cached_graph, export_onnx, weights_digest
+from nlp_service.onnx_cache import bert_shape, cached_graph, export_onnx, weights_digest
 from nlp_service.onnx_model import OnnxModel
 from nlp_service.weights import resolve_base_model
 
@@ -49,16 +49,19 @@ def checkpoint_files(folder: Path, base_model: str) -> list[Path]:
     return [p for p in own if p.is_file()] + sorted(p for p in base.glob("*") if p.is_file())
 
 
+def _export(model: nn.Module, out: Path, quantize: bool) -> None:
+    """The topic model with its LoRA merged (one plain BERT pass, as torch serves it) into ``out``."""
+    model.encoder = model.encoder.merge_and_unload()
+    export_onnx(_Traceable(model), out, OUTPUTS, quantize, bert_shape(model.encoder))
+
+
 def onnx_topic_model(
     folder: Path, base_model: str, quantize: str | None, build_torch: Callable[[], nn.Module], threads: int | None
 ) -> OnnxTopicModel | None:
     """The cached graph of this checkpoint (exported now if missing) in an ONNX Runtime session, or None."""
     try:
         digest = weights_digest(checkpoint_files(folder, base_model), f"classifier|{quantize}")
-        path = cached_graph(
-            "classifier", digest,
-            lambda out: export_onnx(_Traceable(build_torch()), out, OUTPUTS, quantize == "int8"),
-        )
+        path = cached_graph("classifier", digest, lambda out: _export(build_torch(), out, quantize == "int8"))
         model = OnnxTopicModel(path, threads)
         if model.output_names != OUTPUTS:
             raise ValueError(f"{path}: outputs {model.output_names}, expected {OUTPUTS}")

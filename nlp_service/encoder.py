@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from nlp_service.onnx_cache import cached_graph, export_onnx, weights_digest
+from nlp_service.onnx_cache import bert_shape, cached_graph, export_onnx, weights_digest
 from nlp_service.onnx_model import OnnxModel, RuntimeOptions, onnx_available
 from nlp_service.weights import minilm_path, quantize_int8
 
@@ -94,15 +94,17 @@ class SentenceEncoder:
         return np.concatenate(out).astype(np.float32)
 
 
+def _export(path: Path, out: Path, quantize: bool) -> None:
+    model = AutoModel.from_pretrained(path).eval()
+    export_onnx(_Traceable(model), out, ["embedding"], quantize, bert_shape(model))
+
+
 def _onnx_encoder(path: Path, quantize: bool, threads: int | None) -> OnnxModel | None:
     """The cached graph of the encoder at ``path`` (exported now if missing), or None if ONNX Runtime fails."""
     try:
         files = sorted(p for p in path.glob("*") if p.is_file())
         digest = weights_digest(files, f"sentence|{quantize}")
-        graph = cached_graph(
-            f"sentence-{path.name}", digest,
-            lambda out: export_onnx(_Traceable(AutoModel.from_pretrained(path)), out, ["embedding"], quantize),
-        )
+        graph = cached_graph(f"sentence-{path.name}", digest, lambda out: _export(path, out, quantize))
         model = OnnxModel(graph, threads)
         model(np.array([[101, 102]]), np.array([[1, 1]]))  # a graph that cannot run fails now, not per request
         return model
