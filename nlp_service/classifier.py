@@ -20,12 +20,14 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
+from nlp_service.classifier_onnx import OnnxTopicModel, onnx_topic_model
 from nlp_service.decision import DecisionInputs, DecisionPipeline, DecisionState
 from nlp_service.descriptions import centred_similarity, prototype_text
 from nlp_service.encoder import CHARS_PER_TOKEN, mean_pool
 from nlp_service.explain import Explainer
 from nlp_service.gazetteer import CountryMention, load_gazetteer
 from nlp_service.lexical import LexicalModel
+from nlp_service.onnx_model import RuntimeOptions, onnx_available
 from nlp_service.records import Classification, CountryTag, MentionEvidence, RegionTag, ThemeTag
 from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import quantize_int8, resolve_base_model
@@ -180,6 +182,15 @@ def serving_model(model: TopicModel, quantize: str | None) -> TopicModel:
     return quantize_int8(model) if quantize == "int8" else model
 
 
+def load_topic_model(folder: Path, cfg: ClassifierConfig) -> TopicModel:
+    """The checkpoint's torch model (base encoder + LoRA adapter + heads), LoRA not yet merged."""
+    model = build_model(cfg, folder / ADAPTER_DIR)
+    missing = model.load_state_dict(load_file(folder / HEADS_NAME), strict=False)
+    if any(k.startswith(("theme_head", "region_head")) for k in missing.missing_keys):
+        raise CheckpointError(f"{folder / HEADS_NAME}: head weights missing or mis-shaped")
+    return model.eval()
+
+
 def load_decision(folder: Path, cfg: ClassifierConfig) -> DecisionPipeline:
     """The checkpoint's decision pipeline (``calibration.json``); a file written before the pipeline existed is
     read into the same rules, and its chunk pooling moves to the config."""
@@ -235,14 +246,14 @@ class TopicClassifier:
     def __init__(
         self,
         cfg: ClassifierConfig,
-        model: TopicModel,
+        model: TopicModel | OnnxTopicModel,
         tokenizer,
         decision: DecisionPipeline,
         lexical: LexicalModel | None = None,
     ):
         self.cfg = cfg
         self.lexical = lexical
-        self.model = model.eval()
+        self.model = model.eval() if isinstance(model, nn.Module) else model
         self.tokenizer = tokenizer
         self.decision = decision
         self.taxonomy = load_taxonomy()
@@ -256,24 +267,45 @@ class TopicClassifier:
         self._explainer: Explainer | None = None
 
     @classmethod
-    def load(cls, folder: str | Path, quantize: bool = True) -> TopicClassifier:
-        """``quantize=False`` keeps fp32 weights even where the config asks for int8 (recalibration)."""
+    def load(
+        cls, folder: str | Path, quantize: bool = True, runtime: RuntimeOptions | None = None
+    ) -> TopicClassifier:
+        """``quantize=False`` keeps fp32 weights even where the config asks for int8 (recalibration).
+        ``runtime`` (default: ``NLP_SERVICE_RUNTIME``, else ONNX Runtime) picks who runs the encoder; the torch
+        model serves when ONNX Runtime cannot (docs/performance.md)."""
         folder = Path(folder)
         cfg = ClassifierConfig.load(folder)
         for needed in (HEADS_NAME, f"{ADAPTER_DIR}/adapter_config.json"):
             if not (folder / needed).is_file():
                 raise CheckpointError(f"{folder / needed} is missing: not a complete classifier checkpoint")
-        model = build_model(cfg, folder / ADAPTER_DIR)
-        heads = load_file(folder / HEADS_NAME)
-        missing = model.load_state_dict(heads, strict=False)
-        if any(k.startswith(("theme_head", "region_head")) for k in missing.missing_keys):
-            raise CheckpointError(f"{folder / HEADS_NAME}: head weights missing or mis-shaped")
-        model = serving_model(model, cfg.quantize if quantize else None)
+        precision = cfg.quantize if quantize else None
+        runtime = runtime or RuntimeOptions.from_env()
         decision = load_decision(folder, cfg)
         tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(cfg.base_model))
+        model: TopicModel | OnnxTopicModel | None = None
+        if runtime.backend == "onnx" and onnx_available():
+            model = onnx_topic_model(
+                folder, cfg.base_model, precision, lambda: load_topic_model(folder, cfg), runtime.threads
+            )
+        if model is None:
+            model = serving_model(load_topic_model(folder, cfg), precision)
         return cls(cfg, model, tokenizer, decision, LexicalModel.load(folder))
 
     # -- model outputs -------------------------------------------------------------------------------------------
+    @property
+    def runtime(self) -> str:
+        """"onnx" or "torch": who runs the encoder."""
+        return "onnx" if isinstance(self.model, OnnxTopicModel) else "torch"
+
+    @property
+    def hidden_size(self) -> int:
+        return self.model.hidden_size if isinstance(self.model, OnnxTopicModel) else self.model.theme_head.in_features
+
+    def _forward(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict:
+        if isinstance(self.model, OnnxTopicModel):
+            return self.model(input_ids, attention_mask)
+        return self.model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
+
     @torch.inference_mode()
     def chunk_outputs(self, texts: list[str], batch_size: int = 32) -> ChunkOutputs:
         """Theme and region logits and the pooled embedding of every chunk, and the text each belongs to."""
@@ -281,15 +313,15 @@ class TopicClassifier:
         order = np.argsort([len(c) for c in chunks])  # similar lengths together: less padding
         theme_chunk = np.zeros((len(chunks), len(self.cfg.themes)), dtype=np.float32)
         region_chunk = np.zeros((len(chunks), len(self.cfg.regions)), dtype=np.float32)
-        pooled = np.zeros((len(chunks), self.model.theme_head.in_features), dtype=np.float32)
+        pooled = np.zeros((len(chunks), self.hidden_size), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            batch = self.tokenizer.pad({"input_ids": [chunks[i] for i in idx]}, return_tensors="pt")
+            batch = self.tokenizer.pad({"input_ids": [chunks[i] for i in idx]}, return_tensors="np")
             with self._lock:
-                out = self.model(batch["input_ids"], batch["attention_mask"])
-            theme_chunk[idx] = out["theme_logits"].float().numpy()
-            region_chunk[idx] = out["region_logits"].float().numpy()
-            pooled[idx] = out["pooled"].float().numpy()
+                out = self._forward(batch["input_ids"], batch["attention_mask"])
+            theme_chunk[idx] = np.asarray(out["theme_logits"], dtype=np.float32)
+            region_chunk[idx] = np.asarray(out["region_logits"], dtype=np.float32)
+            pooled[idx] = np.asarray(out["pooled"], dtype=np.float32)
         return ChunkOutputs(theme_chunk, region_chunk, pooled, np.array(owner))
 
     def text_outputs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

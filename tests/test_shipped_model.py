@@ -28,15 +28,7 @@ def example_records(real_analyzer, examples_path):
     }
 
 
-@pytest.mark.parametrize(
-    "article_id",
-    [
-        pytest.param(a, marks=pytest.mark.xfail(strict=True, reason="a short war report: conflict scores 0.27"))
-        if a == "ex-02"
-        else a
-        for a in sorted(CLEAR_CASES)
-    ],
-)
+@pytest.mark.parametrize("article_id", sorted(CLEAR_CASES))
 def test_clear_cases_are_tagged(example_records, article_id):
     theme, region, country = CLEAR_CASES[article_id]
     rec = example_records[article_id]
@@ -129,9 +121,11 @@ def test_research_and_space_news_is_science(example_records, real_analyzer):
 
 def test_shipped_classifier_runs_as_configured(checkpoints):
     from nlp_service.classifier import TopicClassifier
+    from nlp_service.onnx_model import RuntimeOptions
 
-    fast = TopicClassifier.load(checkpoints / "classifier")
-    exact = TopicClassifier.load(checkpoints / "classifier", quantize=False)
+    torch_runtime = RuntimeOptions(backend="torch")  # the fallback path; tests/test_onnx_runtime.py has ONNX's
+    fast = TopicClassifier.load(checkpoints / "classifier", runtime=torch_runtime)
+    exact = TopicClassifier.load(checkpoints / "classifier", quantize=False, runtime=torch_runtime)
     kinds = {type(m).__module__ for m in fast.model.modules() if type(m).__name__ == "Linear"}
     expected = "torch.ao.nn.quantized.dynamic.modules.linear" if fast.cfg.quantize else "torch.nn.modules.linear"
     assert kinds == {expected}

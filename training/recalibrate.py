@@ -15,6 +15,7 @@ from pathlib import Path
 
 from nlp_service.classifier import CALIBRATION_NAME, ClassifierConfig, TopicClassifier
 from nlp_service.lexical import VOCAB_NAME, WEIGHTS_NAME
+from nlp_service.onnx_model import RuntimeOptions
 from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import quantize_int8
 from training.calibrate import fit_calibration, weak_themes
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> Path:
     a = p.parse_args(argv)
     started = time.time()
     folder: Path = a.checkpoint
-    served = TopicClassifier.load(folder, quantize=False)
+    # The torch model: the precision below is applied to it (the ONNX graph follows the saved checkpoint).
+    served = TopicClassifier.load(folder, quantize=False, runtime=RuntimeOptions(backend="torch"))
     if a.max_length:
         served.cfg.max_length = a.max_length
     if a.max_chunks:

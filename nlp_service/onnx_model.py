@@ -1,0 +1,61 @@
+"""Running an exported encoder graph with ONNX Runtime: one session per graph, loaded once and shared between
+threads (``InferenceSession.run`` is thread-safe), with explicit thread counts."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# "onnx" (default) or "torch": which runtime serves the encoders. Set NLP_SERVICE_RUNTIME=torch to rule ONNX
+# Runtime out (debugging, or a platform without its wheel).
+RUNTIME_ENV = "NLP_SERVICE_RUNTIME"
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    backend: str = "onnx"  # "onnx" or "torch"
+    threads: int | None = None  # intra-op threads; None = torch's setting (the process's one thread knob)
+
+    @classmethod
+    def from_env(cls) -> RuntimeOptions:
+        backend = os.environ.get(RUNTIME_ENV, "onnx").strip().lower() or "onnx"
+        if backend not in ("onnx", "torch"):
+            raise ValueError(f"{RUNTIME_ENV} must be 'onnx' or 'torch', not {backend!r}")
+        return cls(backend=backend)
+
+
+def onnx_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class OnnxModel:
+    """``model(input_ids, attention_mask)`` → {output name: float32 array}, like the torch module it came from."""
+
+    def __init__(self, path: Path, threads: int | None = None):
+        import onnxruntime as ort
+        import torch
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        # One graph runs at a time per request; a second pool of inter-op threads would only contend for cores.
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.path = Path(path)
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    def __call__(self, input_ids, attention_mask) -> dict[str, np.ndarray]:
+        feeds = {"input_ids": _int64(input_ids), "attention_mask": _int64(attention_mask)}
+        return dict(zip(self.output_names, self.session.run(self.output_names, feeds), strict=True))
+
+
+def _int64(x) -> np.ndarray:
+    return np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.int64)
