@@ -45,7 +45,8 @@ def test_negation_is_added_or_removed(nlp):
 
 
 def test_a_qualifier_is_deleted(nlp):
-    assert fp.drop_qualifier(nlp("At least 40 people were hurt in the crash."), rng()) == "40 people were hurt in the crash."
+    out = fp.drop_qualifier(nlp("At least 40 people were hurt in the crash."), rng())
+    assert out == "40 people were hurt in the crash."
     assert fp.drop_qualifier(nlp("Prices may rise next year."), rng()) == "Prices will rise next year."
 
 

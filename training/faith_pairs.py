@@ -81,7 +81,8 @@ class GeneratorConfig:
 # ----------------------------------------------------------------------------------------------- word lists
 _SAY = r"(?:said|says|told [\w ]{1,30}?|reported|added|noted|stated|announced|confirmed|explained|wrote)"
 _ATTRIB_TAIL = re.compile(  # ", the council said." / ", said Ms Reed on Monday."
-    rf",\s+(?:(?:[\w'.-]+ ){{1,6}}{_SAY}|{_SAY} (?:he|she|they|(?:the )?[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){{0,3}}))(?: on \w+| in a statement| last \w+)?\s*[.!]?$"
+    rf",\s+(?:(?:[\w'.-]+ ){{1,6}}{_SAY}|{_SAY} (?:he|she|they|(?:the )?[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){{0,3}}))"
+    r"(?: on \w+| in a statement| last \w+)?\s*[.!]?$"
 )
 _ATTRIB_HEAD = re.compile(rf"^(?:[\w'.-]+ ){{1,8}}{_SAY}(?: on \w+)?(?:,)? (?:that )?(?=\S)")
 _ACCORDING = re.compile(r",? according to [^,.]+(?=[,.]|$)|^According to [^,]+, ", re.I)
