@@ -75,7 +75,7 @@ train-summarizer: setup
 # ~10 min), 40 minutes of CPU fine-tuning, then the combination with the name-and-number rule and the threshold
 # fitted on validation pairs (docs/summariser.md, "Consistency checker").
 train-faithfulness: setup
-	$(PY) -m training.train_faithfulness --threads 2 --max_minutes 40
+	$(PY) -m training.train_faithfulness --threads 2 --bf16 --max_minutes 40
 	$(PY) -m training.calibrate_faithfulness --checkpoint checkpoints/faithfulness
 
 eval: setup

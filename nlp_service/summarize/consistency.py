@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 WEIGHTS_NAME = "cross_encoder.safetensors"
 CONFIG_NAME = "config.json"
 
@@ -45,27 +47,52 @@ def base_path(name: str) -> Path:
     raise ValueError(f"unknown base model {name!r}: use 'all-MiniLM-L6-v2' or a local model folder")
 
 
+class CrossEncoder(torch.nn.Module):
+    """MiniLM over "[CLS] window [SEP] sentence [SEP]"; every token of the *sentence* gets an "unsupported" score
+    from its contextual state (which has read the window), and the pair's logit for "supported" is
+    ``bias - max(scores)``: one unsupported word is enough to fail a sentence. Mean-pooled and [CLS] heads
+    stayed at chance after 60–120 steps of our CPU budget (an edited word is diluted among ~100 tokens); the
+    max over sentence tokens learns from the one token that differs."""
+
+    def __init__(self, encoder: Any):
+        super().__init__()
+        self.encoder = encoder
+        self.head = torch.nn.Linear(encoder.config.hidden_size, 1)
+        self.bias = torch.nn.Parameter(torch.zeros(()))
+
+    def token_scores(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+        """Per-token "unsupported" scores, -1e4 outside the claim sentence."""
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+        scores = self.head(states)[..., 0].float()
+        claim = (token_type_ids == 1) & attention_mask.bool()
+        return scores.masked_fill(~claim, -1e4)
+
+    def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+        return self.bias - self.token_scores(input_ids, attention_mask, token_type_ids).max(1).values
+
+
 def build_model(settings: ModelSettings) -> tuple[Any, Any]:
     """(tokenizer, model): the base encoder with a fresh one-logit head, lower parts frozen."""
-    import torch  # noqa: F401 - transformers needs it loaded
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModel, AutoTokenizer
     from transformers import logging as hf_logging
 
     path = base_path(settings.base_model)
     verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # "newly initialised head" is expected here
+    hf_logging.set_verbosity_error()  # unused pooler weights are expected here
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1)
+        encoder = AutoModel.from_pretrained(path, add_pooling_layer=False)
     finally:
         hf_logging.set_verbosity(verbosity)
     tokenizer = AutoTokenizer.from_pretrained(path)
+    model = CrossEncoder(encoder)
     for name, param in model.named_parameters():
         param.requires_grad = trainable(name, settings.frozen_layers)
     return tokenizer, model
 
 
 def trainable(name: str, frozen_layers: int) -> bool:
-    if ".embeddings." in name:
+    if "embeddings." in name:
         return False
     if ".encoder.layer." in name:
         return int(name.split(".encoder.layer.")[1].split(".")[0]) >= frozen_layers
@@ -87,7 +114,6 @@ class ConsistencyModel:
 
     @classmethod
     def load(cls, folder: str | Path) -> ConsistencyModel:
-        import torch
         from safetensors.torch import load_file
 
         folder = Path(folder)
@@ -117,9 +143,21 @@ class ConsistencyModel:
         config = {"version": self.version, "model": asdict(self.settings), **(extra or {})}
         (folder / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
 
-    def logits(self, premises: list[str], claims: list[str], batch_size: int = 32) -> list[float]:
-        import torch
+    def worst_span(self, premise: str, claim: str) -> tuple[int, int]:
+        """Character span in ``claim`` of the word whose token the model scores least supported."""
+        enc = self.tokenizer(premise, claim, truncation="only_first", max_length=self.settings.max_length,
+                             return_offsets_mapping=True, return_tensors="pt")
+        offsets = enc.pop("offset_mapping")[0].tolist()
+        with self._lock, torch.inference_mode():
+            scores = self.model.token_scores(**enc)[0]
+        a, b = offsets[int(scores.argmax())]
+        while a > 0 and not claim[a - 1].isspace():  # widen to the whole word
+            a -= 1
+        while b < len(claim) and not claim[b].isspace():
+            b += 1
+        return a, len(claim[:b].rstrip(".,;:!?\"'”’)"))
 
+    def logits(self, premises: list[str], claims: list[str], batch_size: int = 32) -> list[float]:
         if not claims:
             return []
         order = sorted(range(len(claims)), key=lambda i: len(premises[i]) + len(claims[i]))
@@ -129,7 +167,7 @@ class ConsistencyModel:
                 idx = order[start: start + batch_size]
                 batch = encode(self.tokenizer, [premises[i] for i in idx], [claims[i] for i in idx],
                                self.settings.max_length)
-                values = self.model(**batch).logits[:, 0].tolist()
+                values = self.model(**batch).tolist()
                 for i, v in zip(idx, values, strict=True):
                     out[i] = float(v)
         return out

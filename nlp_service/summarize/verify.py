@@ -322,6 +322,9 @@ class Verifier:
         if novel:
             for w in novel[:3]:
                 add(w, "claim")
+        elif hasattr(self.model, "worst_span"):  # the word the cross-encoder finds least supported
+            a, b = self.model.worst_span(window, c.text)
+            add(c.text[a:b] if b > a else "", "claim")
         else:
-            add(c.text, "claim")  # every word is in the article, but not what the sentence says with them
+            add("", "claim")  # every word is in the article, but not what the sentence says with them
         return out
