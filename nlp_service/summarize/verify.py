@@ -295,18 +295,20 @@ class Verifier:
         numbers = {m.surface for m in extract_numbers(c.text)}
         for item in c.rule_bad:
             add(item, "number" if item in numbers else "name")
-        if out and c.logit is not None and c.logit > 0:
-            return out  # the model found the rest supported: the rule's items are the problem
+        if out:
+            return out  # names and numbers the article lacks are the clearest explanation
         claim_words = words(c.text)
         window = " ".join(doc.sentences[k] for k in c.closest)
-        window_words = words(window)
+        window_words = words(closest)
         neg_claim, neg_window = _has_negation(claim_words), _has_negation(window_words)
-        if neg_claim != neg_window:
+        shared = {w for w in claim_words if w not in _STOP} & set(window_words)
+        # a negation counts only against a sentence the claim mostly repeats ("not" elsewhere is no evidence)
+        if neg_claim != neg_window and len(shared) >= 0.6 * max(len({w for w in claim_words if w not in _STOP}), 1):
             word = next(iter(neg_claim - neg_window), None)
             surface = next((w for w in _WORD.findall(c.text) if fold(w) == word or fold(w).endswith("n't")), "")
             add(surface if word else "", "negation")
             return out
-        low_claim, low_window = f" {' '.join(claim_words)} ", f" {' '.join(window_words)} "
+        low_claim, low_window = f" {' '.join(claim_words)} ", f" {' '.join(words(window))} "
         for q in _QUALIFIERS:
             if f" {q} " in low_window and f" {q} " not in low_claim:
                 after = low_window.split(f" {q} ", 1)[1].split()[:2]
