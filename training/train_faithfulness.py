@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from nlp_service.summarize.consistency import ConsistencyModel, ModelSettings, build_model, encode
+from nlp_service.summarize.consistency import ConsistencyModel, ModelSettings, build_model, encode, trainable
 from training.faith_pairs import GeneratorConfig, Pair, generate, read_pairs, source_splits, write_pairs
 
 log = logging.getLogger("train_faithfulness")
@@ -49,6 +49,7 @@ class ModelArguments:
     base_model: str = arg("all-MiniLM-L6-v2", "packaged base model or a local HF folder")
     frozen_layers: int = arg(2, "embeddings + the lowest N of 6 layers stay frozen")
     max_length: int = arg(128, "tokens per (window, claim) pair")
+    init_checkpoint: str | None = arg(None, "continue from this checker folder (e.g. checkpoints/faithfulness)")
 
 
 @dataclass
@@ -159,6 +160,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     settings = ModelSettings(base_model=model_args.base_model, max_length=model_args.max_length,
                              frozen_layers=model_args.frozen_layers)
     tokenizer, model = build_model(settings)
+    if model_args.init_checkpoint:
+        model = ConsistencyModel.load(model_args.init_checkpoint).model.float().train().requires_grad_(False)
+        for name, param in model.named_parameters():
+            param.requires_grad = trainable(name, settings.frozen_layers)
     params = [p for p in model.parameters() if p.requires_grad]
     log.info("%d trainable parameters of %d", sum(p.numel() for p in params),
              sum(p.numel() for p in model.parameters()))
