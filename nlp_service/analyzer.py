@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
 
 from nlp_service import language
-from nlp_service.records import Analysis, Classification, Summary
+from nlp_service.records import Analysis, Classification, Summary, Verification
 from nlp_service.text import InputError, cap_words, count_words, prepare
 
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -193,6 +193,47 @@ class Analyzer:
         if single and records[0].error:
             raise InputError(records[0].error)
         return records[0] if single else records
+
+    @overload
+    def verify(self, articles: str, summaries: str) -> Verification: ...
+    @overload
+    def verify(self, articles: list[str], summaries: list[str]) -> list[Verification]: ...
+
+    def verify(self, articles, summaries):
+        """Whether each summary is supported by its article: ``faithful``, ``score`` (calibrated probability)
+        and the ``unsupported`` spans (docs/summariser.md). Raises InputError for an unusable single article."""
+        single = isinstance(articles, str)
+        a_list = [articles] if single else list(articles)
+        s_list = [summaries] if single else list(summaries)
+        if len(a_list) != len(s_list):
+            raise ValueError(f"{len(a_list)} articles for {len(s_list)} summaries")
+        records = self.verify_prepared(a_list, s_list, [None] * len(a_list))
+        if single and records[0].error:
+            raise InputError(records[0].error)
+        return records[0] if single else records
+
+    def verify_prepared(
+        self, articles: list[Any], summaries: list[Any], ids: list[str | None]
+    ) -> list[Verification]:
+        """The batch path of ``verify`` (CLI, HTTP): a bad row gives a record with ``error``, never a raise."""
+        from nlp_service.summarize.verify import Verifier
+
+        results: list[Verification | None] = [None] * len(articles)
+        good: list[tuple[int, str, str, list[str]]] = []
+        for i, (text, summary) in enumerate(zip(articles, summaries, strict=True)):
+            try:
+                if not isinstance(summary, str):
+                    raise InputError(f"summary must be a string, got {type(summary).__name__}")
+                cleaned, warns = prepare(text)
+                good.append((i, cleaned, " ".join(summary.split()), warns))
+            except InputError as exc:
+                results[i] = Verification(False, 0.0, [], id=ids[i], error=str(exc))
+        if good:
+            checker = getattr(self._summarizer.get(), "verifier", None) or Verifier.rule_only()
+            verdicts = checker.verify_many([g[1] for g in good], [g[2] for g in good])
+            for (i, _, _, warns), v in zip(good, verdicts, strict=True):
+                results[i] = replace(v, id=ids[i], warnings=list(warns) + v.warnings)
+        return [r for r in results if r is not None]
 
     def analyze_prepared(
         self, texts: list[Any], ids: list[str | None], options: AnalyzeOptions

@@ -145,6 +145,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.set_defaults(func=cmd_serve)
 
+    v = sub.add_parser(
+        "verify",
+        help="check summaries against their articles: JSONL of text + summary in, JSONL records out",
+        description="For every row of INPUT (JSONL with 'id', 'text' or 'title'+'body', and 'summary') write one "
+        "record to OUTPUT: faithful, score (calibrated probability that the summary is supported) and the "
+        "unsupported spans (nlp_service/data/verify.schema.json). Exit code 0: all rows checked; 1: some rows "
+        "could not be read (error records); 2: usage error.",
+    )
+    v.add_argument("-i", "--input", required=True, help="input JSONL file, or - for stdin")
+    v.add_argument("-o", "--output", required=True, help="output JSONL file (overwritten), or - for stdout")
+    v.add_argument("--batch-size", type=_positive_int, default=32, help="rows per model call (default 32)")
+    v.add_argument("--checkpoint", type=Path, help="checkpoint folder (default: the shipped checkpoints/)")
+    v.set_defaults(func=cmd_verify)
+
     sh = sub.add_parser("show", help="print a JSONL file of records readably")
     sh.add_argument("file", help="records file written by 'batch', or - for stdin")
     sh.set_defaults(func=cmd_show)
@@ -213,6 +227,18 @@ def _add_engine_options(b: argparse.ArgumentParser) -> None:
         choices=("jsonl", "parquet"),
         help="Ray, OUTPUT a folder (a name not ending in .jsonl): format of its shards (default jsonl)",
     )
+
+
+# -- verify ------------------------------------------------------------------------------------------------
+def cmd_verify(args: argparse.Namespace) -> int:
+    from nlp_service.verify_batch import run_verify
+
+    try:
+        stats = run_verify(load_analyzer(args.checkpoint), args.input, args.output, args.batch_size)
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        return _error(str(exc))
+    print(stats.line(), file=sys.stderr)
+    return EXIT_ROWS_FAILED if stats.errors else EXIT_OK
 
 
 # -- batch -------------------------------------------------------------------------------------------------

@@ -79,6 +79,31 @@ class Summary(_DictLike):
 
 
 @dataclass(frozen=True)
+class UnsupportedSpan:
+    span: str  # summary[start:end]
+    kind: str  # name, number, negation, qualifier or claim (words or a statement the article does not support)
+    start: int
+    end: int
+    closest: str  # the article sentence closest to the summary sentence ("" for an empty article)
+
+
+@dataclass(frozen=True)
+class Verification(_DictLike):
+    """Whether a summary is supported by its article (data/verify.schema.json)."""
+
+    faithful: bool
+    score: float  # calibrated probability that the summary is supported (its weakest sentence's)
+    unsupported: list[UnsupportedSpan] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    id: str | None = None
+    checker: str | None = None  # the checker's version
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None or k == "id"}
+
+
+@dataclass(frozen=True)
 class Analysis(_DictLike):
     """The full record of one article: classification and/or summary, plus provenance."""
 

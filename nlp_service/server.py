@@ -1,6 +1,7 @@
 """HTTP service: ``create_app(analyzer)`` builds the FastAPI app; ``nlp-service serve`` runs it with uvicorn.
 
 Endpoints: POST /v1/analyze, /v1/classify, /v1/summarize (one article, or ``{"articles": [...]}``),
+POST /v1/verify (article + ``summary``, or ``{"articles": [{..., "summary": ...}]}``; verify.schema.json),
 GET /healthz (the process answers), GET /readyz (200 once the models are loaded, else 503), OpenAPI at /docs.
 Records are ``Analysis.to_dict()``, the schema in ``nlp_service/data/record.schema.json``.
 
@@ -125,6 +126,30 @@ class SummarizeRequest(_Input):
     method: Literal["extractive", "abstractive"] | None = Field(
         None, description="summariser method; default: the checkpoint's measured best"
     )
+
+
+class VerifyArticle(Article):
+    summary: StrictStr = Field(description="the summary to check against the article")
+
+
+class VerifyRequest(_Input):
+    summary: StrictStr | None = Field(None, description="the summary to check (one article at the top level)")
+    articles: list[VerifyArticle] | None = Field(None, min_length=1, description="several (article, summary)")
+
+    @model_validator(mode="after")
+    def _has_summary(self) -> VerifyRequest:
+        if self.articles is None and self.summary is None:
+            raise ValueError("give the 'summary' to check")
+        if self.articles is not None and self.summary is not None:
+            raise ValueError("with 'articles', each article carries its own 'summary'")
+        return self
+
+    def pairs(self) -> list[tuple[str | None, str, str]]:
+        """(id, article text, summary) per item."""
+        if self.articles is not None:
+            return [(a.record_id(), a.full_text(), a.summary) for a in self.articles]
+        item = self.items()[0]
+        return [(item.record_id(), item.full_text(), self.summary or "")]
 
 
 class AnalyzeRequest(ClassifyRequest, SummarizeRequest):
@@ -406,6 +431,24 @@ def create_app(
         return await run(
             request, AnalyzeOptions(("summarize",), max_words=request.max_words, method=request.method)
         )
+
+    @app.post("/v1/verify", summary="Is the summary supported by the article? (verify.schema.json)")
+    async def verify(request: VerifyRequest) -> JSONResponse:
+        pairs = request.pairs()
+        if len(pairs) > max_items:
+            raise HTTPException(413, f"at most {max_items} articles per request, got {len(pairs)}")
+        analyzer = models.get()  # 503 while loading
+        work = asyncio.to_thread(analyzer.verify_prepared, [p[1] for p in pairs], [p[2] for p in pairs],
+                                 [p[0] for p in pairs])
+        try:
+            records = await asyncio.wait_for(work, config.request_timeout_s)
+        except TimeoutError:
+            raise HTTPException(504, f"no answer within {config.request_timeout_s:g} s; retry later") from None
+        if request.articles is None:
+            if records[0].error:
+                raise HTTPException(422, records[0].error)
+            return SafeJSONResponse(records[0].to_dict())
+        return SafeJSONResponse({"results": [r.to_dict() for r in records]})
 
     # Answered on the event loop itself, never queued behind model work.
     @app.get("/healthz", summary="The process is alive")

@@ -2,7 +2,9 @@
 
 Methods: "extractive" (salient sentences, faithful by construction), "abstractive" (LoRA SmolLM2, every output
 passed through the faithfulness guard: kept, repaired, or replaced by the extractive summary) and "lead" (the
-first sentences). ``method=None`` is the checkpoint's measured default.
+first sentences). ``method=None`` is the checkpoint's measured default. Every summary's ``faithful`` is the
+consistency checker's verdict (``verify.Verifier``: ``checkpoints/faithfulness/`` beside the summariser folder,
+else the name-and-number rule alone); the guard uses the same checker.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from typing import Any
 from nlp_service.records import Summary
 from nlp_service.summarize.config import CONFIG_NAME, METHODS, SummarizerConfig
 from nlp_service.summarize.extractive import Encoder, ExtractiveSummarizer, lead, trim_to_words
-from nlp_service.summarize.faithfulness import SourceIndex, check, repair
+from nlp_service.summarize.faithfulness import MIN_REPAIRED_WORDS, repair
+from nlp_service.summarize.verify import Verifier, split_text
+
+FAITHFULNESS_DIR = "faithfulness"  # the checker's checkpoint, beside the summariser folder
 
 __all__ = ["METHODS", "Summarizer", "SummarizerConfig", "ExtractiveSummarizer", "lead", "trim_to_words"]
 
@@ -30,6 +35,7 @@ class Summarizer:
         folder: str | Path | None = None,
         encoder: Encoder | None = None,
         abstractive: Any = None,
+        verifier: Verifier | None = None,
     ):
         self.config = config or SummarizerConfig()
         self.folder = Path(folder) if folder is not None else None
@@ -37,6 +43,8 @@ class Summarizer:
         self._abstractive = abstractive  # an object with .generate(texts, max_words) -> list[str]
         self._abstractive_error: str | None = None
         self._lock = threading.Lock()
+        # None: summaries are not checked (copied text is marked faithful); the guard then uses the rule alone
+        self.verifier: Verifier | None = verifier if verifier is not None else Verifier.rule_only()
 
     @classmethod
     def load(cls, path: str | Path, eager: bool = True) -> Summarizer:
@@ -45,7 +53,9 @@ class Summarizer:
         folder = Path(path)
         if not (folder / CONFIG_NAME).is_file() and (folder / "summarizer" / CONFIG_NAME).is_file():
             folder = folder / "summarizer"
-        summarizer = cls(SummarizerConfig.read(folder), folder)
+        checker = folder.parent / FAITHFULNESS_DIR
+        verifier = Verifier.load(checker) if (checker / CONFIG_NAME).is_file() else None
+        summarizer = cls(SummarizerConfig.read(folder), folder, verifier=verifier)
         if eager:
             summarizer.extractive.encoder  # noqa: B018 - property access loads the shared encoder
             if summarizer.config.default_method == "abstractive":
@@ -73,15 +83,26 @@ class Summarizer:
             else:
                 todo.append(i)
         batch = [texts[i] for i in todo]
-        if method == "lead":
-            done = [Summary(lead(t, k=2, max_words=max_words), "extractive", True) for t in batch]
-        elif method == "extractive":
-            done = [Summary(s, "extractive", True) for s in self.extractive.summarize(batch, max_words)]
+        if method in ("lead", "extractive"):
+            texts_out = ([lead(t, k=2, max_words=max_words) for t in batch] if method == "lead"
+                         else self.extractive.summarize(batch, max_words))
+            done = self._checked(batch, texts_out)
         else:
             done = self._abstractive_summaries(batch, max_words)
         for i, summary in zip(todo, done, strict=True):
             out[i] = summary
         return [s for s in out if s is not None]
+
+    def _checked(self, texts: list[str], summaries: list[str]) -> list[Summary]:
+        """Extractive / lead summaries with the checker's verdict (copied text passes without the model)."""
+        if self.verifier is None:
+            return [Summary(s, "extractive", True) for s in summaries]
+        out = []
+        for s, v in zip(summaries, self.verifier.verify_many(texts, summaries), strict=True):
+            spans = [u.span for u in v.unsupported]
+            note = [] if v.faithful else [f"summary failed the consistency check: {_quote(spans)}"]
+            out.append(Summary(s, "extractive", v.faithful, note))
+        return out
 
     def abstractive(self) -> Any | None:
         """The abstractive model, loaded on first use; None (the reason kept) when it cannot be loaded."""
@@ -119,26 +140,46 @@ class Summarizer:
 
     def guarded(self, texts: list[str], abstracts: list[str], max_words: int) -> list[Summary]:
         """Run the faithfulness guard over abstractive outputs: keep, repair, or replace by the extractive
-        summary (computed in one batch for all replaced texts)."""
+        summary (computed in one batch for all replaced texts). The checker is the one behind ``faithful``."""
+        checker = self.verifier or Verifier.rule_only()
+        verdicts = checker.verify_many(texts, abstracts)
         out: list[Summary | None] = [None] * len(texts)
         replace: dict[int, list[str]] = {}
-        for i, (text, abstract) in enumerate(zip(texts, abstracts, strict=True)):
-            src = SourceIndex.build(text)
-            report = check(abstract, src) if abstract.strip() else None
-            if report is not None and report.passed:
+        for i, (text, abstract, verdict) in enumerate(zip(texts, abstracts, verdicts, strict=True)):
+            spans = list(dict.fromkeys(u.span for u in verdict.unsupported))
+            if abstract.strip() and verdict.faithful:
                 out[i] = Summary(trim_to_words(abstract, max_words), "abstractive", True)
                 continue
-            fixed = repair(abstract, src) if report is not None else None
-            if fixed is not None and report is not None:
-                note = f"abstractive summary repaired: dropped unsupported {_quote(report.unsupported)}"
+            fixed = self._repair(checker, text, abstract, verdict) if abstract.strip() else None
+            if fixed is not None:
+                note = f"abstractive summary repaired: dropped unsupported {_quote(spans)}"
                 out[i] = Summary(trim_to_words(fixed, max_words), "abstractive", True, [note])
             else:
-                replace[i] = report.unsupported if report is not None else []
+                replace[i] = spans if abstract.strip() else []
         if replace:
             idx = sorted(replace)
             fallbacks = self.extractive.summarize([texts[i] for i in idx], max_words)
-            for i, text in zip(idx, fallbacks, strict=True):
+            checked = self._checked([texts[i] for i in idx], fallbacks)
+            for i, summary in zip(idx, checked, strict=True):
                 why = f"unsupported {_quote(replace[i])}" if replace[i] else "empty output"
                 note = f"abstractive summary replaced by extractive: {why}"
-                out[i] = Summary(text, "extractive", True, [note])
+                out[i] = Summary(summary.summary, "extractive", summary.faithful, [note, *summary.warnings])
         return [s for s in out if s is not None]
+
+    @staticmethod
+    def _repair(checker: Verifier, text: str, abstract: str, verdict: Any) -> str | None:
+        """The abstract without its failing sentences, or without the rule's unsupported side clauses, when what
+        is left has ≥ MIN_REPAIRED_WORDS words and passes the same checker."""
+        bad = [(u.start, u.end) for u in verdict.unsupported]
+        kept = [abstract[a:b] for a, b in split_text(abstract) if not any(a <= s < b for s, _ in bad)]
+        candidates = [" ".join(kept)] if kept else []
+        rule_fix = repair(abstract, text)
+        if rule_fix:
+            candidates.append(rule_fix)
+        candidates = [c for c in dict.fromkeys(candidates) if len(c.split()) >= MIN_REPAIRED_WORDS and c != abstract]
+        if not candidates:
+            return None
+        for c, v in zip(candidates, checker.verify_many([text] * len(candidates), candidates), strict=True):
+            if v.faithful:
+                return c
+        return None

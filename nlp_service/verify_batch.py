@@ -1,0 +1,83 @@
+"""``nlp-service verify``: a JSONL file of (article, summary) rows in, one Verification record per row out.
+
+Rows: ``id`` (else the row number), ``text`` (or ``title`` + ``body``) and ``summary``. A row that cannot be
+checked (no text, no summary, not JSON) gives a record with ``error``; the others go on. Records follow
+``nlp_service/data/verify.schema.json``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from nlp_service.records import Verification
+
+
+@dataclass
+class VerifyStats:
+    rows: int = 0
+    errors: int = 0
+    unfaithful: int = 0
+
+    def line(self) -> str:
+        return f"{self.rows} rows checked: {self.rows - self.errors - self.unfaithful} faithful, " \
+               f"{self.unfaithful} not, {self.errors} errors"
+
+
+def _rows(stream: IO[str]) -> Iterator[tuple[str, Any, Any, str | None]]:
+    """(id, text, summary, error) per line."""
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield str(number), None, None, f"line {number} is not JSON: {exc.msg}"
+            continue
+        if not isinstance(row, dict):
+            yield str(number), None, None, f"line {number} is not a JSON object"
+            continue
+        ident = str(row["id"]) if row.get("id") is not None else str(number)
+        text = row.get("text")
+        if text is None and (row.get("title") or row.get("body")):
+            text = "\n".join(str(row[k]) for k in ("title", "body") if row.get(k))
+        if text is None:
+            yield ident, None, None, "row has no 'text' (or 'title' + 'body')"
+        elif row.get("summary") is None:
+            yield ident, None, None, "row has no 'summary'"
+        else:
+            yield ident, text, row["summary"], None
+
+
+def run_verify(analyzer: Any, input_path: str, output_path: str, batch_size: int = 32) -> VerifyStats:
+    stats = VerifyStats()
+    src = sys.stdin if input_path == "-" else Path(input_path).open(encoding="utf-8")
+    dst = sys.stdout if output_path == "-" else Path(output_path).open("w", encoding="utf-8")
+    try:
+        batch: list[tuple[str, Any, Any, str | None]] = []
+
+        def flush() -> None:
+            ok = [r for r in batch if r[3] is None]
+            verdicts = iter(analyzer.verify_prepared([r[1] for r in ok], [r[2] for r in ok], [r[0] for r in ok]))
+            for ident, _, _, error in batch:
+                record = next(verdicts) if error is None else Verification(False, 0.0, [], id=ident, error=error)
+                stats.rows += 1
+                stats.errors += record.error is not None
+                stats.unfaithful += record.error is None and not record.faithful
+                dst.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            batch.clear()
+
+        for row in _rows(src):
+            batch.append(row)
+            if len(batch) >= batch_size:
+                flush()
+        flush()
+    finally:
+        if src is not sys.stdin:
+            src.close()
+        if dst is not sys.stdout:
+            dst.close()
+    return stats
