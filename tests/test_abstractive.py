@@ -18,15 +18,9 @@ from nlp_service.summarize.abstractive import (
     select_input,
     summary_complete,
 )
+from tests.example_texts import FERRY_ARTICLE
 
-ARTICLE = (
-    "Harbour town opens new ferry terminal\n"
-    "The small harbour town of Eastmere opened a new ferry terminal on Monday after two years of building "
-    "work. "
-    "The terminal can handle four ferries at once and replaces a wooden pier that dated from 1952.\n"
-    "Town officials said the project cost 12 million euros, most of it paid by a regional development fund. "
-    "Local shop owners hope the terminal will bring more summer visitors to the town."
-)
+ARTICLE = FERRY_ARTICLE
 
 
 class WordTokenizer:

@@ -9,6 +9,7 @@ import pytest
 
 from nlp_service.summarize.consistency import ConsistencyModel
 from nlp_service.summarize.verify import Verifier
+from tests.example_texts import FERRY_ARTICLE
 
 FOLDER = Path(__file__).resolve().parent.parent / "checkpoints" / "faithfulness"
 
@@ -20,14 +21,7 @@ NORWAY = (
     "Prime Minister Erna Solberg conceded defeat late on Monday night. "
     "Climate policy and the future of the oil industry dominated the campaign."
 )
-FERRY = (
-    "Harbour town opens new ferry terminal\n"
-    "The small harbour town of Eastmere opened a new ferry terminal on Monday after two years of building "
-    "work. "
-    "The terminal can handle four ferries at once and replaces a wooden pier that dated from 1952.\n"
-    "Town officials said the project cost 12 million euros, most of it paid by a regional development fund. "
-    "Local shop owners hope the terminal will bring more summer visitors to the town."
-)
+FERRY = FERRY_ARTICLE
 STRIKE = (
     "Ferry strike ends after pay deal\n"
     "Ferry workers on the Kestrel Line ended a six-day strike on Monday after accepting a pay rise of 4 per cent.\n"
