@@ -55,18 +55,20 @@ def plot(result: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 5.5))
-    for r in result["paths"].values():
-        curve = r.get("by_length") or []
-        if len(curve) > 1:
-            ax.plot([c["mean_words"] for c in curve], [c["articles_per_second"] for c in curve], marker="o",
-                    label=r["what"])
+    fig, ax = plt.subplots(figsize=(12, 5.5))
+    # more paths than the colour cycle has colours: the line style tells the repeats apart
+    styles = ["-", "--", ":"]
+    curves = [r for r in result["paths"].values() if len(r.get("by_length") or []) > 1]
+    for k, r in enumerate(curves):
+        curve = r["by_length"]
+        ax.plot([c["mean_words"] for c in curve], [c["articles_per_second"] for c in curve], marker="o",
+                linestyle=styles[(k // 10) % len(styles)], label=r["what"])
     ax.set_yscale("log")
     ax.set_xlabel("article length (mean words of each fifth of the articles)")
     ax.set_ylabel("articles / s (log)")
     ax.set_title(f"Throughput against article length ({result['machine']}, {result['threads']} threads)", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=6.5, loc="lower left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the plot, never over a line
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
