@@ -48,17 +48,12 @@ def weak_themes(supervision: dict[str, str], sources: list[str]) -> tuple[list[s
 MIN_COMPLETE_ROWS = 200
 
 
-def complete_rows(val: LabelledSet) -> np.ndarray:
-    """(n,) True for articles with a human label for every theme."""
-    return (val.gold_theme_mask > 0).all(axis=1)
-
-
 def decision_gold(val: LabelledSet, regions: list[str], cue_themes: list[str], description_themes: list[str],
                   theme_rows: str = "all") -> DecisionGold:
     """Validation labels for the decision rules; ``theme_rows="complete"`` fits theme rules on fully labelled
     articles only (when there are at least MIN_COMPLETE_ROWS of them)."""
     theme_mask = val.gold_theme_mask
-    complete = complete_rows(val)
+    complete = val.complete_rows
     if theme_rows == "complete" and complete.sum() >= MIN_COMPLETE_ROWS:
         theme_mask = theme_mask * complete[:, None]
     elif theme_rows not in ("all", "complete"):
@@ -89,7 +84,7 @@ def fit_calibration(
     inputs = served.decision_inputs(val.texts)
     gold = decision_gold(val, cfg.regions, cue_themes, description_themes, theme_rows)
     training_rows = None
-    if train is not None and (rows := np.flatnonzero(complete_rows(train))).size:
+    if train is not None and (rows := np.flatnonzero(train.complete_rows)).size:
         labelled = train.subset(rows)
         training_rows = (served.decision_inputs(labelled.texts),
                          decision_gold(labelled, cfg.regions, cue_themes, description_themes, "all"))

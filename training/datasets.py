@@ -40,6 +40,11 @@ class LabelledSet:
     # labels may be scaled down, never under 0.5, by ``partial_label_weight``).
     human_weight_floor: float = 0.5
 
+    @property
+    def complete_rows(self) -> np.ndarray:
+        """(n,) True for articles with a human label for every theme (the gold set's)."""
+        return (self.gold_theme_mask > 0).all(axis=1)
+
     def __len__(self) -> int:
         return len(self.examples)
 

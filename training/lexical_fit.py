@@ -42,8 +42,7 @@ def fit_lexical(train: LabelledSet, max_features: int = 50_000,
     # n-grams seen in one article only are noise in a real corpus, but all there is in a tiny one
     vec = make_vectorizer(max_features=max_features, min_df=2 if len(train) >= 50 else 1)
     x = vec.fit_transform(train.texts)
-    complete = (train.gold_theme_mask > 0).all(axis=1)
-    weights = train.theme_weights * np.where(complete, complete_weight, 1.0)[:, None]
+    weights = train.theme_weights * np.where(train.complete_rows, complete_weight, 1.0)[:, None]
     theme_w, theme_b = _fit_heads(x, train.theme_labels, train.theme_mask, weights)
     region_w, region_b = _fit_heads(x, train.region_labels, train.region_mask, train.region_mask)
     log.info("lexical expert: %d features", x.shape[1])
