@@ -191,6 +191,20 @@ def load_topic_model(folder: Path, cfg: ClassifierConfig) -> TopicModel:
     return model.eval()
 
 
+def serving_encoder(
+    folder: Path, cfg: ClassifierConfig, precision: str | None, runtime: RuntimeOptions
+) -> TopicModel | OnnxTopicModel:
+    """The encoder inference runs at ``precision``: this checkpoint's ONNX Runtime graph where that runtime
+    serves, else the torch model (LoRA merged, int8 if asked). Loading and recalibration both choose here."""
+    if runtime.backend == "onnx" and onnx_available():
+        graph = onnx_topic_model(
+            folder, cfg.base_model, precision, lambda: load_topic_model(folder, cfg), runtime.threads
+        )
+        if graph is not None:
+            return graph
+    return serving_model(load_topic_model(folder, cfg), precision)
+
+
 def load_decision(folder: Path, cfg: ClassifierConfig) -> DecisionPipeline:
     """The checkpoint's decision pipeline (``calibration.json``); a file written before the pipeline existed is
     read into the same rules, and its chunk pooling moves to the config."""
@@ -282,13 +296,7 @@ class TopicClassifier:
         runtime = runtime or RuntimeOptions.from_env()
         decision = load_decision(folder, cfg)
         tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(cfg.base_model))
-        model: TopicModel | OnnxTopicModel | None = None
-        if runtime.backend == "onnx" and onnx_available():
-            model = onnx_topic_model(
-                folder, cfg.base_model, precision, lambda: load_topic_model(folder, cfg), runtime.threads
-            )
-        if model is None:
-            model = serving_model(load_topic_model(folder, cfg), precision)
+        model = serving_encoder(folder, cfg, precision, runtime)
         return cls(cfg, model, tokenizer, decision, LexicalModel.load(folder))
 
     # -- model outputs -------------------------------------------------------------------------------------------

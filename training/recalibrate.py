@@ -13,14 +13,10 @@ import logging
 import time
 from pathlib import Path
 
-from torch import nn
-
-from nlp_service.classifier import CALIBRATION_NAME, ClassifierConfig, TopicClassifier, load_topic_model
-from nlp_service.classifier_onnx import OnnxTopicModel, onnx_topic_model
+from nlp_service.classifier import CALIBRATION_NAME, ClassifierConfig, TopicClassifier, serving_encoder
 from nlp_service.lexical import VOCAB_NAME, WEIGHTS_NAME
-from nlp_service.onnx_model import RuntimeOptions, onnx_available
+from nlp_service.onnx_model import RuntimeOptions
 from nlp_service.taxonomy import load_taxonomy
-from nlp_service.weights import quantize_int8
 from training.calibrate import fit_calibration, weak_themes
 from training.datasets import load_training_data
 from training.lexical_fit import COMPLETE_ROW_WEIGHT, fit_lexical
@@ -28,18 +24,6 @@ from training.train_classifier import _model_card
 from training.weak_labels import WeakLabelConfig
 
 log = logging.getLogger("recalibrate")
-
-
-def serving_encoder(folder: Path, served: TopicClassifier) -> nn.Module | OnnxTopicModel:
-    """The encoder users will run at the configured precision: the ONNX Runtime graph (exported from this
-    checkpoint's weights) where the runtime serves one, else the torch model (int8-quantised if configured)."""
-    runtime = RuntimeOptions.from_env()
-    if runtime.backend == "onnx" and onnx_available():
-        graph = onnx_topic_model(folder, served.cfg.base_model, served.cfg.quantize,
-                                 lambda: load_topic_model(folder, served.cfg), runtime.threads)
-        if graph is not None:
-            return graph
-    return quantize_int8(served.model) if served.cfg.quantize == "int8" else served.model
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -74,7 +58,8 @@ def main(argv: list[str] | None = None) -> Path:
         served.cfg.chunk_aggregation = a.chunk_aggregation
     if a.quantize:
         served.cfg.quantize = None if a.quantize == "none" else a.quantize
-    served.model = serving_encoder(folder, served)  # what users will run is what gets calibrated
+    # what users will run is what gets calibrated
+    served.model = serving_encoder(folder, served.cfg, served.cfg.quantize, RuntimeOptions.from_env())
     if a.version:
         served.cfg.version = a.version
     metrics = json.loads((folder / "metrics.json").read_text())
