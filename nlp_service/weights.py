@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,6 +98,32 @@ def cache_dir() -> Path:
     root = Path(os.environ.get("NLP_SERVICE_CACHE", Path.home() / ".cache" / "nlp_service"))
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def publish_folder(out: Path, write: Callable[[Path], None], replace_existing: bool = False) -> None:
+    """Create the cache folder ``out`` atomically: ``write(tmp)`` fills a temporary sibling folder, which is then
+    renamed to ``out``, so an interrupted conversion never leaves half a folder. Where ``out`` already exists
+    (another process won the race), it is replaced if ``replace_existing``, else kept."""
+    import shutil
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        write(tmp)
+        # mkdtemp and safetensors create owner-only files; the cache is read by whoever runs the service.
+        tmp.chmod(0o755)
+        for f in tmp.iterdir():
+            f.chmod(0o644)
+        if out.exists() and not replace_existing:
+            shutil.rmtree(tmp)
+            return
+        if out.exists():
+            shutil.rmtree(out, ignore_errors=True)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def resolve_base_model(name: str) -> Path:
