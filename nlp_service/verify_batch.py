@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from nlp_service.batch import BadRow, read_jsonl, row_id, row_label, row_text
 from nlp_service.records import Verification
 
 
@@ -28,25 +29,19 @@ class VerifyStats:
 
 
 def _rows(stream: IO[str]) -> Iterator[tuple[str, Any, Any, str | None]]:
-    """(id, text, summary, error) per line."""
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
+    """(id, text, summary, error) per line, read as ``nlp-service batch`` reads its JSONL (the same ids, text
+    fields and messages)."""
+    for number, row in read_jsonl(stream):
+        ident = row_id(row, number)
+        if isinstance(row, BadRow):
+            yield ident, None, None, f"{row_label('jsonl', number)}: {row.reason}"
             continue
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield str(number), None, None, f"line {number} is not JSON: {exc.msg}"
+            text = row_text(row)
+        except ValueError as exc:
+            yield ident, None, None, str(exc)
             continue
-        if not isinstance(row, dict):
-            yield str(number), None, None, f"line {number} is not a JSON object"
-            continue
-        ident = str(row["id"]) if row.get("id") is not None else str(number)
-        text = row.get("text")
-        if text is None and (row.get("title") or row.get("body")):
-            text = "\n".join(str(row[k]) for k in ("title", "body") if row.get(k))
-        if text is None:
-            yield ident, None, None, "row has no 'text' (or 'title' + 'body')"
-        elif row.get("summary") is None:
+        if row.get("summary") is None:
             yield ident, None, None, "row has no 'summary'"
         else:
             yield ident, text, row["summary"], None

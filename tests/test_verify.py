@@ -240,3 +240,17 @@ def test_extractive_summaries_carry_the_checkers_verdict(tmp_path):
     s = Summarizer(SummarizerConfig(), tmp_path, Encoder(), verifier=verifier(model))
     summary = s.summarize([ARTICLE])[0]
     assert summary.faithful and model.calls == []  # copied sentences: no model call
+
+
+def test_cli_verify_reads_rows_as_the_batch_command_does(tmp_path, monkeypatch, fake_analyzer):
+    """A line nested too deeply for the JSON parser and a non-string text are error records; ids 7 and 7.0 agree."""
+    monkeypatch.setattr(cli, "load_analyzer", lambda checkpoint: fake_analyzer)
+    src = tmp_path / "in.jsonl"
+    src.write_text("[" * 100_000 + "\n" + json.dumps({"id": 7.0, "text": 5, "summary": "x"}) + "\n"
+                   + json.dumps({"id": 7, "text": ARTICLE, "summary": "Eastmere opened a new ferry terminal."}) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert cli.main(["verify", "-i", str(src), "-o", str(out)]) == 1
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in records] == ["1", "7", "7"]
+    assert "JSON" in records[0]["error"] and "text must be a string" in records[1]["error"]
+    assert records[2]["faithful"] is True
