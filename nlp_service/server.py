@@ -382,10 +382,33 @@ def create_app(
         504: {"description": "the request waited longer than the server's timeout"},
     }
 
+    def check_count(count: int) -> None:
+        if count > max_items:
+            raise HTTPException(413, f"at most {max_items} articles per request, got {count}")
+
+    async def answer(
+        request: _Input, waiting: Awaitable[list[Any]], count: int, cancel: Callable[[], object] = lambda: None
+    ) -> JSONResponse:
+        """Wait for the records within the server's timeout; one article's record, or ``{"results": [...]}``."""
+        try:
+            records = await asyncio.wait_for(waiting, config.request_timeout_s)
+        except TimeoutError:
+            raise HTTPException(504, f"no answer within {config.request_timeout_s:g} s; retry later") from None
+        except asyncio.CancelledError:  # the client went away: drop its work if it has not begun
+            cancel()
+            raise
+        except Exception:
+            log.exception("answering %d article(s) failed", count)
+            raise HTTPException(500, "internal error") from None
+        if request.articles is None:
+            if records[0].error:
+                raise HTTPException(422, records[0].error)
+            return SafeJSONResponse(records[0].to_dict())
+        return SafeJSONResponse({"results": [r.to_dict() for r in records]})
+
     async def run(request: _Input, options: AnalyzeOptions) -> JSONResponse:
         items = request.items()
-        if len(items) > max_items:
-            raise HTTPException(413, f"at most {max_items} articles per request, got {len(items)}")
+        check_count(len(items))
         models.get()  # 503 while loading
         texts = [a.full_text() for a in items]
         ids = [a.record_id() for a in items]
@@ -395,22 +418,7 @@ def create_app(
             raise HTTPException(
                 503, "the server is busy; retry shortly", headers={"Retry-After": str(config.retry_after_s)}
             ) from None
-        waiting = asyncio.wrap_future(future)
-        try:
-            records = await asyncio.wait_for(waiting, config.request_timeout_s)
-        except TimeoutError:
-            raise HTTPException(504, f"no answer within {config.request_timeout_s:g} s; retry later") from None
-        except asyncio.CancelledError:  # the client went away: drop its work if the worker has not begun it
-            future.cancel()
-            raise
-        except Exception:
-            log.exception("analysing %d article(s) failed", len(items))
-            raise HTTPException(500, "internal error") from None
-        if request.articles is None:
-            if records[0].error:
-                raise HTTPException(422, records[0].error)
-            return SafeJSONResponse(records[0].to_dict())
-        return SafeJSONResponse({"results": [r.to_dict() for r in records]})
+        return await answer(request, asyncio.wrap_future(future), len(items), future.cancel)
 
     # Async endpoints: the event loop only validates and waits; the model calls run on the batcher's thread.
     @app.post("/v1/analyze", responses=responses, summary="Classify and summarise")
@@ -435,20 +443,11 @@ def create_app(
     @app.post("/v1/verify", summary="Is the summary supported by the article? (verify.schema.json)")
     async def verify(request: VerifyRequest) -> JSONResponse:
         pairs = request.pairs()
-        if len(pairs) > max_items:
-            raise HTTPException(413, f"at most {max_items} articles per request, got {len(pairs)}")
+        check_count(len(pairs))
         analyzer = models.get()  # 503 while loading
         work = asyncio.to_thread(analyzer.verify_prepared, [p[1] for p in pairs], [p[2] for p in pairs],
                                  [p[0] for p in pairs])
-        try:
-            records = await asyncio.wait_for(work, config.request_timeout_s)
-        except TimeoutError:
-            raise HTTPException(504, f"no answer within {config.request_timeout_s:g} s; retry later") from None
-        if request.articles is None:
-            if records[0].error:
-                raise HTTPException(422, records[0].error)
-            return SafeJSONResponse(records[0].to_dict())
-        return SafeJSONResponse({"results": [r.to_dict() for r in records]})
+        return await answer(request, work, len(pairs))
 
     # Answered on the event loop itself, never queued behind model work.
     @app.get("/healthz", summary="The process is alive")
