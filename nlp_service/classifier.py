@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import AutoModel, AutoTokenizer
 
 from nlp_service.classifier_onnx import OnnxTopicModel, onnx_topic_model
 from nlp_service.decision import DecisionInputs, DecisionPipeline, DecisionState
@@ -30,6 +29,7 @@ from nlp_service.lexical import LexicalModel
 from nlp_service.onnx_model import RuntimeOptions, onnx_available
 from nlp_service.records import Classification, CountryTag, MentionEvidence, RegionTag, ThemeTag
 from nlp_service.taxonomy import load_taxonomy
+from nlp_service.tokenizer import EncoderTokenizer
 from nlp_service.weights import quantize_int8, resolve_base_model
 
 CONFIG_NAME = "config.json"
@@ -159,6 +159,7 @@ def build_model(
 ) -> TopicModel:
     """Base encoder from the installed package + LoRA (new, or loaded from ``adapter_dir``)."""
     from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModel
 
     base = AutoModel.from_pretrained(resolve_base_model(cfg.base_model))
     if adapter_dir is not None:
@@ -231,7 +232,7 @@ class ChunkOutputs:
 
 
 def chunk_token_ids(
-    tokenizer, texts: list[str], max_length: int, max_chunks: int
+    tokenizer: EncoderTokenizer, texts: list[str], max_length: int, max_chunks: int
 ) -> tuple[list[list[int]], list[int]]:
     """Split each text into ≤ max_chunks windows of max_length tokens (with [CLS]/[SEP]); returns the chunks and
     the index of the text each belongs to. The first chunk starts with the title and lede, where news puts the
@@ -239,9 +240,7 @@ def chunk_token_ids(
     body = max_length - 2
     # Cut the text before tokenising (see CHARS_PER_TOKEN).
     limit = body * max_chunks * CHARS_PER_TOKEN
-    enc = tokenizer(
-        [t[:limit] for t in texts], add_special_tokens=False, truncation=True, max_length=body * max_chunks
-    )["input_ids"]
+    enc = tokenizer.ids([t[:limit] for t in texts], body * max_chunks)
     chunks, owner = [], []
     for i, ids in enumerate(enc):
         pieces = [ids[s : s + body] for s in range(0, max(len(ids), 1), body)][:max_chunks]
@@ -249,7 +248,7 @@ def chunk_token_ids(
         if len(pieces) > 1 and len(pieces[-1]) < body // 4:
             pieces = pieces[:-1]
         for p in pieces:
-            chunks.append([tokenizer.cls_token_id, *p, tokenizer.sep_token_id])
+            chunks.append(tokenizer.wrap(p))
             owner.append(i)
     return chunks, owner
 
@@ -261,7 +260,7 @@ class TopicClassifier:
         self,
         cfg: ClassifierConfig,
         model: TopicModel | OnnxTopicModel,
-        tokenizer,
+        tokenizer: EncoderTokenizer,
         decision: DecisionPipeline,
         lexical: LexicalModel | None = None,
     ):
@@ -295,7 +294,7 @@ class TopicClassifier:
         precision = cfg.quantize if quantize else None
         runtime = runtime or RuntimeOptions.from_env()
         decision = load_decision(folder, cfg)
-        tokenizer = AutoTokenizer.from_pretrained(resolve_base_model(cfg.base_model))
+        tokenizer = EncoderTokenizer.from_folder(resolve_base_model(cfg.base_model))
         model = serving_encoder(folder, cfg, precision, runtime)
         return cls(cfg, model, tokenizer, decision, LexicalModel.load(folder))
 
@@ -324,9 +323,9 @@ class TopicClassifier:
         pooled = np.zeros((len(chunks), self.hidden_size), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             idx = order[start : start + batch_size]
-            batch = self.tokenizer.pad({"input_ids": [chunks[i] for i in idx]}, return_tensors="np")
+            input_ids, attention_mask = self.tokenizer.pad([chunks[i] for i in idx])
             with self._lock:
-                out = self._forward(batch["input_ids"], batch["attention_mask"])
+                out = self._forward(input_ids, attention_mask)
             theme_chunk[idx] = np.asarray(out["theme_logits"], dtype=np.float32)
             region_chunk[idx] = np.asarray(out["region_logits"], dtype=np.float32)
             pooled[idx] = np.asarray(out["pooled"], dtype=np.float32)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModel, AutoTokenizer
 
 from nlp_service.onnx_cache import bert_shape, cached_graph, export_onnx, weights_digest
 from nlp_service.onnx_model import OnnxModel, RuntimeOptions, onnx_available
+from nlp_service.tokenizer import EncoderTokenizer
 from nlp_service.weights import minilm_path, quantize_int8
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class SentenceEncoder:
         fp32's is in docs/performance.md). ``runtime``: ONNX Runtime by default (``NLP_SERVICE_RUNTIME``), the
         torch model where ONNX Runtime cannot serve."""
         path = Path(path) if path else minilm_path()
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.tokenizer = EncoderTokenizer.from_folder(path)
         self.max_length = max_length
         self._lock = threading.Lock()  # one forward at a time: the runtime already uses every core
         runtime = runtime or RuntimeOptions.from_env()
@@ -61,6 +61,8 @@ class SentenceEncoder:
         if runtime.backend == "onnx" and onnx_available():
             self.onnx = _onnx_encoder(path, quantize, runtime.threads)
         if self.onnx is None:
+            from transformers import AutoModel
+
             self.model = AutoModel.from_pretrained(path).eval()
             if quantize:
                 self.model = quantize_int8(self.model)
@@ -76,25 +78,23 @@ class SentenceEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         out = []
         for start in range(0, len(texts), batch_size):
-            batch = self.tokenizer(
-                [t[: self.max_length * CHARS_PER_TOKEN] for t in texts[start : start + batch_size]],
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="np",
+            input_ids, attention_mask = self.tokenizer.batch(
+                [t[: self.max_length * CHARS_PER_TOKEN] for t in texts[start : start + batch_size]], self.max_length
             )
             with self._lock:
                 if self.onnx is not None:
-                    emb = self.onnx(batch["input_ids"], batch["attention_mask"])["embedding"]
+                    emb = self.onnx(input_ids, attention_mask)["embedding"]
                 else:
-                    mask = torch.from_numpy(batch["attention_mask"])
-                    hidden = self.model(input_ids=torch.from_numpy(batch["input_ids"]), attention_mask=mask)
+                    mask = torch.from_numpy(attention_mask)
+                    hidden = self.model(input_ids=torch.from_numpy(input_ids), attention_mask=mask)
                     emb = torch.nn.functional.normalize(mean_pool(hidden.last_hidden_state, mask), dim=-1).numpy()
             out.append(emb)
         return np.concatenate(out).astype(np.float32)
 
 
 def _export(path: Path, out: Path, quantize: bool) -> None:
+    from transformers import AutoModel
+
     model = AutoModel.from_pretrained(path).eval()
     export_onnx(_Traceable(model), out, ["embedding"], quantize, bert_shape(model))
 

@@ -12,16 +12,22 @@ pycountry, ``country_aliases.csv`` and ``country_names.csv``; demonyms (``demony
 from __future__ import annotations
 
 import bisect
+import hashlib
+import logging
+import marshal
 import math
 import re
+import sys
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
+from typing import NamedTuple
 
 import pycountry
 
-from nlp_service.gazetteer_build import read_data_csv
+from nlp_service.gazetteer_build import DATA, read_data_csv
 from nlp_service.ner import NerSettings, NerSpan, ner_available, ner_spans
 from nlp_service.taxonomy import load_taxonomy
 
@@ -119,8 +125,7 @@ class CountryMention:
     in_lead: bool = False  # mentioned in the title or the first sentence after it
 
 
-@dataclass(frozen=True)
-class _Reading:
+class _Reading(NamedTuple):
     code: str | None  # None: a blocked form (consumes the words, counts for no country)
     kind: str
     prior: float = 7.0
@@ -128,8 +133,7 @@ class _Reading:
     cues: re.Pattern | None = None
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):
     surface: str
     tokens: tuple[str, ...]
     readings: tuple[_Reading, ...]
@@ -141,15 +145,13 @@ class _Entry:
         return len(self.readings) == 1 and not self.readings[0].rules
 
 
-@dataclass(frozen=True)
-class _Match:
+class _Match(NamedTuple):
     start: int
     end: int
     entry: _Entry
 
 
-@dataclass(frozen=True)
-class _Resolved:
+class _Resolved(NamedTuple):
     start: int
     end: int
     code: str
@@ -196,24 +198,39 @@ class Gazetteer:
     ``load_gazetteer()``.
     """
 
-    def __init__(self, entries: list[_Entry], ner: NerSettings | None = None):
-        self._by_first: dict[str, list[_Entry]] = {}
-        self._by_surface: dict[str, _Entry] = {}
-        for e in entries:
-            self._by_first.setdefault(e.tokens[0], []).append(e)
-            if not e.after_comma:
-                self._by_surface[e.surface] = e
-        for candidates in self._by_first.values():
-            candidates.sort(key=lambda e: -len(e.surface))
+    def __init__(self, table: _Table, ner: NerSettings | None = None):
+        """``table``: first word → its entries as plain tuples (``_raw_table``), longest surface first. Entries
+        become objects per first word when a text first uses that word: a text touches a few hundred of the
+        ~60,000 words, and converting them all costs more than the rest of the start-up."""
+        self._table = table
+        self._entries: dict[str, list[_Entry]] = {}
         self._tax = load_taxonomy()
         self.ner = ner if ner is not None else NerSettings()
 
     @classmethod
-    def build(cls, ner: NerSettings | None = None) -> Gazetteer:
-        return cls(_build_entries(), ner)
+    def build(cls, ner: NerSettings | None = None, cache: bool = True) -> Gazetteer:
+        """From the data files; ``cache`` reuses the table stored for these files (``cached_table``)."""
+        return cls(cached_table() if cache else _raw_table(), ner)
 
     def __len__(self) -> int:
-        return sum(len(v) for v in self._by_first.values())
+        return sum(len(v) for v in self._table.values())
+
+    def _candidates(self, word: str) -> list[_Entry] | None:
+        """The entries whose surface starts with ``word``, longest first."""
+        entries = self._entries.get(word)
+        if entries is None:
+            raw = self._table.get(word)
+            if raw is None:
+                return None
+            entries = self._entries[word] = [_entry_from_raw(r) for r in raw]
+        return entries
+
+    def _by_surface(self, surface: str) -> _Entry | None:
+        tokens = _tokens(surface)
+        for e in (self._candidates(tokens[0]) if tokens else None) or ():
+            if e.surface == surface and not e.after_comma:
+                return e
+        return None
 
     @property
     def uses_ner(self) -> bool:
@@ -225,7 +242,7 @@ class Gazetteer:
         taken = 0  # end of the last match: a match consumes its words ("New South Wales" hides "Wales")
         for m in _CANDIDATE.finditer(text):
             start = m.start()
-            candidates = self._by_first.get(m.group())
+            candidates = self._candidates(m.group())
             if candidates is None or start < taken:
                 continue
             for e in candidates:
@@ -295,7 +312,7 @@ class Gazetteer:
                 surface, start = surface[4:], s.start + 4
             else:
                 start = s.start
-            e = self._by_surface.get(surface)
+            e = self._by_surface(surface)
             if e is not None:
                 extra.append(_Match(start, start + len(surface), e))
         return sorted(matches + extra, key=lambda m: m.start) if extra else matches
@@ -588,6 +605,75 @@ def _build_entries() -> list[_Entry]:
         s = row["surface"]
         entries.append(_Entry(s, _tokens(s), (_Reading("US", SUBDIVISION),), after_comma=True))
     return entries
+
+
+# One entry as plain data (surface, tokens, readings, after_comma); a reading is (code, kind, prior, rules, cue
+# pattern or None). marshal reads this ~3x faster than the data files are parsed and resolved.
+_RawEntry = tuple
+_Table = dict[str, list[_RawEntry]]
+TABLE_CACHE = "gazetteer"
+TABLE_FILE = "table.marshal"
+TABLE_FORMAT = "1"  # bumped when _RawEntry changes
+KEEP_TABLES = 2
+
+log = logging.getLogger(__name__)
+
+
+def _raw_table() -> _Table:
+    table: _Table = {}
+    for e in _build_entries():
+        readings = tuple((r.code, r.kind, r.prior, tuple(sorted(r.rules)), r.cues.pattern if r.cues else None)
+                         for r in e.readings)
+        table.setdefault(e.tokens[0], []).append((e.surface, e.tokens, readings, e.after_comma))
+    for entries in table.values():
+        entries.sort(key=lambda e: -len(e[0]))
+    return table
+
+
+def _entry_from_raw(raw: _RawEntry) -> _Entry:
+    surface, tokens, readings, after_comma = raw
+    return _Entry(surface, tuple(tokens), tuple(
+        _Reading(code, kind, prior, frozenset(rules), re.compile(cues) if cues else None)
+        for code, kind, prior, rules, cues in readings), after_comma)
+
+
+def table_digest() -> str:
+    """Hash of everything the table is built from: the data files, the code that reads them, pycountry's
+    database and the Python version (marshal's format is Python's own)."""
+    import nlp_service.gazetteer_build as builder
+
+    h = hashlib.sha256(f"{TABLE_FORMAT}|{sys.version_info[:2]}|{pycountry.__file__}".encode())
+    for path in [*sorted(DATA.glob("*.csv")), Path(__file__), Path(builder.__file__)]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    db = Path(pycountry.__file__).parent / "databases" / "iso3166-1.json"
+    if db.is_file():
+        h.update(str(db.stat().st_mtime_ns).encode())
+    return h.hexdigest()[:16]
+
+
+def cached_table() -> _Table:
+    """The table stored in ``cache_dir()/gazetteer/table-<digest>/`` for the current data files, built and stored
+    on first use. Any failure to read or write the cache falls back to building (the cache only saves time)."""
+    from nlp_service.weights import cache_dir, prune_folders, publish_folder
+
+    try:
+        folder = cache_dir() / TABLE_CACHE
+        out = folder / f"table-{table_digest()}"
+        if (out / TABLE_FILE).is_file():
+            table = marshal.loads((out / TABLE_FILE).read_bytes())
+            if isinstance(table, dict):
+                return table
+    except (OSError, ValueError, EOFError, TypeError) as exc:
+        log.warning("gazetteer cache unreadable (%s); building the table", exc)
+        out = None
+    table = _raw_table()
+    if out is not None:
+        try:
+            publish_folder(out, lambda tmp: (tmp / TABLE_FILE).write_bytes(marshal.dumps(table)), replace_existing=True)
+            prune_folders(folder, "table", KEEP_TABLES)
+        except OSError as exc:
+            log.warning("gazetteer cache not written (%s)", exc)
+    return table
 
 
 @cache

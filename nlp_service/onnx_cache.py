@@ -8,13 +8,12 @@ Nothing here is committed; the first load after a change pays the export (a few 
 from __future__ import annotations
 
 import hashlib
-import shutil
 import threading
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from nlp_service.weights import cache_dir, publish_folder
+from nlp_service.weights import cache_dir, prune_folders, publish_folder
 
 MODEL_FILE = "model.onnx"
 # Bumped when the exported graph changes shape or meaning, so that older cached graphs are not reused.
@@ -48,6 +47,12 @@ def weights_digest(files: Iterable[Path], extra: str = "") -> str:
     return h.hexdigest()[:16]
 
 
+def prune(folder: Path, name: str, keep: int = KEEP_PER_NAME) -> None:
+    """Remove all but the ``keep`` newest graphs of ``name``: every retrained checkpoint adds one (~60 MB).
+    A process still serving a removed graph is unaffected: ONNX Runtime has read it into memory."""
+    prune_folders(folder, name, keep)
+
+
 def cached_graph(name: str, digest: str, build: Callable[[Path], None]) -> Path:
     """``cache_dir()/onnx/<name>-<digest>/model.onnx``, calling ``build(path)`` to write it on first use."""
     out = cache_dir() / "onnx" / f"{name}-{digest}"
@@ -59,17 +64,6 @@ def cached_graph(name: str, digest: str, build: Callable[[Path], None]) -> Path:
             publish_folder(out, lambda tmp: build(tmp / MODEL_FILE), replace_existing=True)
             prune(out.parent, name)
     return out / MODEL_FILE
-
-
-def prune(folder: Path, name: str, keep: int = KEEP_PER_NAME) -> None:
-    """Remove all but the ``keep`` newest graphs of ``name``: every retrained checkpoint adds one (~60 MB).
-    A process still serving a removed graph is unaffected: ONNX Runtime has read it into memory."""
-    graphs = sorted(
-        (p for p in folder.glob(f"{name}-*") if p.is_dir() and len(p.name) == len(name) + 17),
-        key=lambda p: p.stat().st_mtime, reverse=True,
-    )
-    for old in graphs[keep:]:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def bert_shape(encoder) -> tuple[int, int] | None:

@@ -100,6 +100,18 @@ def cache_dir() -> Path:
     return root
 
 
+def prune_folders(folder: Path, name: str, keep: int) -> None:
+    """Remove all but the ``keep`` newest cache folders ``<name>-<16-hex digest>`` in ``folder``."""
+    import shutil
+
+    found = sorted(
+        (p for p in folder.glob(f"{name}-*") if p.is_dir() and len(p.name) == len(name) + 17),
+        key=lambda p: p.stat().st_mtime, reverse=True,
+    )
+    for old in found[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def publish_folder(out: Path, write: Callable[[Path], None], replace_existing: bool = False) -> None:
     """Create the cache folder ``out`` atomically: ``write(tmp)`` fills a temporary sibling folder, which is then
     renamed to ``out``, so an interrupted conversion never leaves half a folder. Where ``out`` already exists

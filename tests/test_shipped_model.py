@@ -142,3 +142,18 @@ def test_shipped_classifier_runs_as_configured(checkpoints):
              "Strikers score twice as New Zealand win the rugby final in Auckland."]
     for a, b in zip(*(c.text_outputs(texts)[:2] for c in (fast, exact)), strict=True):
         assert np.array_equal(a.argmax(1), b.argmax(1))
+
+
+def test_serving_imports_only_what_serving_needs(real_analyzer):
+    """Start-up time: once the caches are warm, analysing an article imports neither scikit-learn nor
+    transformers (each costs ~1 s of start-up; docs/performance.md)."""
+    import subprocess
+    import sys
+
+    real_analyzer.analyze(["Kenya and Uganda signed a trade deal in Nairobi on Monday."])  # fills the caches
+    code = ("import sys; from nlp_service import Analyzer; "
+            "Analyzer.load().analyze(['Kenya and Uganda signed a trade deal in Nairobi on Monday.']); "
+            "print(sorted(m for m in ('sklearn', 'transformers', 'peft', 'pandas') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"

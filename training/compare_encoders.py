@@ -17,9 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from transformers import AutoTokenizer
 
 from nlp_service.classifier import LORA_TARGETS
 from nlp_service.encoder import SentenceEncoder
+from nlp_service.onnx_model import RuntimeOptions
 from nlp_service.taxonomy import load_taxonomy
 from nlp_service.weights import resolve_base_model
 from training.calibrate import primary_region_gold
@@ -84,8 +86,10 @@ def main(argv: list[str] | None = None) -> dict:
     result: dict = {"train_articles": len(train), "test_articles": len(test), "max_length": a.max_length,
                     "torch_threads": torch.get_num_threads(), "encoders": {}}
     for name in a.encoders.split(","):
-        encoder = SentenceEncoder(resolve_base_model(name), max_length=a.max_length)
-        tokenizer, model = encoder.tokenizer, encoder.model
+        # torch fp32 for every candidate: the same runtime for all, and the model whose LoRA step is timed
+        path = resolve_base_model(name)
+        encoder = SentenceEncoder(path, max_length=a.max_length, runtime=RuntimeOptions("torch"))
+        tokenizer, model = AutoTokenizer.from_pretrained(path), encoder.model
         log.info("%s: embedding %d + %d articles", name, len(train), len(test))
         x_train = encoder.encode(train.texts, batch_size=32)
         start = time.perf_counter()

@@ -35,6 +35,7 @@ from nlp_service.classifier import (
 )
 from nlp_service.decision import DecisionPipeline, default_rules
 from nlp_service.taxonomy import load_taxonomy
+from nlp_service.tokenizer import EncoderTokenizer
 from nlp_service.weights import resolve_base_model
 from training.calibrate import fit_calibration, weak_themes
 from training.datasets import LabelledSet, load_training_data
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> Path:
     served = TopicClassifier(
         cfg,
         serving_model(copy.deepcopy(model), cfg.quantize),  # the training copy keeps its adapter for saving
-        tokenizer,
+        EncoderTokenizer.from_folder(resolve_base_model(cfg.base_model)),
         DecisionPipeline(default_rules()),
         lexical,
     )

@@ -15,8 +15,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_val_predict
 
 from nlp_service.decision.base import Rule, sigmoid
 from nlp_service.decision.metrics import set_f1
@@ -104,6 +102,9 @@ class CountryRelevance(Rule):
             self.fitted = RelevanceFitted()
             self.enabled = False
             return
+        from sklearn.linear_model import LogisticRegression  # fitting only: serving never imports scikit-learn
+        from sklearn.model_selection import cross_val_predict
+
         x, y = np.vstack(xs), np.array(ys, dtype=int)
         mean, scale = x.mean(0), x.std(0)
         scale[scale < 1e-6] = 1.0  # constant features (rounded to 0 when stored) must not divide
