@@ -4,6 +4,7 @@ work at import time)."""
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import os
@@ -91,6 +92,18 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
         # torch marks its eager quantisation API deprecated in favour of torchao, which is not installed here.
         warnings.simplefilter("ignore")
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
+@functools.cache
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 matrix products natively (AMX or AVX-512 BF16): there bf16 inference is
+    ~3x faster than float32; elsewhere torch emulates it, slower than float32. Linux /proc/cpuinfo; False when
+    unknown."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def cache_dir() -> Path:

@@ -82,7 +82,7 @@ def measure_path(name: str, a: BenchArgs, texts: list[str], bodies: list[str], n
     except Exception as exc:  # a path that cannot load (no abstractive adapter) is reported, not fatal
         return {"what": what, "error": f"{type(exc).__name__}: {exc}"}
     out = {"what": what, "kind": path.kind, "runtime": path.runtime, "load_s": round(time.perf_counter() - start, 2)}
-    if name == "abstractive":
+    if name.startswith("abstractive"):
         inputs, buckets, calls = near_600[0], 1, min(3, len(near_600[0]))
     elif path.kind == "summary":
         inputs, buckets, calls = bodies, 5, a.latency_calls
@@ -97,7 +97,7 @@ def measure_path(name: str, a: BenchArgs, texts: list[str], bodies: list[str], n
         out["articles_per_second"] = None
     if path.kind == "classify":
         out["quality"] = classify_quality(path.component, data)
-    elif name == "abstractive":
+    elif name.startswith("abstractive"):
         out["quality"] = summary_quality(path.run, *near_600)
     elif path.kind == "summary":
         out["quality"] = summary_quality(path.run, data.summary_texts, data.summary_refs)
@@ -115,9 +115,12 @@ def ratios(paths: dict) -> dict[str, float]:
         "classify (shipped) / plain AutoModel fp32 at 256 tokens": ("classify", "hf-automodel-256"),
         "classify (shipped) / plain AutoModel fp32 at 96 tokens (equal coverage)": ("classify", "hf-automodel-96"),
         "classify (shipped) / plain pipeline at 96 tokens": ("classify", "hf-pipeline-96"),
+        "classify's encoder alone / plain AutoModel fp32 at 256 tokens": ("classify-encoder", "hf-automodel-256"),
+        "classify's encoder alone / plain AutoModel fp32 at 96 tokens": ("classify-encoder", "hf-automodel-96"),
         "classify (shipped, ONNX int8) / classify torch int8 (previous)": ("classify", "classify-torch-int8"),
         "classify 256 tokens (ONNX int8) / plain AutoModel fp32 at 256 tokens": ("classify-256", "hf-automodel-256"),
         "extractive (shipped) / extractive torch int8 (previous)": ("extractive", "extractive-torch-int8"),
+        "abstractive (shipped) / abstractive float32": ("abstractive", "abstractive-fp32"),
     }
     return {k: rate(x) / rate(y) for k, (x, y) in pairs.items() if rate(x) and rate(y)}
 
@@ -146,6 +149,10 @@ def targets(paths: dict, rat: dict) -> list[dict]:
     r1, r1_full = (get(k, "quality", "rouge1") for k in ("extractive", "extractive-onnx-fp32"))
     if r1 is not None and r1_full is not None:
         add("int8 extractive within 0.5 ROUGE-1 of fp32", f"{r1 - r1_full:+.2f}", abs(r1 - r1_full) <= 0.5)
+    r1, r1_full = (get(k, "quality", "rouge1") for k in ("abstractive", "abstractive-fp32"))
+    if r1 is not None and r1_full is not None and get("abstractive", "runtime") != get("abstractive-fp32", "runtime"):
+        add("abstractive (shipped dtype) within 0.5 ROUGE-1 of float32", f"{r1 - r1_full:+.2f}",
+            abs(r1 - r1_full) <= 0.5)
     for key, need in (("classify (shipped) / plain AutoModel fp32 at 256 tokens", 6.0),
                       ("classify (shipped) / plain AutoModel fp32 at 96 tokens (equal coverage)", 1.8)):
         if key in rat:

@@ -36,8 +36,10 @@ class Summarizer:
         encoder: Encoder | None = None,
         abstractive: Any = None,
         verifier: Verifier | None = None,
+        abstractive_dtype: str | None = None,
     ):
         self.config = config or SummarizerConfig()
+        self.abstractive_dtype = abstractive_dtype  # None: the abstractive config's own ("auto")
         self.folder = Path(folder) if folder is not None else None
         self.extractive = ExtractiveSummarizer(encoder, self.config.extractive)
         self._abstractive = abstractive  # an object with .generate(texts, max_words) -> list[str]
@@ -47,15 +49,17 @@ class Summarizer:
         self.verifier: Verifier | None = verifier if verifier is not None else Verifier.rule_only()
 
     @classmethod
-    def load(cls, path: str | Path, eager: bool = True) -> Summarizer:
+    def load(cls, path: str | Path, eager: bool = True, abstractive_dtype: str | None = None) -> Summarizer:
         """``path`` is the summariser folder (with config.json) or a checkpoint root with ``summarizer/``.
-        ``eager`` loads the models the default method needs now (so ``Analyzer.warm_up`` really warms up)."""
+        ``eager`` loads the models the default method needs now (so ``Analyzer.warm_up`` really warms up).
+        ``abstractive_dtype`` overrides the abstractive model's serving dtype ("float32", "bfloat16", "auto")."""
         folder = Path(path)
         if not (folder / CONFIG_NAME).is_file() and (folder / "summarizer" / CONFIG_NAME).is_file():
             folder = folder / "summarizer"
         checker = folder.parent / FAITHFULNESS_DIR
         verifier = Verifier.load(checker) if (checker / CONFIG_NAME).is_file() else None
-        summarizer = cls(SummarizerConfig.read(folder), folder, verifier=verifier)
+        summarizer = cls(SummarizerConfig.read(folder), folder, verifier=verifier,
+                         abstractive_dtype=abstractive_dtype)
         if eager:
             summarizer.extractive.encoder  # noqa: B018 - property access loads the shared encoder
             if summarizer.config.default_method == "abstractive":
@@ -126,7 +130,7 @@ class Summarizer:
         try:
             from nlp_service.summarize.abstractive import AbstractiveSummarizer
 
-            return AbstractiveSummarizer.load(adapter), None
+            return AbstractiveSummarizer.load(adapter, dtype=self.abstractive_dtype), None
         except Exception as exc:  # noqa: BLE001 - any load failure degrades to extractive, with a warning
             return None, f"abstractive model could not be loaded ({type(exc).__name__}: {exc})"
 

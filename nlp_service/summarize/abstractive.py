@@ -11,7 +11,7 @@ import json
 import math
 import re
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,9 @@ class _StopWhenComplete:
         return torch.tensor([summary_complete(t, self.max_words) for t in texts], device=input_ids.device)
 
 
+SERVING_DTYPES = {"auto", "float32", "bfloat16"}
+
+
 @dataclass
 class AbstractiveConfig:
     """The adapter folder's config.json (written by training/train_summarizer.py)."""
@@ -132,13 +135,16 @@ class AbstractiveConfig:
     # Serving: dynamic int8 Linear layers (CPU) and prompts per generate() batch; measured in docs/abstractive.md.
     quantize: bool = False
     batch_size: int = 8
+    # Weights and activations at serving: "float32", "bfloat16", or "auto" (bfloat16 where the CPU has bf16
+    # matrix units, float32 elsewhere, where bf16 is emulated and slower). Measured in docs/abstractive.md.
+    dtype: str = "auto"
     version: str = "abstractive-smollm2-135m-lora"
     extra: dict[str, Any] = field(default_factory=dict)  # training provenance and metrics, kept verbatim
 
     @classmethod
     def read(cls, folder: str | Path) -> AbstractiveConfig:
         d = json.loads((Path(folder) / CONFIG_NAME).read_text())
-        known = {"base_model", "num_beams", "no_repeat_ngram_size", "quantize", "batch_size", "version"}
+        known = {"base_model", "num_beams", "no_repeat_ngram_size", "quantize", "batch_size", "dtype", "version"}
         return cls(
             prompt=PromptFormat.from_dict(d.get("prompt", {})),
             extra={k: v for k, v in d.items() if k not in known | {"prompt"}},
@@ -148,6 +154,17 @@ class AbstractiveConfig:
     def to_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k != "extra"}
         return {**d, **self.extra}
+
+    def torch_dtype(self) -> Any:
+        """The torch dtype ``dtype`` names on this machine."""
+        import torch
+
+        from nlp_service.weights import cpu_has_bf16
+
+        if self.dtype not in SERVING_DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(SERVING_DTYPES)}, not {self.dtype!r}")
+        name = ("bfloat16" if cpu_has_bf16() else "float32") if self.dtype == "auto" else self.dtype
+        return getattr(torch, name)
 
 
 def resolve_base(name: str) -> Path:
@@ -164,9 +181,53 @@ def resolve_base(name: str) -> Path:
     raise WeightsNotFound(f"unknown base model {name!r}: not the packaged SmolLM2 nor a local folder")
 
 
+def merge_adapter(model: Any, folder: Path) -> Any:
+    """``model`` with the LoRA adapter in ``folder`` merged into its weights (unchanged for a zero-shot config)."""
+    if not (folder / "adapter_config.json").is_file():
+        return model
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, folder).merge_and_unload()
+
+
+MERGED_CACHE = "decoder"
+KEEP_MERGED = 3  # merged models kept per adapter and dtype (~270 MB each in bf16)
+_merge_lock = threading.Lock()
+
+
+def merged_decoder(base: Path, folder: Path, dtype: Any) -> Path:
+    """A folder holding the base model with ``folder``'s adapter merged in, stored at ``dtype``:
+    ``cache_dir()/decoder/<name>-<hash of the base and adapter files and dtype>/``, written on first use. The merge
+    runs once in float32 and is rounded once; later loads map the stored weights directly, so a process never
+    holds a float32 copy beside the serving one (bf16: 270 MB instead of ~1.2 GB at load) and skips peft."""
+    from nlp_service.onnx_cache import weights_digest
+    from nlp_service.weights import cache_dir, prune_folders, publish_folder
+
+    dtype_name = str(dtype).removeprefix("torch.")
+    files = [p for p in (*base.glob("*"), *folder.glob("adapter_*")) if p.is_file()]
+    name = f"{folder.name}-{dtype_name}"
+    out = cache_dir() / MERGED_CACHE / f"{name}-{weights_digest(files, f'merged-decoder|{dtype_name}')}"
+    if (out / "model.safetensors").is_file() and (out / "config.json").is_file():
+        return out
+
+    def write(tmp: Path) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        model = merge_adapter(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32), folder)
+        model.to(dtype).save_pretrained(tmp)
+
+    with _merge_lock:
+        if not (out / "model.safetensors").is_file():
+            publish_folder(out, write, replace_existing=True)
+            prune_folders(out.parent, name, KEEP_MERGED)
+    return out
+
+
 class AbstractiveSummarizer:
-    """Generates one-sentence abstracts. ``load`` merges the LoRA adapter into the base weights (no adapter
-    overhead at inference); ``generate`` is thread-safe (one batch at a time; torch uses all cores)."""
+    """Generates one-sentence abstracts. ``load`` reads the base weights with the LoRA adapter merged in
+    (``merged_decoder``: no adapter overhead at inference); ``generate`` is thread-safe (one batch at a time;
+    torch uses all cores)."""
 
     def __init__(
         self, model: Any, tokenizer: Any, config: AbstractiveConfig, batch_size: int = 8, share_prefix: bool = True
@@ -187,11 +248,12 @@ class AbstractiveSummarizer:
 
     @classmethod
     def load(
-        cls, folder: str | Path, quantize: bool | None = None, batch_size: int | None = None
+        cls, folder: str | Path, quantize: bool | None = None, batch_size: int | None = None,
+        dtype: str | None = None,
     ) -> AbstractiveSummarizer:
         """``folder`` holds config.json and, unless it is a zero-shot config, adapter_config.json +
         adapter_model.safetensors. ``quantize`` (dynamic int8 quantisation of the Linear layers, CPU) and
-        ``batch_size`` default to the config's values."""
+        ``batch_size`` and ``dtype`` ("auto", "float32", "bfloat16") default to the config's values."""
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -199,19 +261,20 @@ class AbstractiveSummarizer:
         config = AbstractiveConfig.read(folder)
         quantize = config.quantize if quantize is None else quantize
         batch_size = config.batch_size if batch_size is None else batch_size
+        if dtype is not None:
+            config = replace(config, dtype=dtype)
         base = resolve_base(config.base_model)
         tokenizer = AutoTokenizer.from_pretrained(base)
         tokenizer.padding_side = "left"  # decoder-only batches: prompts end where generation starts
-        model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
-        if (folder / "adapter_config.json").is_file():
-            from peft import PeftModel
+        if quantize:  # int8 starts from float32 weights, the adapter merged
+            model = merge_adapter(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32), folder)
 
-            model = PeftModel.from_pretrained(model, folder).merge_and_unload()
-        model.eval()
-        if quantize:
             from nlp_service.weights import quantize_int8
 
-            model = quantize_int8(model)
+            model = quantize_int8(model.eval())
+        else:
+            dtype_ = config.torch_dtype()
+            model = AutoModelForCausalLM.from_pretrained(merged_decoder(base, folder, dtype_), dtype=dtype_).eval()
         return cls(model, tokenizer, config, batch_size=batch_size)
 
     def prompts(self, texts: list[str]) -> list[str]:

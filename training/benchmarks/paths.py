@@ -81,6 +81,16 @@ def classifier(s: BenchSettings, runtime: str, quantize: bool, max_length: int |
     return BuiltPath(clf.classify, "classify", clf, f"{clf.runtime} {precision or 'fp32'}")
 
 
+def classifier_encoder(s: BenchSettings) -> BuiltPath:
+    """The shipped classifier's encoder alone (tokenising, the int8 graph, chunk pooling), without the gazetteer,
+    NER, lexical expert and decision rules: the ceiling the whole classify path stays under."""
+    from nlp_service.classifier import TopicClassifier
+    from nlp_service.onnx_model import RuntimeOptions
+
+    clf = TopicClassifier.load(s.checkpoint / "classifier", runtime=RuntimeOptions("onnx"))
+    return BuiltPath(clf.text_outputs, "encoder", clf, f"{clf.runtime} {clf.cfg.quantize or 'fp32'}")
+
+
 # -- summaries ----------------------------------------------------------------------------------------------------
 def lead_1(s: BenchSettings) -> BuiltPath:
     from nlp_service.summarize.extractive import lead
@@ -107,17 +117,18 @@ def extractive(s: BenchSettings, runtime: str, quantize: bool) -> BuiltPath:
     return BuiltPath(run, "summary", run, f"{encoder.runtime} {'int8' if quantize else 'fp32'}")
 
 
-def abstractive(s: BenchSettings) -> BuiltPath:
+def abstractive(s: BenchSettings, dtype: str | None = None) -> BuiltPath:
     from nlp_service.summarize import Summarizer
 
-    summarizer = Summarizer.load(s.checkpoint / "summarizer")
+    summarizer = Summarizer.load(s.checkpoint / "summarizer", abstractive_dtype=dtype)
     if summarizer.abstractive() is None:
         raise RuntimeError(f"no abstractive model: {summarizer.abstractive_error}")
 
     def run(texts: list[str]) -> list[str]:
         return [r.summary for r in summarizer.summarize(texts, s.max_words, "abstractive")]
 
-    return BuiltPath(run, "summary", run, "torch (guarded)")
+    model = summarizer.abstractive().model
+    return BuiltPath(run, "summary", run, f"torch {str(model.dtype).removeprefix('torch.')} (guarded)")
 
 
 def all_models(s: BenchSettings) -> BuiltPath:
@@ -141,6 +152,8 @@ PATHS: dict[str, tuple[str, Callable[[BenchSettings], BuiltPath]]] = {
     "hf-automodel-96": ("plain AutoModel fp32, batch 32, 96 tokens", lambda s: plain_automodel(96)),
     "hf-automodel-256": ("plain AutoModel fp32, batch 32, 256 tokens", lambda s: plain_automodel(256)),
     "classify": ("classify, shipped (96 tokens, default runtime, int8)", lambda s: classifier(s, "onnx", True)),
+    "classify-encoder": ("classify's encoder alone (96 tokens, int8; no gazetteer, NER, lexical expert or rules)",
+                         classifier_encoder),
     "classify-onnx-fp32": ("classify, 96 tokens, ONNX Runtime fp32 (full precision)",
                            lambda s: classifier(s, "onnx", False)),
     "classify-torch-int8": ("classify, 96 tokens, torch eager int8 (the previous serving path)",
@@ -155,6 +168,8 @@ PATHS: dict[str, tuple[str, Callable[[BenchSettings], BuiltPath]]] = {
     "extractive-torch-int8": ("summary, extractive, torch eager int8 encoder (the previous serving path)",
                               lambda s: extractive(s, "torch", True)),
     "abstractive": ("summary, abstractive (SmolLM2 LoRA, guarded), ~600-word articles", abstractive),
+    "abstractive-fp32": ("summary, abstractive, float32 (full precision), ~600-word articles",
+                         lambda s: abstractive(s, "float32")),
     "all-models": ("service: first analyze (classify + extractive), then the abstractive model loaded too",
                    all_models),
 }
