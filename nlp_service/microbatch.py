@@ -2,8 +2,10 @@
 
 One worker thread owns the models. Requests wait in a bounded queue; the worker takes the oldest, gathers the
 requests with the same options that are waiting (or arrive within ``max_wait_s``) up to ``max_batch``
-articles, and answers them all with one ``Analyzer.analyze_prepared`` call. Under load the queue fills while a
-batch runs, so batches grow by themselves; an idle server answers a lone request after ``max_wait_s``.
+articles, and answers them all with one ``Analyzer.analyze_prepared`` call (``Analyzer.verify_prepared`` for
+verification requests, ``submit_verify``: they share the queue, its limit and the worker). Under load the queue
+fills while a batch runs, so batches grow by themselves; an idle server answers a lone request after
+``max_wait_s``.
 
 Past ``queue_limit`` waiting articles ``submit`` raises ``QueueFull`` at once (the service answers 503 with
 ``Retry-After``) instead of letting latency grow without bound. A request whose caller gave up (timeout,
@@ -47,7 +49,12 @@ class QueueFull(Exception):
     """The queue holds ``queue_limit`` articles already."""
 
 
-def _options_key(options: AnalyzeOptions) -> tuple:
+VERIFY_KEY = ("verify",)  # verification requests batch with each other only
+
+
+def _options_key(options: AnalyzeOptions | None) -> tuple:
+    if options is None:
+        return VERIFY_KEY
     thresholds = tuple(sorted(options.thresholds.items())) if options.thresholds else None
     return (options.tasks, thresholds, options.top_k, options.max_words, options.method, options.explain)
 
@@ -56,12 +63,22 @@ def _options_key(options: AnalyzeOptions) -> tuple:
 class _Job:
     texts: list[object]
     ids: list[str | None]
-    options: AnalyzeOptions
+    options: AnalyzeOptions | None  # None: a verification request (``summaries`` set)
+    summaries: list[object] | None = None
     key: tuple = field(init=False)
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
 
     def __post_init__(self) -> None:
         self.key = _options_key(self.options)
+
+
+def _call(analyzer: Analyzer, jobs: list[_Job]) -> list:
+    """One model call for ``jobs`` (all with the same key): their records, in order."""
+    texts = [t for job in jobs for t in job.texts]
+    ids = [i for job in jobs for i in job.ids]
+    if jobs[0].key == VERIFY_KEY:
+        return analyzer.verify_prepared(texts, [s for job in jobs for s in job.summaries or ()], ids)
+    return analyzer.analyze_prepared(texts, ids, jobs[0].options)
 
 
 @dataclass
@@ -100,7 +117,17 @@ class MicroBatcher:
     def submit(
         self, texts: list[object], ids: list[str | None], options: AnalyzeOptions
     ) -> concurrent.futures.Future:
-        job = _Job(list(texts), list(ids), options)
+        return self._enqueue(_Job(list(texts), list(ids), options))
+
+    def submit_verify(
+        self, texts: list[object], summaries: list[object], ids: list[str | None]
+    ) -> concurrent.futures.Future:
+        """Verification of ``summaries`` against ``texts``: a Future of ``Verification`` records."""
+        if len(summaries) != len(texts):
+            raise ValueError(f"{len(texts)} articles but {len(summaries)} summaries")
+        return self._enqueue(_Job(list(texts), list(ids), None, list(summaries)))
+
+    def _enqueue(self, job: _Job) -> concurrent.futures.Future:
         with self._cond:
             # An empty queue takes any request (one larger than the limit would otherwise never get in).
             if self._queued and self._queued + len(job.texts) > self.config.queue_limit:
@@ -158,10 +185,7 @@ class MicroBatcher:
 
     def _answer(self, jobs: list[_Job]) -> None:
         try:
-            analyzer = self._analyzer()
-            texts = [t for job in jobs for t in job.texts]
-            ids = [i for job in jobs for i in job.ids]
-            records = analyzer.analyze_prepared(texts, ids, jobs[0].options)
+            records = _call(self._analyzer(), jobs)
         except Exception as exc:
             if len(jobs) == 1:
                 jobs[0].future.set_exception(exc)
@@ -171,7 +195,7 @@ class MicroBatcher:
             for job in jobs:
                 self._answer_one(job)
             return
-        self._record(len(texts))
+        self._record(len(records))
         start = 0
         for job in jobs:
             job.future.set_result(records[start : start + len(job.texts)])
@@ -179,7 +203,7 @@ class MicroBatcher:
 
     def _answer_one(self, job: _Job) -> None:
         try:
-            records: list[Analysis] = self._analyzer().analyze_prepared(job.texts, job.ids, job.options)
+            records: list[Analysis] = _call(self._analyzer(), [job])
         except Exception as exc:
             job.future.set_exception(exc)
             return

@@ -406,19 +406,23 @@ def create_app(
             return SafeJSONResponse(records[0].to_dict())
         return SafeJSONResponse({"results": [r.to_dict() for r in records]})
 
-    async def run(request: _Input, options: AnalyzeOptions) -> JSONResponse:
-        items = request.items()
-        check_count(len(items))
+    async def queue(request: _Input, count: int, submit: Callable[[], Any]) -> JSONResponse:
+        """Queue ``count`` articles on the batcher (``submit``): 503 while loading or past the queue limit."""
+        check_count(count)
         models.get()  # 503 while loading
-        texts = [a.full_text() for a in items]
-        ids = [a.record_id() for a in items]
         try:
-            future = batcher.submit(texts, ids, options)
+            future = submit()
         except QueueFull:
             raise HTTPException(
                 503, "the server is busy; retry shortly", headers={"Retry-After": str(config.retry_after_s)}
             ) from None
-        return await answer(request, asyncio.wrap_future(future), len(items), future.cancel)
+        return await answer(request, asyncio.wrap_future(future), count, future.cancel)
+
+    async def run(request: _Input, options: AnalyzeOptions) -> JSONResponse:
+        items = request.items()
+        texts = [a.full_text() for a in items]
+        ids = [a.record_id() for a in items]
+        return await queue(request, len(items), lambda: batcher.submit(texts, ids, options))
 
     # Async endpoints: the event loop only validates and waits; the model calls run on the batcher's thread.
     @app.post("/v1/analyze", responses=responses, summary="Classify and summarise")
@@ -443,11 +447,8 @@ def create_app(
     @app.post("/v1/verify", summary="Is the summary supported by the article? (verify.schema.json)")
     async def verify(request: VerifyRequest) -> JSONResponse:
         pairs = request.pairs()
-        check_count(len(pairs))
-        analyzer = models.get()  # 503 while loading
-        work = asyncio.to_thread(analyzer.verify_prepared, [p[1] for p in pairs], [p[2] for p in pairs],
-                                 [p[0] for p in pairs])
-        return await answer(request, work, len(pairs))
+        return await queue(request, len(pairs), lambda: batcher.submit_verify(
+            [p[1] for p in pairs], [p[2] for p in pairs], [p[0] for p in pairs]))
 
     # Answered on the event loop itself, never queued behind model work.
     @app.get("/healthz", summary="The process is alive")

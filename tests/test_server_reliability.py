@@ -174,3 +174,38 @@ def test_serve_with_an_impossible_port_is_one_clear_error(capsys, monkeypatch, f
         assert cli.main(["serve", "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in err and "Traceback" not in err
+
+
+def test_verification_requests_share_the_queue_and_its_limit(live, fake_classifier, fake_summarizer):
+    """/v1/verify waits on the same model thread and queue as the analysis endpoints: past the limit it gets 503
+    too, and verification requests that wait together are answered by one call."""
+    gate = threading.Event()
+    clf = GatedClassifier(fake_classifier, gate)
+    analyzer = Analyzer(clf, fake_summarizer)
+    calls: list[int] = []
+    verify = analyzer.verify_prepared
+
+    def counted(articles, summaries, ids):
+        calls.append(len(articles))
+        return verify(articles, summaries, ids)
+
+    analyzer.verify_prepared = counted  # type: ignore[method-assign]
+    config = ServerConfig(batching=BatcherConfig(max_batch=8, queue_limit=3))
+    app = create_app(analyzer, config=config)
+    url = live(app)
+    pair = {"text": ARTICLE, "summary": "Eastmere opened a new ferry terminal."}
+    with httpx.Client(base_url=url, timeout=30) as c, ThreadPoolExecutor(8) as pool:
+        busy = pool.submit(c.post, "/v1/classify", json={"text": ARTICLE})
+        assert clf.started.wait(10)  # the model thread is busy
+        waiting = [pool.submit(c.post, "/v1/verify", json={"id": f"v{i}", **pair}) for i in range(3)]
+        deadline = time.monotonic() + 10
+        while app.state.batcher.queued < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        refused = c.post("/v1/verify", json=pair)
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+        gate.set()
+        answers = [f.result() for f in waiting]
+        assert busy.result().status_code == 200
+    assert [a.json()["id"] for a in answers] == ["v0", "v1", "v2"]
+    assert all(a.json()["faithful"] is True for a in answers)
+    assert calls == [3]  # the three waiting verifications: one call
