@@ -56,7 +56,10 @@ def check_checkpoint(root: Path) -> None:
             raise CheckpointMissing(
                 f"{path} is missing: the classifier checkpoint is incomplete. Fix: {FIX_RESTORE}"
             )
-    for part in ("classifier", "summarizer"):
+    # The consistency checker is optional (without it summaries are checked by the name-and-number rule), but a
+    # damaged one would stop every summary: it is checked like the rest when it is there.
+    parts = ["classifier", "summarizer"] + (["faithfulness"] if (root / "faithfulness").is_dir() else [])
+    for part in parts:
         for path in sorted((root / part).rglob("*.safetensors")):
             _check_safetensors(path)
         for path in sorted((root / part).rglob("*.json")):

@@ -104,3 +104,17 @@ def test_the_batch_command_prints_the_problem_in_one_line(copy, tmp_path, capsys
     code = cli.main(["batch", "-i", str(src), "-o", str(tmp_path / "o.jsonl"), "--checkpoint", str(copy)])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "heads.safetensors is damaged" in err
+
+
+def test_a_damaged_consistency_checker_is_named(copy):
+    weights = copy / "faithfulness" / "cross_encoder.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-100])
+    assert load_error(copy).startswith(f"{weights} is damaged (truncated or overwritten:")
+    (copy / "faithfulness" / "config.json").write_text("{not json")
+    weights.unlink()
+    assert load_error(copy).startswith(f"{copy / 'faithfulness' / 'config.json'} is damaged (not valid JSON")
+
+
+def test_a_checkpoint_without_the_consistency_checker_still_loads(copy):
+    shutil.rmtree(copy / "faithfulness")
+    Analyzer.load(copy)
