@@ -73,6 +73,23 @@ def test_evaluate_side_by_side_and_write_report(tmp_path):
     assert "| lead1 |" in md and "| invented |" in md and "a note" in md
 
 
+def test_faithful_column_is_the_checkers_verdict():
+    """With the service's checker given, ``faithful`` is its verdict, not the rule's."""
+    from types import SimpleNamespace
+
+    class Doubting:
+        version = "doubting"
+
+        def verify_many(self, articles, summaries):
+            return [SimpleNamespace(faithful=False) for _ in summaries]
+
+    methods = {"lead1": lambda texts: [summaries.lead(t, k=1) for t in texts]}
+    sets = [summaries.EvalSet("toy", DOCS, "hand-written")]
+    assert summaries.evaluate(sets, methods)["sets"]["toy"]["methods"]["lead1"]["faithful"] == 1.0
+    doubted = summaries.evaluate(sets, methods, verifier=Doubting())
+    assert doubted["sets"]["toy"]["methods"]["lead1"]["faithful"] == 0.0
+
+
 def test_build_methods_skips_abstractive_without_adapter(tmp_path):
     from nlp_service.summarize import Summarizer, SummarizerConfig
 

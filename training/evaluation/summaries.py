@@ -18,12 +18,13 @@ import argparse
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from nlp_service.summarize import Summarizer, lead
 from nlp_service.summarize.faithfulness import SourceIndex
+from nlp_service.summarize.verify import Verifier
 from training.evaluation import summary_report
 from training.evaluation.summary_metrics import aggregate, score_summary
 
@@ -130,8 +131,9 @@ def run_method(method: Method, docs: list[Doc]) -> tuple[list[str], float]:
     return predictions, time.perf_counter() - start
 
 
-def evaluate_set(eval_set: EvalSet, methods: dict[str, Method]) -> dict[str, Any]:
-    """Aggregated metrics of every method on one set."""
+def evaluate_set(eval_set: EvalSet, methods: dict[str, Method], verifier: Verifier | None = None) -> dict[str, Any]:
+    """Aggregated metrics of every method on one set. ``faithful`` is the verdict of ``verifier`` (the
+    checker every record's ``faithful`` flag comes from) or, without one, of the name-and-number rule."""
     indexes = [SourceIndex.build(d.text) for d in eval_set.docs]
     out: dict[str, Any] = {}
     elapsed: dict[str, float] = {}
@@ -144,17 +146,21 @@ def evaluate_set(eval_set: EvalSet, methods: dict[str, Method]) -> dict[str, Any
             score_summary(p, d.reference, d.text, idx)
             for p, d, idx in zip(predictions, eval_set.docs, indexes, strict=True)
         ]
+        if verifier is not None:
+            verdicts = verifier.verify_many([d.text for d in eval_set.docs], predictions)
+            scores = [replace(sc, faithful=v.faithful) for sc, v in zip(scores, verdicts, strict=True)]
         out[name] = aggregate(scores, seconds)
         log.info("%s / %s: %s", eval_set.name, name, out[name])
     return out
 
 
 def evaluate(
-    sets: list[EvalSet], methods: dict[str, Method], notes: list[str] | None = None
+    sets: list[EvalSet], methods: dict[str, Method], notes: list[str] | None = None,
+    verifier: Verifier | None = None,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {"sets": {}, "notes": list(notes or [])}
     for s in sets:
-        block = {"n": len(s.docs), "reference": s.reference, "methods": evaluate_set(s, methods)}
+        block = {"n": len(s.docs), "reference": s.reference, "methods": evaluate_set(s, methods, verifier)}
         report["sets"][s.name] = block
     return report
 
@@ -176,6 +182,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     notes: list[str] = [
         f"summariser {summarizer.version}, extractive settings {summarizer.config.extractive}",
         f"extractive and abstractive capped at {MAX_WORDS} words; lead1/lead3 uncapped",
+        f"faithful: the verdict of the checker the service uses ({summarizer.verifier.version})",
     ]
     methods = build_methods([m.strip() for m in a.methods.split(",") if m.strip()], summarizer, notes)
     # Load and run each model once now, so that seconds/article are not load or first-call time.
@@ -184,7 +191,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         summarizer.extractive.summarize(warm)
     if any(m.startswith("abstractive") for m in methods):
         summarizer.abstractive().generate(warm, 10)  # type: ignore[union-attr]
-    report = evaluate(default_sets(a.limit), methods, notes)
+    report = evaluate(default_sets(a.limit), methods, notes, summarizer.verifier)
     report["limit"] = a.limit
     json_path, md_path = summary_report.write(report, a.out)
     print(summary_report.markdown(report))
