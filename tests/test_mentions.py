@@ -229,6 +229,12 @@ def test_mentions_record_how_widely_and_how_early_a_country_is_named(gaz):
     ("The TUC called for a pay rise for nurses.", "GB"),
     ("Serie A champions Napoli lost at home.", "IT"),
     ("He scored twice in the Bundesliga on Saturday.", "DE"),
+    ("Premier League clubs reported record revenues.", "GB"),
+    ("NASA launched the probe on Tuesday.", "US"),
+    ("The State Department said the envoy would travel on Monday.", "US"),
+    ("The Home Office tightened the visa rules.", "GB"),
+    ("The film won three Oscars.", "US"),
+    ("The EFCC arraigned the former governor.", "NG"),
 ])
 def test_parties_services_and_leagues_that_stand_for_a_country(gaz, text, code):
     assert codes(gaz, text) == [code]
