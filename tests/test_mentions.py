@@ -235,6 +235,8 @@ def test_mentions_record_how_widely_and_how_early_a_country_is_named(gaz):
     ("The Home Office tightened the visa rules.", "GB"),
     ("The film won three Oscars.", "US"),
     ("The EFCC arraigned the former governor.", "NG"),
+    ("The Lib Dems and Plaid Cymru voted against the bill.", "GB"),
+    ("He scored in the FA Cup and twice in the Premiership.", "GB"),
 ])
 def test_parties_services_and_leagues_that_stand_for_a_country(gaz, text, code):
     assert codes(gaz, text) == [code]
