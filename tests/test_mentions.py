@@ -157,6 +157,11 @@ def test_old_callers_can_build_a_mention_without_new_fields():
     ("The temple was built around 500 B.C. by the first kings.", []),
     ("Researchers at Oxford published the trial results.", ["GB"]),
     ("Oxford, Mississippi, hosted the debate.", ["US"]),
+    ("The Bosnian Serb leader threatened secession.", ["BA"]),
+    ("Drilling near Chaco Canyon was paused.", ["US"]),
+    ("Fires spread across the Gran Chaco.", []),
+    ("Ipswich council in Queensland was sacked.", ["AU"]),
+    ("Ipswich Town won at home.", ["GB"]),
 ])
 def test_ambiguous_names(gaz, text, expected):
     assert codes(gaz, text) == expected
