@@ -4,7 +4,7 @@ span), and scores them.
 
 Sources (all in ``nlp_service/data/``, each file names its own): country names from the taxonomy (``m49.csv``),
 pycountry, ``country_aliases.csv`` and ``country_names.csv``; demonyms (``demonyms.csv``); institutions and offices
-(``institutions.csv``); hand-written places (``places.csv``); generated subdivisions and cities (``subdivisions.csv``,
+(``institutions.csv``) and leaders (``leaders.csv``); hand-written places (``places.csv``); generated subdivisions and cities (``subdivisions.csv``,
 ``cities.csv``, see ``gazetteer_build``); names read by context (``ambiguous.csv``); forms that name no country
 (``blocked.csv``). spaCy NER spans (``nlp_service.ner``) are merged in where installed. docs/countries.md.
 """
@@ -565,8 +565,9 @@ def _build_entries() -> list[_Entry]:
     for row in read_data_csv("places.csv"):
         if tax.has_country(row["code"]):
             table[row["surface"]] = (_Reading(row["code"], row["kind"]),)
-    for row in read_data_csv("institutions.csv"):
-        table[row["surface"]] = (_Reading(row["code"], INSTITUTION),)
+    for name in ("institutions.csv", "leaders.csv"):
+        for row in read_data_csv(name):
+            table[row["surface"]] = (_Reading(row["code"], INSTITUTION),)
     for surface, code in _demonyms().items():
         table[surface] = (_Reading(code, DEMONYM),)
     for surface, code in _country_names(tax).items():

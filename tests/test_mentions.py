@@ -266,3 +266,19 @@ def test_names_words_and_firms_are_not_places(gaz, text):
 
 def test_delta_state_is_nigeria(gaz):
     assert codes(gaz, "Gunmen attacked a village in Delta State.") == ["NG"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Zelensky urged allies to send more weapons.", ["UA"]),
+    ("Putin and Macron spoke by phone on Sunday.", ["RU", "FR"]),
+    ("Boris Johnson resigned as party leader.", ["GB"]),
+    ("Johnson scored twice in the second half.", []),
+    ("She played her trump card.", []),
+])
+def test_leaders_stand_for_their_country(gaz, text, expected):
+    assert codes(gaz, text) == expected
+
+
+def test_kosovo_serbs_are_kosovo(gaz):
+    assert codes(gaz, "Kosovo Serbs blocked the roads.") == ["XK"]
+
