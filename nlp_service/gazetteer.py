@@ -4,9 +4,10 @@ span), and scores them.
 
 Sources (all in ``nlp_service/data/``, each file names its own): country names from the taxonomy (``m49.csv``),
 pycountry, ``country_aliases.csv`` and ``country_names.csv``; demonyms (``demonyms.csv``); institutions and offices
-(``institutions.csv``) and leaders (``leaders.csv``); hand-written places (``places.csv``); generated subdivisions and cities (``subdivisions.csv``,
-``cities.csv``, see ``gazetteer_build``); names read by context (``ambiguous.csv``); forms that name no country
-(``blocked.csv``). spaCy NER spans (``nlp_service.ner``) are merged in where installed. docs/countries.md.
+(``institutions.csv``) and leaders (``leaders.csv``); hand-written places (``places.csv``); generated subdivisions
+and cities (``subdivisions.csv``, ``cities.csv``, see ``gazetteer_build``); names read by context (``ambiguous.csv``);
+forms that name no country (``blocked.csv``). spaCy NER spans (``nlp_service.ner``) are merged in where installed.
+docs/countries.md.
 """
 
 from __future__ import annotations
