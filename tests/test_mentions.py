@@ -149,6 +149,19 @@ def test_old_callers_can_build_a_mention_without_new_fields():
     ("South Sudanese refugees fled.", ["SS"]),
     ("Farmers in Punjab protested near Amritsar.", ["IN"]),
     ("Floods in Punjab reached Lahore.", ["PK"]),
+    ("Police in London, Ont., charged a driver.", ["CA"]),
+    ("LONDON, Ont. - A driver was charged on Monday.", ["CA"]),
+    ("Police in London charged a driver.", ["GB"]),
+    ("Rain flooded farms in Abbotsford, B.C., on Tuesday.", ["CA"]),
+    ("B.C. floods cut the highway to Vancouver.", ["CA"]),
+    ("The temple was built around 500 B.C. by the first kings.", []),
+    ("Researchers at Oxford published the trial results.", ["GB"]),
+    ("Oxford, Mississippi, hosted the debate.", ["US"]),
+    ("The Bosnian Serb leader threatened secession.", ["BA"]),
+    ("Drilling near Chaco Canyon was paused.", ["US"]),
+    ("Fires spread across the Gran Chaco.", []),
+    ("Ipswich council in Queensland was sacked.", ["AU"]),
+    ("Ipswich Town won at home.", ["GB"]),
 ])
 def test_ambiguous_names(gaz, text, expected):
     assert codes(gaz, text) == expected
@@ -221,6 +234,14 @@ def test_mentions_record_how_widely_and_how_early_a_country_is_named(gaz):
     ("The TUC called for a pay rise for nurses.", "GB"),
     ("Serie A champions Napoli lost at home.", "IT"),
     ("He scored twice in the Bundesliga on Saturday.", "DE"),
+    ("Premier League clubs reported record revenues.", "GB"),
+    ("NASA launched the probe on Tuesday.", "US"),
+    ("The State Department said the envoy would travel on Monday.", "US"),
+    ("The Home Office tightened the visa rules.", "GB"),
+    ("The film won three Oscars.", "US"),
+    ("The EFCC arraigned the former governor.", "NG"),
+    ("The Lib Dems and Plaid Cymru voted against the bill.", "GB"),
+    ("He scored in the FA Cup and twice in the Premiership.", "GB"),
 ])
 def test_parties_services_and_leagues_that_stand_for_a_country(gaz, text, code):
     assert codes(gaz, text) == [code]
@@ -229,3 +250,35 @@ def test_parties_services_and_leagues_that_stand_for_a_country(gaz, text, code):
 def test_look_alikes_of_those_names_are_not_places(gaz):
     assert codes(gaz, "The start-up raised a Series A round.") == []
     assert codes(gaz, "A history of tory thought in the eighteenth century.") == []
+
+
+@pytest.mark.parametrize("text", [
+    "Foreign Minister Karin Larsen resigned on Monday.",
+    "Guards closed the gates of the Temple Mount compound.",
+    "Delta cancelled flights as the Delta variant spread.",
+    "The Midlands had heavy snow overnight.",
+    "Corona beer sales rose in the summer.",
+    "Students at Imperial College protested.",
+])
+def test_names_words_and_firms_are_not_places(gaz, text):
+    assert codes(gaz, text) == []
+
+
+def test_delta_state_is_nigeria(gaz):
+    assert codes(gaz, "Gunmen attacked a village in Delta State.") == ["NG"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Zelensky urged allies to send more weapons.", ["UA"]),
+    ("Putin and Macron spoke by phone on Sunday.", ["RU", "FR"]),
+    ("Boris Johnson resigned as party leader.", ["GB"]),
+    ("Johnson scored twice in the second half.", []),
+    ("She played her trump card.", []),
+])
+def test_leaders_stand_for_their_country(gaz, text, expected):
+    assert codes(gaz, text) == expected
+
+
+def test_kosovo_serbs_are_kosovo(gaz):
+    assert codes(gaz, "Kosovo Serbs blocked the roads.") == ["XK"]
+
