@@ -95,15 +95,18 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
 
 
 @functools.cache
-def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bfloat16 matrix products natively (AMX or AVX-512 BF16): there bf16 inference is
-    ~3x faster than float32; elsewhere torch emulates it, slower than float32. Linux /proc/cpuinfo; False when
-    unknown."""
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags (Linux /proc/cpuinfo); empty where unknown."""
     try:
-        flags = Path("/proc/cpuinfo").read_text().split()
+        return frozenset(Path("/proc/cpuinfo").read_text().split())
     except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+        return frozenset()
+
+
+def cpu_has_fp16() -> bool:
+    """Whether this CPU computes float16 natively (AVX-512 FP16 or AMX FP16): there half-precision weights run as
+    fast as float32 at half the memory; elsewhere torch emulates float16, much slower."""
+    return bool(cpu_flags() & {"avx512_fp16", "amx_fp16"})
 
 
 def cache_dir() -> Path:

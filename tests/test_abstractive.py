@@ -139,13 +139,14 @@ def test_serving_dtype_follows_the_cpu(monkeypatch):
 
     from nlp_service import weights
 
-    for has_bf16, expected in ((True, torch.bfloat16), (False, torch.float32)):
-        monkeypatch.setattr(weights, "cpu_has_bf16", lambda has_bf16=has_bf16: has_bf16)
+    for has_fp16, expected in ((True, torch.float16), (False, torch.float32)):
+        monkeypatch.setattr(weights, "cpu_has_fp16", lambda has_fp16=has_fp16: has_fp16)
         assert AbstractiveConfig(dtype="auto").torch_dtype() == expected
     assert AbstractiveConfig(dtype="bfloat16").torch_dtype() == torch.bfloat16
+    assert AbstractiveConfig(dtype="float16").torch_dtype() == torch.float16
     assert AbstractiveConfig().dtype == "auto"
     with pytest.raises(ValueError, match="dtype must be one of"):
-        AbstractiveConfig(dtype="float16").torch_dtype()
+        AbstractiveConfig(dtype="int4").torch_dtype()
 
 
 def test_merged_model_is_stored_once_at_the_serving_dtype(tmp_path, monkeypatch):
