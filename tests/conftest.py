@@ -15,9 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from nlp_service.analyzer import DEFAULT_CHECKPOINTS, Analyzer
-from nlp_service.records import Classification, CountryTag, RegionTag, Summary, ThemeTag
-from nlp_service.taxonomy import load_taxonomy
+# The tests export graphs and write merged models for throwaway checkpoints; in the user's cache they would push
+# the shipped checkpoint's entries out (each cache keeps a few per name). They get the repository's own cache,
+# the one CI uses, unless the caller chose one.
+os.environ.setdefault("NLP_SERVICE_CACHE", str(Path(__file__).resolve().parent.parent / ".cache" / "nlp_service"))
+
+from nlp_service.analyzer import DEFAULT_CHECKPOINTS, Analyzer  # noqa: E402
+from nlp_service.records import Classification, CountryTag, RegionTag, Summary, ThemeTag  # noqa: E402
+from nlp_service.taxonomy import load_taxonomy  # noqa: E402
 
 FAIL_MARKER = "BOOM"
 
