@@ -7,13 +7,11 @@ Nothing here is committed; the first load after a change pays the export (a few 
 
 from __future__ import annotations
 
-import hashlib
-import threading
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from nlp_service.weights import cache_dir, prune_folders, publish_folder
+from nlp_service.weights import cached_folder, files_digest
 
 MODEL_FILE = "model.onnx"
 # Bumped when the exported graph changes shape or meaning, so that older cached graphs are not reused.
@@ -21,49 +19,21 @@ EXPORT_FORMAT = "2"
 OPSET = 17
 KEEP_PER_NAME = 4  # graphs kept per model name: the current one and a few older checkpoints'
 
-_lock = threading.Lock()
-
-
-# Files above this size (the packaged base weights) are identified by path, size and modification time: reading
-# 90 MB on every load would cost more than the rest of the load; a reinstall changes the time.
-HASH_CONTENTS_BELOW = 16 << 20
-
 
 def weights_digest(files: Iterable[Path], extra: str = "") -> str:
-    """Hash of the files (sorted by path), the library versions that shape the graph and ``extra``."""
+    """Hash of the files (``files_digest``), the library versions that shape the graph and ``extra``."""
     import onnxruntime
     import torch
 
-    h = hashlib.sha256(f"{EXPORT_FORMAT}|{torch.__version__}|{onnxruntime.__version__}|{extra}".encode())
-    for path in sorted(Path(p) for p in files):
-        stat = path.stat()
-        h.update(f"{path.name}|{stat.st_size}".encode())
-        if stat.st_size >= HASH_CONTENTS_BELOW:
-            h.update(f"{path.resolve()}|{stat.st_mtime_ns}".encode())
-            continue
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()[:16]
-
-
-def prune(folder: Path, name: str, keep: int = KEEP_PER_NAME) -> None:
-    """Remove all but the ``keep`` newest graphs of ``name``: every retrained checkpoint adds one (~60 MB).
-    A process still serving a removed graph is unaffected: ONNX Runtime has read it into memory."""
-    prune_folders(folder, name, keep)
+    return files_digest(files, f"{EXPORT_FORMAT}|{torch.__version__}|{onnxruntime.__version__}|{extra}")
 
 
 def cached_graph(name: str, digest: str, build: Callable[[Path], None]) -> Path:
-    """``cache_dir()/onnx/<name>-<digest>/model.onnx``, calling ``build(path)`` to write it on first use."""
-    out = cache_dir() / "onnx" / f"{name}-{digest}"
-    if (out / MODEL_FILE).is_file():
-        return out / MODEL_FILE
-    with _lock:
-        if not (out / MODEL_FILE).is_file():
-            # an existing folder here lacks its graph (an incomplete older one) or lost a race: replace it
-            publish_folder(out, lambda tmp: build(tmp / MODEL_FILE), replace_existing=True)
-            prune(out.parent, name)
-    return out / MODEL_FILE
+    """``cache_dir()/onnx/<name>-<digest>/model.onnx``, calling ``build(path)`` to write it on first use. All but
+    the ``KEEP_PER_NAME`` newest graphs of ``name`` are then removed: every retrained checkpoint adds one (~60 MB);
+    a process still serving a removed graph is unaffected, ONNX Runtime has read it into memory."""
+    folder = cached_folder("onnx", name, digest, lambda tmp: build(tmp / MODEL_FILE), (MODEL_FILE,), KEEP_PER_NAME)
+    return folder / MODEL_FILE
 
 
 def bert_shape(encoder) -> tuple[int, int] | None:

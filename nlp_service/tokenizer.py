@@ -15,10 +15,11 @@ SPECIAL_TOKENS_NAME = "special_tokens_map.json"
 TOKENIZER_NAME = "tokenizer.json"
 
 
-def _special(folder: Path, key: str, default: str) -> str:
+def _special_tokens(folder: Path) -> dict[str, str]:
+    """``special_tokens_map.json`` as token-name → token (entries may be plain strings or {"content": ...})."""
     path = folder / SPECIAL_TOKENS_NAME
-    value = json.loads(path.read_text()).get(key, default) if path.is_file() else default
-    return value["content"] if isinstance(value, dict) else value
+    raw = json.loads(path.read_text()) if path.is_file() else {}
+    return {k: v["content"] if isinstance(v, dict) else v for k, v in raw.items()}
 
 
 class EncoderTokenizer:
@@ -40,8 +41,9 @@ class EncoderTokenizer:
         path = folder / TOKENIZER_NAME
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: the encoder folder has no fast tokenizer")
-        return cls(Tokenizer.from_file(str(path)), _special(folder, "cls_token", "[CLS]"),
-                   _special(folder, "sep_token", "[SEP]"), _special(folder, "pad_token", "[PAD]"))
+        special = _special_tokens(folder)
+        return cls(Tokenizer.from_file(str(path)), special.get("cls_token", "[CLS]"),
+                   special.get("sep_token", "[SEP]"), special.get("pad_token", "[PAD]"))
 
     def ids(self, texts: list[str], max_tokens: int) -> list[list[int]]:
         """Each text's first ``max_tokens`` word-piece ids, without special tokens."""

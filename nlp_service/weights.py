@@ -5,10 +5,12 @@ work at import time)."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.metadata
 import importlib.util
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,6 +116,49 @@ def cache_dir() -> Path:
     root = Path(os.environ.get("NLP_SERVICE_CACHE", Path.home() / ".cache" / "nlp_service"))
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+# Files above this size (the packaged base weights) are identified by path, size and modification time: reading
+# 90 MB on every load would cost more than the rest of the load; a reinstall changes the time.
+HASH_CONTENTS_BELOW = 16 << 20
+
+_cache_lock = threading.Lock()
+
+
+def files_digest(files: Iterable[Path], extra: str = "") -> str:
+    """16 hex digits of a hash over ``extra`` and the files (sorted by path): their contents, or path, size and
+    modification time for files of ``HASH_CONTENTS_BELOW`` bytes or more."""
+    h = hashlib.sha256(extra.encode())
+    for path in sorted(Path(p) for p in files):
+        stat = path.stat()
+        h.update(f"{path.name}|{stat.st_size}".encode())
+        if stat.st_size >= HASH_CONTENTS_BELOW:
+            h.update(f"{path.resolve()}|{stat.st_mtime_ns}".encode())
+            continue
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()[:16]
+
+
+def cached_folder(kind: str, name: str, digest: str, write: Callable[[Path], None], needs: tuple[str, ...],
+                  keep: int) -> Path:
+    """``cache_dir()/<kind>/<name>-<digest>/``, filled by ``write(folder)`` on first use (atomically, see
+    ``publish_folder``) unless it already holds every file in ``needs``; then all but the ``keep`` newest folders
+    of ``name`` are removed."""
+    out = cache_dir() / kind / f"{name}-{digest}"
+
+    def complete() -> bool:
+        return all((out / f).is_file() for f in needs)
+
+    if complete():
+        return out
+    with _cache_lock:
+        if not complete():
+            # an existing folder here lacks a file (an incomplete older one) or lost a race: replace it
+            publish_folder(out, write, replace_existing=True)
+            prune_folders(out.parent, name, keep)
+    return out
 
 
 def prune_folders(folder: Path, name: str, keep: int) -> None:

@@ -14,6 +14,7 @@ pytest.importorskip("onnxruntime")
 
 from nlp_service import onnx_cache  # noqa: E402
 from nlp_service.onnx_model import RuntimeOptions  # noqa: E402
+from nlp_service.weights import prune_folders  # noqa: E402
 
 ONNX, TORCH = RuntimeOptions("onnx", threads=1), RuntimeOptions("torch", threads=1)
 SENTENCES = [
@@ -135,7 +136,7 @@ def test_old_graphs_are_pruned(tmp_path):
     for i in range(6):
         (tmp_path / f"classifier-{i:016x}").mkdir()
     (tmp_path / "sentence-model-0000000000000000").mkdir()
-    onnx_cache.prune(tmp_path, "classifier", keep=2)
+    prune_folders(tmp_path, "classifier", keep=2)
     assert len(list(tmp_path.glob("classifier-*"))) == 2
     assert (tmp_path / "sentence-model-0000000000000000").is_dir()
 

@@ -192,38 +192,31 @@ def merge_adapter(model: Any, folder: Path) -> Any:
 
 
 MERGED_CACHE = "decoder"
-KEEP_MERGED = 3  # merged models kept per adapter and dtype (~270 MB each in bf16)
-_merge_lock = threading.Lock()
+KEEP_MERGED = 3  # merged models kept per adapter and dtype (~270 MB each in half precision)
 
 
 def merged_decoder(base: Path, folder: Path, dtype: Any) -> Path:
     """A folder holding the base model with ``folder``'s adapter merged in, stored at ``dtype``:
-    ``cache_dir()/decoder/<name>-<hash of the base and adapter files and dtype>/``, written on first use. The merge
-    runs once in float32 and is rounded once; later loads map the stored weights directly, so a process never
-    holds a float32 copy beside the serving one (half precision: 270 MB instead of ~1.2 GB at load) and skips
-    peft."""
-    from nlp_service.onnx_cache import weights_digest
-    from nlp_service.weights import cache_dir, prune_folders, publish_folder
+    ``cache_dir()/decoder/<name>-<hash of the base and adapter files, dtype and torch version>/``, written on first
+    use. The merge runs once in float32 and is rounded once; later loads map the stored weights directly, so a
+    process never holds a float32 copy beside the serving one (half precision: 270 MB instead of ~1.2 GB at load)
+    and skips peft."""
+    import torch
+
+    from nlp_service.weights import cached_folder, files_digest
 
     dtype_name = str(dtype).removeprefix("torch.")
     files = [p for p in (*base.glob("*"), *folder.glob("adapter_*")) if p.is_file()]
-    name = f"{folder.name}-{dtype_name}"
-    out = cache_dir() / MERGED_CACHE / f"{name}-{weights_digest(files, f'merged-decoder|{dtype_name}')}"
-    if (out / "model.safetensors").is_file() and (out / "config.json").is_file():
-        return out
+    digest = files_digest(files, f"merged-decoder|{dtype_name}|{torch.__version__}")
 
     def write(tmp: Path) -> None:
-        import torch
         from transformers import AutoModelForCausalLM
 
         model = merge_adapter(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32), folder)
         model.to(dtype).save_pretrained(tmp)
 
-    with _merge_lock:
-        if not (out / "model.safetensors").is_file():
-            publish_folder(out, write, replace_existing=True)
-            prune_folders(out.parent, name, KEEP_MERGED)
-    return out
+    needs = ("model.safetensors", "config.json")
+    return cached_folder(MERGED_CACHE, f"{folder.name}-{dtype_name}", digest, write, needs, KEEP_MERGED)
 
 
 class AbstractiveSummarizer:
