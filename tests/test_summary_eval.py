@@ -112,3 +112,14 @@ def test_main_runs_on_injected_sets(tmp_path, monkeypatch):
     report = summaries.main(["--limit", "2", "--methods", "lead1,lead3", "--checkpoint", ckpt, "--out", out])
     assert report["sets"]["toy"]["n"] == 2
     assert (tmp_path / "summary_eval.json").is_file() and (tmp_path / "summary_eval.md").is_file()
+
+
+def test_best_threshold_is_the_upper_bound_of_one_threshold():
+    from training.evaluation.faithfulness import best_threshold
+
+    # incorrect sentences should score low; one incorrect one scores high
+    best = best_threshold([0.1, 0.2, 0.9], [0.5, 0.6, 0.7])
+    assert best["threshold"] == 0.5
+    assert best["recall"] == round(2 / 3, 4) and best["specificity"] == 1.0
+    assert best["balanced_accuracy"] == round((2 / 3 + 1) / 2, 4)
+    assert best_threshold([0.9], [0.1])["balanced_accuracy"] == 0.5  # nothing beats chance: reported as 0.5
