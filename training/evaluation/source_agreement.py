@@ -6,17 +6,15 @@ the gold labels themselves do: this agreement is the yardstick the source's them
 
 from __future__ import annotations
 
+import numpy as np
+
+from training.evaluation.metrics import multilabel_report
 from training.examples import Example
 from training.gold.sources import source_key
 
 
-def _f1(tp: int, fp: int, fn: int) -> float | None:
-    return round(2 * tp / (2 * tp + fp + fn), 4) if tp + fp + fn else None
-
-
-def source_label_agreement(source_test: list[Example], gold_test: list[Example]) -> dict | None:
-    """Micro-F1 and per-theme F1 of the source's labels against gold, over the source's own themes, on the source
-    test articles that carry a gold label; None where none does."""
+def _shared(source_test: list[Example], gold_test: list[Example]) -> list[tuple[Example, Example]]:
+    """(source example, gold example) for each source test article that carries a gold label."""
     gold = {source_key(e): e for e in gold_test}
     pairs = []
     for e in source_test:
@@ -26,15 +24,19 @@ def source_label_agreement(source_test: list[Example], gold_test: list[Example])
             continue
         if key in gold:
             pairs.append((e, gold[key]))
+    return pairs
+
+
+def source_label_agreement(source_test: list[Example], gold_test: list[Example]) -> dict | None:
+    """Micro-F1 and per-theme F1 of the source's labels against gold, over the source's own themes (the masked
+    metrics of ``multilabel_report``), on the source test articles that carry a gold label; None where none does."""
+    pairs = _shared(source_test, gold_test)
     if not pairs:
         return None
     themes = sorted({t for e, _ in pairs for t in e.themes})
-    per_theme, total = {}, [0, 0, 0]
-    for t in themes:
-        tp = fp = fn = 0
-        for e, g in pairs:
-            s, y = bool(e.themes.get(t)), bool(g.themes.get(t))
-            tp, fp, fn = tp + (s and y), fp + (s and not y), fn + (y and not s)
-        per_theme[t] = _f1(tp, fp, fn)
-        total = [total[0] + tp, total[1] + fp, total[2] + fn]
-    return {"articles": len(pairs), "micro_f1": _f1(*total), "per_theme": per_theme}
+    source = np.array([[e.themes.get(t, 0) for t in themes] for e, _ in pairs])
+    gold = np.array([[g.themes.get(t, 0) for t in themes] for _, g in pairs])
+    known = np.array([[t in e.themes for t in themes] for e, _ in pairs])
+    rep = multilabel_report(source, gold, known, themes)
+    return {"articles": len(pairs), "micro_f1": rep["micro_f1"],
+            "per_theme": {t: row["f1"] for t, row in rep["per_label"].items()}}
