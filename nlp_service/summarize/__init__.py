@@ -52,7 +52,8 @@ class Summarizer:
     def load(cls, path: str | Path, eager: bool = True, abstractive_dtype: str | None = None) -> Summarizer:
         """``path`` is the summariser folder (with config.json) or a checkpoint root with ``summarizer/``.
         ``eager`` loads the models the default method needs now (so ``Analyzer.warm_up`` really warms up).
-        ``abstractive_dtype`` overrides the abstractive model's serving dtype ("float32", "bfloat16", "auto")."""
+        ``abstractive_dtype`` overrides the abstractive model's serving dtype ("auto", "float32", "float16" or
+        "bfloat16": ``abstractive.SERVING_DTYPES``)."""
         folder = Path(path)
         if not (folder / CONFIG_NAME).is_file() and (folder / "summarizer" / CONFIG_NAME).is_file():
             folder = folder / "summarizer"

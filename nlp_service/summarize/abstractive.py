@@ -248,7 +248,7 @@ class AbstractiveSummarizer:
     ) -> AbstractiveSummarizer:
         """``folder`` holds config.json and, unless it is a zero-shot config, adapter_config.json +
         adapter_model.safetensors. ``quantize`` (dynamic int8 quantisation of the Linear layers, CPU) and
-        ``batch_size`` and ``dtype`` ("auto", "float32", "bfloat16") default to the config's values."""
+        ``batch_size`` and ``dtype`` (``SERVING_DTYPES``) default to the config's values."""
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
