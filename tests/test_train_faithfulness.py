@@ -17,7 +17,7 @@ def test_tiny_run_saves_a_loadable_checker(tmp_path):
     write_pairs(pairs, tmp_path / "pairs" / "train.jsonl")
     write_pairs(pairs[:4], tmp_path / "pairs" / "validation.jsonl")
     out = tmp_path / "checker"
-    config = main(["--tiny", "--pairs_dir", str(tmp_path / "pairs"), "--output_dir", str(out),
+    config = main(["--tiny", "--data", "synthetic", "--pairs_dir", str(tmp_path / "pairs"), "--output_dir", str(out),
                    "--run_dir", str(tmp_path / "runs")])
     assert config["training"]["steps"] == 3 and (out / "cross_encoder.safetensors").is_file()
     assert (tmp_path / "runs" / "checkpoint-2" / "config.json").is_file()

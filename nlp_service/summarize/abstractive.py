@@ -19,6 +19,7 @@ from nlp_service.summarize.sentences import iter_paragraphs
 
 CONFIG_NAME = "config.json"
 BASE_MODEL_NAME = "SmolLM2-135M-Instruct"
+GEMMA3_NAME = "gemma-3-270m"  # the optional base-model alternative (a base model: no chat template)
 # SmolLM2's tokenizer on English news ledes: ~1.3–1.5 tokens a word; headroom for names and numbers.
 TOKENS_PER_WORD = 1.6
 
@@ -62,7 +63,10 @@ def select_input(text: str, tokenizer: Any, max_tokens: int) -> str:
 
 
 def build_prompt(tokenizer: Any, fmt: PromptFormat, article_input: str) -> str:
-    """The chat-formatted prompt, ending with the assistant turn's opening (the summary follows it)."""
+    """The chat-formatted prompt, ending with the assistant turn's opening (the summary follows it). A base
+    model without a chat template gets the same parts as plain text, ending with "Summary:"."""
+    if not getattr(tokenizer, "chat_template", None):
+        return f"{fmt.system}\n\n{fmt.instruction}\n\n{article_input}\n\nSummary:"
     messages = [
         {"role": "system", "content": fmt.system},
         {"role": "user", "content": f"{fmt.instruction}\n\n{article_input}"},
@@ -132,6 +136,9 @@ class AbstractiveConfig:
     prompt: PromptFormat = field(default_factory=PromptFormat)
     num_beams: int = 1
     no_repeat_ngram_size: int = 3
+    # Names and numbers only from the source: a token that starts a capitalised word or holds a digit may be
+    # generated only if it occurs in what the model reads (SourceOnlyNames). Measured in docs/abstractive.md.
+    source_names_only: bool = False
     # Serving: dynamic int8 Linear layers (CPU) and prompts per generate() batch; measured in docs/abstractive.md.
     quantize: bool = False
     batch_size: int = 8
@@ -145,7 +152,8 @@ class AbstractiveConfig:
     @classmethod
     def read(cls, folder: str | Path) -> AbstractiveConfig:
         d = json.loads((Path(folder) / CONFIG_NAME).read_text())
-        known = {"base_model", "num_beams", "no_repeat_ngram_size", "quantize", "batch_size", "dtype", "version"}
+        known = {"base_model", "num_beams", "no_repeat_ngram_size", "source_names_only", "quantize", "batch_size",
+                 "dtype", "version"}
         return cls(
             prompt=PromptFormat.from_dict(d.get("prompt", {})),
             extra={k: v for k, v in d.items() if k not in known | {"prompt"}},
@@ -170,10 +178,12 @@ class AbstractiveConfig:
 
 def resolve_base(name: str) -> Path:
     """A base-model name from a config → local folder (the packaged SmolLM2, converted once, or a path)."""
-    from nlp_service.gguf_cache import smollm2_path
+    from nlp_service.gguf_cache import gemma3_path, smollm2_path
 
     if name in (BASE_MODEL_NAME, f"HuggingFaceTB/{BASE_MODEL_NAME}", "smollm2"):
         return smollm2_path()
+    if name in (GEMMA3_NAME, f"google/{GEMMA3_NAME}", "gemma3"):
+        return gemma3_path()
     path = Path(name)
     if path.is_dir():
         return path
@@ -219,6 +229,44 @@ def merged_decoder(base: Path, folder: Path, dtype: Any) -> Path:
     return cached_folder(MERGED_CACHE, f"{folder.name}-{dtype_name}", digest, write, needs, KEEP_MERGED)
 
 
+def end_token_ids(tokenizer: Any) -> list[int]:
+    """The tokens that end a summary: the chat turn's end where the tokenizer has one, and end-of-text."""
+    unk = tokenizer.unk_token_id
+    ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")}
+    return sorted(i for i in ids if i is not None and i >= 0 and i != unk)
+
+
+def summary_end_id(tokenizer: Any) -> int:
+    """The token a training target ends with: the chat turn's end, or end-of-text for a base model."""
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    return end if end is not None and end >= 0 and end != tokenizer.unk_token_id else tokenizer.eos_token_id
+
+
+class SourceOnlyNames:
+    """A logits processor: tokens that begin a capitalised word or hold a digit are allowed only where the row's
+    input (prompt and what is generated so far) holds the same token, so the model can copy a name or a figure
+    from the article but not make one up. Lower-case continuations stay free, so a name is constrained by its
+    first piece."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        import torch
+
+        pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        text = [tokenizer.convert_tokens_to_string([p]) if p is not None else "" for p in pieces]
+        self.constrained = torch.tensor(
+            [bool(t.strip()) and (t.strip()[0].isupper() or any(c.isdigit() for c in t)) for t in text])
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        seen = torch.zeros(scores.shape, dtype=torch.bool, device=scores.device)
+        seen.scatter_(1, input_ids.clamp(max=scores.shape[1] - 1), True)
+        n = min(scores.shape[1], self.constrained.shape[0])
+        blocked = torch.zeros_like(seen)
+        blocked[:, :n] = self.constrained[:n].to(scores.device) & ~seen[:, :n]
+        return scores.masked_fill(blocked, float("-inf"))
+
+
 class AbstractiveSummarizer:
     """Generates one-sentence abstracts. ``load`` reads the base weights with the LoRA adapter merged in
     (``merged_decoder``: no adapter overhead at inference); ``generate`` is thread-safe (one batch at a time;
@@ -234,8 +282,8 @@ class AbstractiveSummarizer:
         self.share_prefix = share_prefix
         self._prefix: SharedPrefix | None = None  # built on first use
         self._lock = threading.Lock()
-        self._end_ids = [i for i in {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")}
-                         if i is not None and i >= 0]
+        self._names = SourceOnlyNames(tokenizer) if config.source_names_only else None
+        self._end_ids = end_token_ids(tokenizer)
 
     @property
     def version(self) -> str:
@@ -280,7 +328,7 @@ class AbstractiveSummarizer:
     def generate(self, texts: list[str], max_words: int = 45) -> list[str]:
         """One abstract per text (≤ 2 sentences, ≤ ``max_words`` words); an empty text gives ""."""
         import torch
-        from transformers import StoppingCriteriaList
+        from transformers import LogitsProcessorList, StoppingCriteriaList
 
         out = [""] * len(texts)
         todo = [i for i, t in enumerate(texts) if t and t.strip()]
@@ -306,6 +354,7 @@ class AbstractiveSummarizer:
                         [_StopWhenComplete(self.tokenizer, prompt_length, max_words)]
                     ),
                     do_sample=False,
+                    logits_processor=LogitsProcessorList([self._names] if self._names else []),
                     num_beams=self.config.num_beams,
                     no_repeat_ngram_size=self.config.no_repeat_ngram_size,
                     eos_token_id=self._end_ids,

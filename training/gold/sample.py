@@ -138,10 +138,90 @@ def _write_batches(out: Path, rows: list[tuple[Example, str]], first: int, cfg: 
     return (len(rows) - 1) // cfg.batch_size + 1
 
 
+@dataclass
+class Round5Config:
+    """Round 5: whole articles only. The articles earlier rounds exported cut at ``SampleConfig.max_words`` are
+    read again to their end (their labels corrected where the rest of the text changes them), and a random draw
+    of articles not yet in the gold set is annotated in full: the test part without any look at model output."""
+
+    test_size: int = 500
+    rest_size: int = 2000
+    batch_size: int = 20
+    double_share: float = 0.15
+    double_block: int = 7  # first-read batches per double batch
+    max_words: int = 3000  # longer texts are feeds or transcripts, not articles to label in full
+    seed: int = 55
+
+
+def _row5(e: Example, part: str, task: str, label: dict | None = None) -> dict:
+    source, _, source_id = source_key(e).partition(":")
+    row = {"source": source, "source_id": source_id, "part": part, "task": task, "title": e.title,
+           "lede": e.lede, "body": e.body}
+    if label is not None:
+        row["current_label"] = label
+    return row
+
+
+def export_round5(out: Path, cfg: Round5Config, first_cut: int) -> dict[str, int]:
+    """Write ``batches/`` and ``queue.txt`` under ``out``: full re-reads first, then the new draw, a double batch
+    after every ``double_block`` first-read batches of new articles."""
+    from dataclasses import asdict
+
+    from training.gold.labels import load_annotations
+
+    rng = random.Random(cfg.seed)
+    pools = gold_pools()
+    by_key = pools.by_key()
+    final = load_annotations().final()
+    cut = [k for k in sorted(final) if k in by_key and len(by_key[k][0].body.split()) > first_cut]
+    reread = []
+    for k in cut:
+        label = asdict(final[k])
+        label = {"themes": sorted(label["themes"]), "countries": list(label["countries"]),
+                 "primary_country": label["primary_country"]}
+        reread.append(_row5(by_key[k][0], by_key[k][1], "reread", label))
+
+    def draw(pool: list[Example], size: int) -> list[Example]:
+        cands = [e for e in pool if source_key(e) not in final and 40 <= len(e.body.split()) <= cfg.max_words]
+        rng.shuffle(cands)
+        return cands[:size]
+
+    new = [_row5(e, "test", "new") for e in draw(pools.test, cfg.test_size)]
+    new += [_row5(e, "rest", "new") for e in draw(pools.rest, cfg.rest_size)]
+    rng.shuffle(new)
+    (out / "batches").mkdir(parents=True, exist_ok=True)
+    queue: list[str] = []
+
+    def write(name: str, rows: list[dict]) -> None:
+        with (out / "batches" / f"{name}.jsonl").open("w") as fh:
+            for r in rows:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        queue.append(name)
+
+    for b in range(0, len(reread), cfg.batch_size):
+        write(f"rr{b // cfg.batch_size:03d}", reread[b: b + cfg.batch_size])
+    block: list[dict] = []
+    n_double = 0
+    for b in range(0, len(new), cfg.batch_size):
+        rows = new[b: b + cfg.batch_size]
+        write(f"nw{b // cfg.batch_size:03d}", rows)
+        block += rows
+        if len(block) >= cfg.double_block * cfg.batch_size:
+            write(f"db{n_double:03d}", rng.sample(block, round(cfg.double_share * len(block))))
+            n_double += 1
+            block = []
+    (out / "queue.txt").write_text("\n".join(queue) + "\n")
+    return {"reread": len(reread), "new": len(new), "batches": len(queue), "double_batches": n_double}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="folder outside the repository for the exported texts")
+    parser.add_argument("--round5", action="store_true", help="export round 5 only (whole articles)")
     args = parser.parse_args(argv)
+    if args.round5:
+        print(export_round5(Path(args.out), Round5Config(), SampleConfig().max_words))
+        return
     cfg = SampleConfig()
     rng = random.Random(cfg.seed)
     pools = gold_pools()

@@ -3,7 +3,8 @@
     python -m training.gold.summary_import --work /path/outside/the/repo
 
 Reads ``<work>/out/*.jsonl`` (one file per batch of ``training.gold.summary_sample``; a batch named ``d…`` is a
-second, blind writing of articles first written elsewhere) and ``<work>/judge/out/*.jsonl`` (judgements), and
+second, blind writing of articles first written elsewhere) and ``<work>/judge*/out/*.jsonl`` (judgements, one
+folder per judging round), and
 writes, sorted by key so that a later import only adds lines:
 
 - ``training/data/summaries/pass1.jsonl`` and ``pass2.jsonl``: the abstracts (training.gold.abstracts);
@@ -71,7 +72,8 @@ def import_work(work: Path, summary_dir: Path = SUMMARY_DIR, faith_dir: Path = F
         # A second writing counts only where the article has a first writer who is someone else.
         if row["key"] in first and first[row["key"]]["writer"] != row["writer"]:
             second.setdefault(row["key"], row)
-    for _batch, r in _rows(work / "judge" / "out") if (work / "judge" / "out").is_dir() else []:
+    judged_rows = [row for folder in sorted(work.glob("judge*/out")) for row in _rows(folder)]
+    for _batch, r in judged_rows:
         judged.setdefault((r["key"], r["summary"], r["judge"]), {k: r.get(k) for k in (
             "key", "summary", "faithful", "type", "span", "fluent", "covers", "judge", "note")})
     _write(summary_dir / "pass1.jsonl", list(first.values()), lambda r: r["key"])
