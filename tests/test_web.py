@@ -83,7 +83,7 @@ def test_static_files_name_no_other_host():
 def test_docs_and_redoc_are_served_from_the_package(client):
     for path, assets in {
         "/docs": ["/static/vendor/swagger-ui/swagger-ui-bundle.js", "/static/vendor/swagger-ui/swagger-ui.css"],
-        "/redoc": ["/static/vendor/redoc/redoc.standalone.js"],
+        "/redoc": ["/redoc/redoc.standalone.js"],
     }.items():
         page = client.get(path)
         assert page.status_code == 200
@@ -94,6 +94,8 @@ def test_docs_and_redoc_are_served_from_the_package(client):
             served = client.get(asset)
             assert served.status_code == 200 and len(served.content) > 100_000
     assert '"validatorUrl": null' in client.get("/docs").text
+    served = client.get("/redoc/redoc.standalone.js").content
+    assert b"https://cdn" not in served and len(served) > 1_000_000
     vendor = STATIC / "vendor"
     assert (vendor / "swagger-ui" / "LICENSE").is_file() and (vendor / "redoc" / "LICENSE").is_file()
     assert client.get("/favicon.ico").status_code == 200

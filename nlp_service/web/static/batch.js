@@ -170,6 +170,7 @@
     const id = remembered();
     if (id) {
       current = { id };
+      remember(id);
       poll(id);
     }
   });

@@ -107,7 +107,14 @@
     );
     const legend = $("chart-legend");
     legend.replaceChildren(...SERIES.map((s, i) => el("li", {}, el("span", { className: `swatch s${i}`, "aria-hidden": "true" }), names[s.key] || s.key)));
-    $("chart").replaceChildren(chart(q.per_theme, names));
+    const figure = $("chart");
+    const draw = () => figure.replaceChildren(chart(q.per_theme, names, figure.clientWidth));
+    draw();
+    let pending = null;
+    window.addEventListener("resize", () => {
+      clearTimeout(pending);
+      pending = setTimeout(draw, 150);
+    });
   }
 
   function svg(tag, attrs, text) {
@@ -117,17 +124,28 @@
     return node;
   }
 
-  // Horizontal grouped bars: one group per theme, one bar per series, the value written at the bar's end.
-  function chart(rows, names) {
-    const labelWidth = 250;
-    const plotWidth = 420;
+  // A theme's short name for the chart's labels ("arts" for "arts, culture, entertainment and media"); the full
+  // name is in each bar's tooltip and in the table.
+  const shortName = (theme) => theme.split(",")[0];
+
+  // Horizontal grouped bars: one group per theme, one bar per series, the value written at the bar's end. Drawn
+  // at the figure's width in CSS pixels (redrawn when it changes), so the text keeps its size on a phone; below
+  // 520 px each theme's name goes above its bars instead of beside them.
+  function chart(rows, names, available) {
+    const width = Math.max(280, Math.min(available || 760, 760));
+    const narrow = width < 520;
+    const labelWidth = narrow ? 0 : 190;
+    const plotLeft = narrow ? 0 : labelWidth;
+    const plotWidth = width - plotLeft - 42;
     const bar = 9;
-    const group = bar * SERIES.length + 12;
+    const labelLine = narrow ? 16 : 0;
+    const group = labelLine + bar * SERIES.length + 12;
     const top = 28;
     const height = top + rows.length * group + 10;
-    const width = labelWidth + plotWidth + 50;
     const root = svg("svg", {
       viewBox: `0 0 ${width} ${height}`,
+      width,
+      height,
       role: "img",
       "aria-labelledby": "chart-svg-title",
       "font-family": "system-ui, sans-serif",
@@ -135,22 +153,28 @@
     });
     root.append(svg("title", { id: "chart-svg-title" }, `Theme F1 per theme: ${SERIES.map((s) => names[s.key] || s.key).join(", ")}`));
     for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
-      const x = labelWidth + tick * plotWidth;
+      const x = plotLeft + tick * plotWidth;
+      const anchor = tick === 0 && narrow ? "start" : "middle";
       root.append(svg("line", { x1: x, x2: x, y1: top - 6, y2: height - 10, stroke: "#c9d1d9", "stroke-width": 1 }));
-      root.append(svg("text", { x, y: top - 10, "text-anchor": "middle", fill: "#4a525c" }, tick.toFixed(2)));
+      root.append(svg("text", { x, y: top - 10, "text-anchor": anchor, fill: "#4a525c" }, tick.toFixed(2)));
     }
     rows.forEach((row, i) => {
       const y = top + i * group;
-      const label = row.support !== undefined && row.support !== null ? `${row.theme} (${row.support})` : row.theme;
-      root.append(svg("text", { x: labelWidth - 8, y: y + (bar * SERIES.length) / 2 + 4, "text-anchor": "end", fill: "#1b1f24" }, label));
+      const name = shortName(row.theme);
+      const label = row.support !== undefined && row.support !== null ? `${name} (${row.support})` : name;
+      if (narrow) {
+        root.append(svg("text", { x: 0, y: y + 11, fill: "#1b1f24", "font-weight": 600 }, label));
+      } else {
+        root.append(svg("text", { x: labelWidth - 8, y: y + (bar * SERIES.length) / 2 + 4, "text-anchor": "end", fill: "#1b1f24" }, label));
+      }
       SERIES.forEach((s, j) => {
         const value = row[s.key];
         if (typeof value !== "number") return;
-        const by = y + j * bar;
-        const rect = svg("rect", { x: labelWidth, y: by, width: Math.max(1, value * plotWidth), height: bar - 1, fill: s.colour });
+        const by = y + labelLine + j * bar;
+        const rect = svg("rect", { x: plotLeft, y: by, width: Math.max(1, value * plotWidth), height: bar - 1, fill: s.colour });
         rect.append(svg("title", {}, `${row.theme}, ${names[s.key] || s.key}: ${value.toFixed(3)}`));
         root.append(rect);
-        root.append(svg("text", { x: labelWidth + value * plotWidth + 4, y: by + bar - 1.5, "font-size": 9, fill: "#1b1f24" }, value.toFixed(2)));
+        root.append(svg("text", { x: plotLeft + value * plotWidth + 4, y: by + bar - 1.5, "font-size": 9, fill: "#1b1f24" }, value.toFixed(2)));
       });
     });
     return root;
