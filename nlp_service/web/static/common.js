@@ -81,7 +81,7 @@ const NLP = (() => {
     if (status === 413) {
       return {
         title: "Too large (413)",
-        text: `${detail || "The request is too large"}. Shorten the text, or split the file into smaller ones.`,
+        text: `${capitalise(detail) || "The request is too large"}. Shorten the text, or split the file into smaller ones.`,
       };
     }
     if (status === 422) {
