@@ -309,6 +309,9 @@ def test_batch_upload_progress_reload_and_download(browser, slow_site, tmp_path)
     page.wait_for_function("() => document.getElementById('progress-text').textContent.includes('Finished')")
     assert page.evaluate("location.hash") == f"#job={job_id}"
     assert page.inner_text("#progress-text").startswith("14 of 14 rows done, 1 with errors.")
+    preview = page.locator("#preview-rows tr")
+    preview.first.wait_for()
+    assert preview.count() == 10 and "Kenya" in preview.first.inner_text()  # the first results, on the page
     error_rows = page.locator("#error-rows tr")
     assert error_rows.count() == 1 and "line 4" in error_rows.inner_text() and "no text" in error_rows.inner_text()
 
@@ -411,12 +414,15 @@ def test_shipped_models_in_the_browser_with_timings_and_screenshots(browser, rea
             page.screenshot(path=SCREENSHOTS / f"analyze-{width}.png", full_page=True)
 
             page.goto(origin + "/batch")
-            body = (ROOT / "examples" / "articles.jsonl").read_bytes()
+            # With one row the batch script would refuse too, to show how an error row is listed.
+            body = (ROOT / "examples" / "articles.jsonl").read_bytes() + b'{"id": "ex-13", "headline": "no text"}\n'
             page.get_by_label("File to analyse (.jsonl or .csv)").set_input_files(
                 {"name": "articles.jsonl", "mimeType": "application/x-ndjson", "buffer": body}
             )
             page.get_by_role("button", name="Start").click()
             page.wait_for_function("() => document.getElementById('progress-text').textContent.includes('Finished')")
+            page.locator("#preview-rows tr").first.wait_for()
+            assert page.locator("#error-rows tr").count() == 1
             no_overflow(page, width)
             page.screenshot(path=SCREENSHOTS / f"batch-{width}.png", full_page=True)
             page.evaluate("localStorage.clear()")

@@ -8,8 +8,10 @@
   const STORE_KEY = "nlp-service.job";
   const POLL_MS = 500;
   const FINISHED = new Set(["done", "failed", "cancelled"]);
+  const PREVIEW_ROWS = 10;
   let timer = null;
   let current = null;
+  let previewed = null;
 
   function remember(id) {
     try {
@@ -68,6 +70,27 @@
       rows.append(el("tr", {}, el("td", { text: e.row }), el("td", { text: e.id }), el("td", { className: "error", text: e.error })));
     }
     $("errors").hidden = !(job.errors && job.errors.length);
+    if (done && previewed !== job.id) preview(job);
+    if (!done) $("preview").hidden = true;
+  }
+
+  // The first records of a finished job as a table, so that the results can be seen without a download.
+  async function preview(job) {
+    previewed = job.id;
+    const result = await request(`/v1/jobs/${job.id}/records.jsonl`);
+    if (!result.ok || typeof result.data !== "string" || !current || current.id !== job.id) return;
+    const records = result.data.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    const shown = records.filter((r) => !r.error).slice(0, PREVIEW_ROWS);
+    const names = (items) => (items || []).map((x) => x.name).join(", ");
+    const rows = $("preview-rows");
+    rows.replaceChildren(
+      ...shown.map((r) =>
+        el("tr", {}, el("td", { className: "id", text: r.id ?? "" }), el("td", { text: names(r.countries) }), el("td", { text: names(r.themes) }), el("td", { text: r.summary ?? "" })),
+      ),
+    );
+    const ok = records.filter((r) => !r.error).length;
+    $("preview-note").textContent = `${shown.length} of the ${ok} analysed rows; the downloads hold them all, with scores.`;
+    $("preview").hidden = shown.length === 0;
   }
 
   async function poll(id) {

@@ -14,7 +14,8 @@ const NLP = (() => {
     let data = null;
     const type = response.headers.get("content-type") || "";
     try {
-      data = type.includes("json") ? await response.json() : await response.text();
+      // application/json only: a JSONL download (application/x-ndjson) is text, one record per line.
+      data = /^application\/([\w.-]+\+)?json\b/.test(type) ? await response.json() : await response.text();
     } catch (_) {
       data = null;
     }
