@@ -27,15 +27,11 @@
   // text is handled as an array of code points.
   const chars = (text) => Array.from(text);
 
-  // Where `needle` starts in `text` (code points), trying the exact string first, then the same words with any
-  // whitespace between them; -1 if absent. Returns [start, end].
-  function locate(text, needle, near = 0) {
+  // [start, end) of `needle` in `text`, in code points: the exact string first, then the same words with any
+  // whitespace between them (a sentence splitter may have joined lines); null if absent.
+  function locate(text, needle) {
     if (!needle) return null;
-    let at = text.indexOf(needle, 0);
-    if (near > 0) {
-      const close = text.indexOf(needle, Math.max(0, near - 50));
-      if (close >= 0) at = close;
-    }
+    let at = text.indexOf(needle);
     let length = needle.length;
     if (at < 0) {
       const words = needle.split(/\s+/).filter(Boolean).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
@@ -175,9 +171,10 @@
       const item = el("li", { "data-code": c.code }, scoreLine(`${c.name} (${c.code})`, c.score));
       if (own.length) {
         const line = el("p", { className: "mentions" }, `${own.length} mention${own.length === 1 ? "" : "s"}: `);
-        for (const m of own) {
+        own.forEach((m, i) => {
+          if (i) line.append(", ");
           line.append(el("a", { href: `#${m.id}`, text: `${textOf(m)} (${m.kind})` }));
-        }
+        });
         item.append(line);
       }
       list.append(item);
