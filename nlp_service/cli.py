@@ -345,8 +345,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # the event loop answer /healthz and refuse excess requests promptly meanwhile.
     sys.setswitchinterval(0.001)
     host, port = sock.getsockname()[:2]
-    print(f"nlp-service: listening on http://{host}:{port} (OpenAPI docs at /docs)", file=sys.stderr)
-    app = create_app(analyzer, config=ServerConfig(batching=BatcherConfig(worker_nice=args.model_nice)))
+    print(f"nlp-service: listening on http://{host}:{port} (web page at /, API docs at /docs)", file=sys.stderr)
+    server_config = ServerConfig(batching=BatcherConfig(worker_nice=args.model_nice), checkpoints=args.checkpoint)
+    app = create_app(analyzer, config=server_config)
     config = uvicorn.Config(app, log_level="info", access_log=False, timeout_keep_alive=30)
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK

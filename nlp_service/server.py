@@ -2,8 +2,13 @@
 
 Endpoints: POST /v1/analyze, /v1/classify, /v1/summarize (one article, or ``{"articles": [...]}``),
 POST /v1/verify (article + ``summary``, or ``{"articles": [{..., "summary": ...}]}``; verify.schema.json),
-GET /healthz (the process answers), GET /readyz (200 once the models are loaded, else 503), OpenAPI at /docs.
-Records are ``Analysis.to_dict()``, the schema in ``nlp_service/data/record.schema.json``.
+POST /v1/prepare (the text as the models read it: the offsets of mentions refer to it), GET /healthz (the process
+answers), GET /readyz (200 once the models are loaded, else 503). Records are ``Analysis.to_dict()``, the schema
+in ``nlp_service/data/record.schema.json``.
+
+``nlp_service.web`` adds the pages for people who do not write code (``/`` analyse, ``/batch``, ``/model``), the
+batch-job endpoints they use (``/v1/jobs``, through the same queue), ``/v1/models``, and the OpenAPI docs at
+``/docs`` and ``/redoc`` with their assets served by the service itself.
 
 Errors: 400 for a body that cannot be decoded, 413 for a body over ``max_body_bytes`` or more than
 ``max_items`` articles, 422 for a request that does not validate (or a single article with no usable text),
@@ -27,6 +32,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request
@@ -34,11 +40,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
-from nlp_service import __version__
-from nlp_service.analyzer import TASKS, AnalyzeOptions, Analyzer
+from nlp_service import __version__, web
+from nlp_service.analyzer import DEFAULT_CHECKPOINTS, TASKS, AnalyzeOptions, Analyzer
 from nlp_service.batch import NO_TEXT, row_text
 from nlp_service.batch_output import valid_unicode
 from nlp_service.microbatch import BatcherConfig, MicroBatcher, QueueFull
+from nlp_service.text import InputError, prepare
+from nlp_service.web.jobs import JobLimits
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("nlp_service.access")
@@ -51,6 +59,8 @@ class ServerConfig:
     request_timeout_s: float = 30.0  # queue wait + model call; past it, 504
     retry_after_s: int = 1  # what a 503 for a full queue tells the client to wait
     batching: BatcherConfig = field(default_factory=BatcherConfig)
+    jobs: JobLimits = field(default_factory=JobLimits)  # the batch page's uploads
+    checkpoints: Path | None = None  # what the model page describes; None: the shipped checkpoints/
 
 
 class SafeJSONResponse(JSONResponse):
@@ -347,6 +357,7 @@ def create_app(
         models.start_loading()
         batcher.start()
         yield
+        await jobs.close()
         await asyncio.to_thread(batcher.stop)
 
     app = FastAPI(
@@ -355,6 +366,9 @@ def create_app(
         description="Countries, UN M49 regions and IPTC themes of news articles, and faithful summaries.",
         lifespan=lifespan,
         default_response_class=SafeJSONResponse,
+        # /docs and /redoc are served by nlp_service.web with local assets (FastAPI's load from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.batcher = batcher
     record_schema = _record_schema()
@@ -450,6 +464,16 @@ def create_app(
         return await queue(request, len(pairs), lambda: batcher.submit_verify(
             [p[1] for p in pairs], [p[2] for p in pairs], [p[0] for p in pairs]))
 
+    @app.post("/v1/prepare", summary="The text as the models read it (mention offsets refer to it)")
+    async def prepare_text(request: Article) -> JSONResponse:
+        """Cleaning only (HTML to text, invisible characters, whitespace, the language check): no model runs,
+        so it answers while the models load. The web page shows this text with the mentions marked."""
+        try:
+            text, warnings = await asyncio.to_thread(prepare, request.full_text())
+        except InputError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return SafeJSONResponse({"text": text, "warnings": warnings})
+
     # Answered on the event loop itself, never queued behind model work.
     @app.get("/healthz", summary="The process is alive")
     async def healthz() -> dict[str, str]:
@@ -475,6 +499,18 @@ def create_app(
     async def internal(_: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", exc_info=exc)
         return SafeJSONResponse({"detail": "internal error"}, status_code=500)
+
+    checkpoints = config.checkpoints or DEFAULT_CHECKPOINTS
+    jobs = web.install(
+        app,
+        models,
+        batcher,
+        max_body_bytes=config.max_body_bytes,
+        checkpoints=checkpoints,
+        docs_folder=DEFAULT_CHECKPOINTS.parent / "docs",
+        job_limits=config.jobs,
+    )
+    app.state.jobs = jobs
 
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(HealthFastPath)
