@@ -131,14 +131,22 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | Bad
             continue
         try:
             row = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            if isinstance(exc, json.JSONDecodeError):
-                reason = f"{exc.msg} (column {exc.colno})"
-            else:
-                reason = "nested too deeply"
-            yield line_no, BadRow(f"not valid JSON: {reason}")
+        except Exception as exc:  # whatever one line holds, it must not stop the run
+            yield line_no, BadRow(_unparsable(exc))
             continue
         yield line_no, row if isinstance(row, dict) else BadRow("not a JSON object")
+
+
+def _unparsable(exc: Exception) -> str:
+    """Why ``json.loads`` refused a line, in the user's terms (not Python's advice on how to raise a limit)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg} (column {exc.colno})"
+    if isinstance(exc, RecursionError):
+        return "not valid JSON: nested too deeply"
+    if isinstance(exc, ValueError) and "digits" in str(exc):
+        # Python refuses to read integers longer than sys.get_int_max_str_digits() (4,300): a denial-of-service guard.
+        return f"not valid JSON here: a number has more than {sys.get_int_max_str_digits()} digits"
+    return f"cannot be read as JSON ({type(exc).__name__}: {exc})"
 
 
 def _check_jsonl_fields(
@@ -416,7 +424,7 @@ def run_batch(
             try:
                 for row_no, row in read_rows(input_path, fmt):
                     stats.rows_in += 1
-                    item = rules.item(row_id(row, row_no), row_label(fmt, row_no), row)
+                    item = rules.checked_item(row, row_no, fmt)
                     if item is None:
                         stats.skipped += 1
                         bar.update(1)
@@ -448,13 +456,27 @@ class RowRules:
         self.seen: Counter[str] = Counter()
         self.first_seen: dict[str, str] = {}
 
+    def checked_item(self, row: dict[str, Any] | BadRow, row_no: int, fmt: str) -> _Item | None:
+        """``item`` for a row as a reader gave it; a row that breaks the id or text rules in a way nobody
+        foresaw is an error record too, never the end of the run."""
+        where = row_label(fmt, row_no)
+        try:
+            id_ = row_id(row, row_no)
+        except Exception as exc:  # one row's odd value must not stop the batch
+            id_, row = str(row_no), BadRow(f"the id cannot be used ({type(exc).__name__}: {exc})")
+        return self.item(id_, where, row)
+
     def item(self, id_: str, where: str, row: dict[str, Any] | BadRow) -> _Item | None:
         """The row to analyse (or its error record), or None when an earlier run wrote its record."""
         self.seen[id_] += 1
         self.first_seen.setdefault(id_, where)
         if self.seen[id_] <= self.already[id_]:
             return None
-        return _to_item(id_, where, row, self.first_seen[id_] if self.seen[id_] > 1 else None)
+        duplicate_of = self.first_seen[id_] if self.seen[id_] > 1 else None
+        try:
+            return _to_item(id_, where, row, duplicate_of)
+        except Exception as exc:  # one row's odd value must not stop the batch
+            return _to_item(id_, where, BadRow(f"cannot be read ({type(exc).__name__}: {exc})"), duplicate_of)
 
 
 def check_resume_tasks(output_path: str, found: set[frozenset[str]], tasks: tuple[str, ...]) -> None:
