@@ -5,11 +5,12 @@ POST /v1/verify (article + ``summary``, or ``{"articles": [{..., "summary": ...}
 GET /healthz (the process answers), GET /readyz (200 once the models are loaded, else 503), OpenAPI at /docs.
 Records are ``Analysis.to_dict()``, the schema in ``nlp_service/data/record.schema.json``.
 
-Errors: 400 for a body that cannot be decoded, 413 for a body over ``max_body_bytes`` or more than
-``max_items`` articles, 422 for a request that does not validate (or a single article with no usable text),
-503 while the models load or when the queue is full (with ``Retry-After``), 504 when a request waited longer
-than ``request_timeout_s``, 500 with a generic message for anything else (the traceback goes to the server
-log, never to the client).
+Errors: 400 for a body that cannot be decoded, 413 for a body over ``max_body_bytes``, more than ``max_items``
+articles or a single article longer than ``text.MAX_CHARS`` characters (in a list, that article's record has
+``error`` and the others their results), 422 for a request that does not validate (or a single article with no
+usable text), 503 while the models load or when the queue is full (with ``Retry-After``), 504 when a request
+waited longer than ``request_timeout_s``, 500 with a generic message for anything else (the traceback goes to
+the server log, never to the client).
 
 Model calls run on one worker thread behind a bounded queue (``nlp_service.microbatch``): concurrent requests
 are batched into one model call, and the event loop, which answers /healthz and /readyz itself, never waits
@@ -39,6 +40,7 @@ from nlp_service.analyzer import TASKS, AnalyzeOptions, Analyzer
 from nlp_service.batch import NO_TEXT, row_text
 from nlp_service.batch_output import valid_unicode
 from nlp_service.microbatch import BatcherConfig, MicroBatcher, QueueFull
+from nlp_service.text import TOO_LONG
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("nlp_service.access")
@@ -376,7 +378,7 @@ def create_app(
             },
         },
         400: {"description": "the body cannot be decoded"},
-        413: {"description": "body too large or too many articles"},
+        413: {"description": "body too large, too many articles, or a single article's text too long"},
         422: {"description": "invalid request, or a single article without usable text"},
         503: {"description": "models still loading, or the queue is full (see Retry-After)"},
         504: {"description": "the request waited longer than the server's timeout"},
@@ -402,7 +404,7 @@ def create_app(
             raise HTTPException(500, "internal error") from None
         if request.articles is None:
             if records[0].error:
-                raise HTTPException(422, records[0].error)
+                raise HTTPException(413 if TOO_LONG in records[0].error else 422, records[0].error)
             return SafeJSONResponse(records[0].to_dict())
         return SafeJSONResponse({"results": [r.to_dict() for r in records]})
 

@@ -17,6 +17,12 @@ from nlp_service.html_text import html_to_text, looks_like_html
 
 # Word cap for one article: longer input is cut (with a warning), so one 60,000-word article cannot stall a batch.
 MAX_WORDS = 20_000
+# Character caps, because the word cap counts spaces: 1.1 M characters without one are a single "word". Text
+# still longer than MAX_CHARS after the word cap (20,000 words average 6-7 characters) is refused before any
+# model or NER sees it; spaCy refuses more than 1,000,000 characters. Input longer than MAX_INPUT_CHARS is
+# refused before cleaning, so that no regex or HTML parser runs over a 50 MB cell.
+MAX_CHARS = 300_000
+MAX_INPUT_CHARS = 5_000_000
 
 _ARTEFACTS = re.compile(r"_x000[dD]_|\[\+\d+ chars\]|\u00a0")
 _SPACES = re.compile(r"[ \t\f\v]+")
@@ -85,6 +91,8 @@ def prepare(text: object, max_words: int = MAX_WORDS) -> tuple[str, list[str]]:
     """Validate and clean one article. Returns (clean text, warnings); raises InputError for unusable input."""
     if not isinstance(text, str):
         raise InputError(f"text must be a string, got {type(text).__name__}")
+    if len(text) > MAX_INPUT_CHARS:
+        raise InputError(f"{too_long(len(text), MAX_INPUT_CHARS)}; send the article's text, not a whole file")
     if not text.strip():
         raise InputError("empty text")
     warnings: list[str] = []
@@ -98,6 +106,11 @@ def prepare(text: object, max_words: int = MAX_WORDS) -> tuple[str, list[str]]:
     if len(cleaned.split()) > max_words:
         cleaned = " ".join(cleaned.split()[:max_words])
         warnings.append(f"text longer than {max_words} words was truncated")
+    if len(cleaned) > MAX_CHARS:
+        raise InputError(
+            f"{too_long(len(cleaned), MAX_CHARS)} after cleaning and the {max_words}-word cap "
+            "(words are counted at spaces; is it text?)"
+        )
     detected = language.detect(cleaned)
     if detected is not None and detected.not_english:
         warnings.append(
@@ -105,3 +118,21 @@ def prepare(text: object, max_words: int = MAX_WORDS) -> tuple[str, list[str]]:
             "the models are trained on English news only"
         )
     return cleaned, warnings
+
+
+def too_long(chars: int, limit: int) -> str:
+    """The start of the message for text over a character limit (the HTTP service answers it with 413)."""
+    return f"{TOO_LONG}: {chars:,} characters, at most {limit:,}"
+
+
+TOO_LONG = "text too long"
+
+
+def prepare_summary(summary: object) -> str:
+    """A summary to check against its article: a string, invisible characters (lone surrogates included, which
+    the checker's tokenizer refuses) removed and whitespace collapsed, at most MAX_CHARS characters."""
+    if not isinstance(summary, str):
+        raise InputError(f"summary must be a string, got {type(summary).__name__}")
+    if len(summary) > MAX_CHARS:
+        raise InputError(f"summary {too_long(len(summary), MAX_CHARS)}")
+    return " ".join(strip_invisible(summary).split())

@@ -1,0 +1,132 @@
+"""Hostile input, round two: what a user sees when one row or one request is built to break the service (fake
+components, real cleaning). Each case here also has a property in tests/test_fuzz.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from nlp_service import cli
+from nlp_service.analyzer import Analyzer
+from nlp_service.records import Classification, Summary
+from nlp_service.server import create_app
+from nlp_service.summarize.verify import Verifier
+from nlp_service.text import MAX_CHARS, InputError
+
+ARTICLE = "Kenya held a general election on Tuesday. Parliament will meet next week."
+NO_SPACES = "x" * 1_100_000  # one "word" of 1.1 M characters: past spaCy's 1 M-character limit
+
+
+@pytest.fixture
+def client(fake_analyzer):
+    with TestClient(create_app(fake_analyzer, max_body_bytes=3_000_000)) as c:
+        for _ in range(500):
+            if c.get("/readyz").status_code == 200:
+                break
+        yield c
+
+
+class TokenizerLikeChecker:
+    """Raises TypeError for a lone surrogate, as a Hugging Face tokenizer does; else every summary is faithful."""
+
+    def verify_many(self, articles: list[str], summaries: list[str]) -> list:
+        if any("\ud800" <= ch <= "\udfff" for text in articles + summaries for ch in text):
+            raise TypeError("TextEncodeInput must be Union[TextInputSequence, Tuple[...]]")
+        return Verifier.rule_only().verify_many(articles, summaries)
+
+
+class SummarizerWithChecker:
+    version = "fake-summarizer-1"
+    verifier = TokenizerLikeChecker()
+
+
+# -- text limits in characters ---------------------------------------------------------------------------------
+def test_text_without_spaces_past_the_character_cap_is_refused_before_any_model(fake_analyzer, fake_classifier):
+    with pytest.raises(InputError, match=r"^text too long: 1,100,000 characters, at most 300,000"):
+        fake_analyzer.analyze(NO_SPACES)
+    records = fake_analyzer.analyze([NO_SPACES, ARTICLE])
+    assert records[0].error.startswith("text too long") and records[1].countries[0].code == "KE"
+    assert all(len(t) <= MAX_CHARS for call in fake_classifier.calls for t in call)
+
+
+def test_http_a_single_over_long_text_is_413_and_a_list_keeps_its_good_articles(client):
+    one = client.post("/v1/analyze", json={"text": NO_SPACES})
+    assert one.status_code == 413 and one.json()["detail"].startswith("text too long: 1,100,000 characters")
+    many = client.post("/v1/analyze", json={"articles": [{"id": "long", "text": NO_SPACES}, {"text": ARTICLE}]})
+    assert many.status_code == 200
+    long, good = many.json()["results"]
+    assert long["id"] == "long" and long["error"].startswith("text too long")
+    assert good["countries"][0]["code"] == "KE"
+
+
+def test_batch_gives_the_over_long_row_an_error_record_without_spacys_advice(tmp_path, fake_analyzer):
+    from nlp_service.batch import BatchConfig, run_batch
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": NO_SPACES}) + "\n" + json.dumps({"id": "b", "text": ARTICLE}) + "\n")
+    stats = run_batch(fake_analyzer, str(src), str(out), BatchConfig(progress=False))
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert got[0]["error"].startswith("line 1: text too long") and "max_length" not in got[0]["error"]
+    assert "error" not in got[1] and (stats.ok, stats.failed) == (1, 1)
+
+
+# -- verify with lone surrogates ---------------------------------------------------------------------------------
+def test_verify_with_a_lone_surrogate_in_the_summary_answers_in_every_door(tmp_path, monkeypatch, capsys):
+    from conftest import FakeClassifier
+
+    analyzer = Analyzer(classifier=FakeClassifier(), summarizer=SummarizerWithChecker())
+    record = analyzer.verify(ARTICLE, "Kenya \udc00held an election.")
+    assert record.error is None and record.faithful
+
+    with TestClient(create_app(analyzer)) as c:
+        for _ in range(500):
+            if c.get("/readyz").status_code == 200:
+                break
+        body = json.dumps({"text": ARTICLE, "summary": "Kenya \udc00held an election."})  # \udc00 as JSON escape
+        response = c.post("/v1/verify", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 200 and response.json()["faithful"] is True
+
+    monkeypatch.setattr(cli, "load_analyzer", lambda checkpoint: analyzer)
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text(json.dumps({"id": "s", "text": ARTICLE, "summary": "Kenya \ud800 voted."}) + "\n")
+    assert cli.main(["verify", "-i", str(src), "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["id"] == "s" and "Traceback" not in capsys.readouterr().err
+
+
+def test_verify_a_checker_failure_on_one_pair_fails_that_pair_only():
+    class FailsOnBoom:
+        def verify_many(self, articles, summaries):
+            if any("BOOM" in s for s in summaries):
+                raise RuntimeError("checker failure")
+            return Verifier.rule_only().verify_many(articles, summaries)
+
+    class Summ:
+        version = "x"
+        verifier = FailsOnBoom()
+
+    records = Analyzer(classifier=lambda: None, summarizer=Summ()).verify([ARTICLE] * 3, ["Kenya.", "BOOM", None])
+    assert records[0].error is None
+    assert records[1].error == "check failed: RuntimeError: checker failure"
+    assert records[2].error == "summary must be a string, got NoneType"
+
+
+# -- the Python list API ----------------------------------------------------------------------------------------
+def test_classify_and_summarize_lists_give_a_bad_row_an_error_record(fake_analyzer):
+    classes = fake_analyzer.classify([None, "Kenya vote"])
+    assert classes[0] == Classification(error="text must be a string, got NoneType")
+    assert classes[0].to_dict() == {"countries": [], "regions": [], "themes": [], "warnings": [],
+                                    "error": "text must be a string, got NoneType"}
+    assert classes[1].countries[0].code == "KE" and "error" not in classes[1].to_dict()
+    summaries = fake_analyzer.summarize(["", "Kenya held a vote. It was calm."])
+    assert summaries[0] == Summary("", "none", False, error="empty text")
+    assert summaries[1].summary == "Kenya held a vote." and summaries[1].error is None
+    with pytest.raises(InputError):
+        fake_analyzer.classify("   ")  # a single text still raises
+
+
+@pytest.mark.parametrize("max_words", [0, -3, 2.5, True])
+def test_summarize_refuses_max_words_below_one(fake_analyzer, max_words):
+    with pytest.raises(ValueError, match="max_words must be a whole number of at least 1"):
+        fake_analyzer.summarize(ARTICLE, max_words=max_words)
