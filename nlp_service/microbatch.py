@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nlp_service.analyzer import AnalyzeOptions, Analyzer
-from nlp_service.records import Analysis
+from nlp_service.records import Analysis, Verification
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ class QueueFull(Exception):
     """The queue holds ``queue_limit`` articles already."""
 
 
+ARTICLE_FAILED = "analysis failed (an internal error; the server log has the cause)"
 VERIFY_KEY = ("verify",)  # verification requests batch with each other only
 
 
@@ -188,7 +189,7 @@ class MicroBatcher:
             records = _call(self._analyzer(), jobs)
         except Exception as exc:
             if len(jobs) == 1:
-                jobs[0].future.set_exception(exc)
+                self._after_failure(jobs[0], exc)
                 return
             # One request's article broke the shared call: answer each request on its own, so only that one fails.
             log.warning("a batch of %d requests failed (%s); answering them one by one", len(jobs), exc)
@@ -203,12 +204,35 @@ class MicroBatcher:
 
     def _answer_one(self, job: _Job) -> None:
         try:
-            records: list[Analysis] = _call(self._analyzer(), [job])
+            records: list = _call(self._analyzer(), [job])
         except Exception as exc:
-            job.future.set_exception(exc)
+            self._after_failure(job, exc)
             return
         self._record(len(job.texts))
         job.future.set_result(records)
+
+    def _after_failure(self, job: _Job, exc: Exception) -> None:
+        """A request whose model call failed: one article gets the exception (a 500), a list is answered
+        article by article, so that only the article that fails alone loses its result."""
+        if len(job.texts) == 1:
+            job.future.set_exception(exc)
+            return
+        log.warning("a request of %d articles failed (%s); answering its articles one by one", len(job.texts), exc)
+        records = [self._one_article(job, i) for i in range(len(job.texts))]
+        self._record(len(job.texts))
+        job.future.set_result(records)
+
+    def _one_article(self, job: _Job, i: int) -> Analysis | Verification:
+        """Article ``i`` of ``job`` on its own; if it fails alone, its record says so (the cause goes to the log,
+        never to the client) and the request's other articles keep their results."""
+        part = _Job(job.texts[i : i + 1], job.ids[i : i + 1], job.options, (job.summaries or [])[i : i + 1] or None)
+        try:
+            return _call(self._analyzer(), [part])[0]
+        except Exception:
+            log.exception("article %s of a request failed", job.ids[i])
+            if job.key == VERIFY_KEY:
+                return Verification(False, 0.0, [], id=job.ids[i], error=ARTICLE_FAILED)
+            return Analysis(id=job.ids[i], error=ARTICLE_FAILED)
 
     def _record(self, n: int) -> None:
         self.stats.batches += 1

@@ -130,3 +130,13 @@ def test_classify_and_summarize_lists_give_a_bad_row_an_error_record(fake_analyz
 def test_summarize_refuses_max_words_below_one(fake_analyzer, max_words):
     with pytest.raises(ValueError, match="max_words must be a whole number of at least 1"):
         fake_analyzer.summarize(ARTICLE, max_words=max_words)
+
+
+def test_http_an_article_that_breaks_the_model_fails_alone_in_its_list(client):
+    response = client.post("/v1/classify", json={"articles": [{"id": "a", "text": ARTICLE},
+                                                               {"id": "b", "text": "This BOOM breaks the fake."}]})
+    assert response.status_code == 200
+    good, bad = response.json()["results"]
+    assert good["countries"][0]["code"] == "KE"
+    assert bad == {"id": "b", "warnings": [], "model": {},
+                   "error": "analysis failed (an internal error; the server log has the cause)"}
