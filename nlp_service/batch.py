@@ -16,7 +16,9 @@ length before they are batched (similar lengths pad less), and the records are w
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
 import logging
 import os
@@ -104,24 +106,47 @@ def read_rows(path: str, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadRo
         raise BatchError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     reader = read_jsonl if fmt == "jsonl" else read_csv
     try:
-        if path == STDIO:
-            rows = reader(sys.stdin)
-            yield from (_check_jsonl_fields(rows, "stdin") if fmt == "jsonl" else rows)
-        else:
-            with _open_text(path) as fh:
-                rows = reader(fh)
-                yield from (_check_jsonl_fields(rows, path) if fmt == "jsonl" else rows)
+        with open_text(path, fmt) as fh:
+            rows = reader(fh)
+            yield from (_check_jsonl_fields(rows, "stdin" if path == STDIO else path) if fmt == "jsonl" else rows)
     except OSError as exc:
         raise InputFault(f"cannot read {path} on: {exc.strerror or exc}") from exc
 
 
-def _open_text(path: str) -> TextIO:
+# How a text reader splits lines. JSONL: at "\n" only; JSON escapes every line break inside a string, so a raw
+# carriage return there (which universal newlines would take for a line end) belongs to its row. CSV: the csv
+# module wants newline="" and finds the line ends itself (a quoted cell may hold them).
+_NEWLINE = {"jsonl": "\n", "csv": ""}
+
+
+@contextlib.contextmanager
+def _stdin_text(fmt: str) -> Iterator[TextIO]:
+    """stdin with the same decoding and line splitting as a file; sys.stdin itself stays open afterwards."""
+    if not hasattr(sys.stdin, "buffer"):  # stdin replaced by a text stream (a test, an embedding application)
+        yield sys.stdin
+        return
+    wrapper = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline=_NEWLINE[fmt])
+    try:
+        yield wrapper
+    finally:
+        wrapper.detach()
+
+
+def open_text(path: str, fmt: str) -> TextIO:
+    """The input (a file or ``-``, stdin) as text, split into lines as ``fmt`` needs."""
+    if path == STDIO:
+        return _stdin_text(fmt)  # type: ignore[return-value]
     try:
         # utf-8-sig: spreadsheet exports often start with a byte-order mark that would stick to the 1st key.
         # errors="replace": one bad byte in a million rows becomes U+FFFD rather than stopping the run.
-        return open(path, encoding="utf-8-sig", errors="replace", newline="")
+        return open(path, encoding="utf-8-sig", errors="replace", newline=_NEWLINE[fmt])
     except OSError as exc:
         raise FileFault(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+# strict=False: a raw control character (a tab, a carriage return from a Windows tool) inside a string is read
+# as itself rather than failing the row; cleaning removes or normalises it like any other.
+_LENIENT_JSON = json.JSONDecoder(strict=False)
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
@@ -130,7 +155,7 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | Bad
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = _LENIENT_JSON.decode(line)
         except Exception as exc:  # whatever one line holds, it must not stop the run
             yield line_no, BadRow(_unparsable(exc))
             continue
@@ -170,17 +195,25 @@ def _check_jsonl_fields(
 
 
 class _LineCounter:
-    """Iterates a text file's lines and counts them, so a CSV error can name the physical lines it spans."""
+    """Iterates a text file's lines and counts them, so a CSV error can name the physical lines it spans; keeps
+    the lines of the row being parsed, so that the lines an unclosed quote swallowed can be read again."""
 
-    def __init__(self, fh: Iterable[str]):
-        self._it, self.lines = iter(fh), 0
+    def __init__(self, fh: Iterable[str], before: int = 0):
+        self._it, self.lines = iter(fh), before
+        self.row_lines: list[str] = []
+        self.exhausted = False
 
     def __iter__(self) -> _LineCounter:
         return self
 
     def __next__(self) -> str:
-        line = next(self._it)
+        try:
+            line = next(self._it)
+        except StopIteration:
+            self.exhausted = True
+            raise
         self.lines += 1
+        self.row_lines.append(line)
         return line
 
 
@@ -188,7 +221,9 @@ def read_csv(fh: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]
     """CSV with a header row; every cell is a string, empty cells count as missing.
 
     Parsed strictly: a quote left open makes the parser read on into the next rows; strict mode stops at the
-    next quote that does not fit, and the error record names the lines that were read as one row."""
+    next quote that does not fit, and the error record names the lines that were read as one row. A quote that
+    is never closed reads on to the end of the file: its row is an error record that names the line where it
+    opened, and the lines after that one are read again as rows of their own, so none is lost."""
     # The default cell limit (128 KiB) is below a long article; the limit is process-wide, raising it is safe.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))
     lines = _LineCounter(fh)
@@ -204,12 +239,21 @@ def read_csv(fh: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]
     row_no = 0
     while True:
         first_line = lines.lines + 1
+        lines.row_lines = []
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
             row_no += 1
+            if lines.exhausted and len(lines.row_lines) > 1:
+                yield row_no, BadRow(
+                    f"row is not valid CSV: the quote opened on line {first_line} is never closed ({exc}); "
+                    f"the {len(lines.row_lines) - 1} lines after it were read again as rows of their own"
+                )
+                lines = _LineCounter(lines.row_lines[1:], before=first_line)
+                reader = csv.DictReader(lines, fieldnames=header, strict=True)
+                continue
             span = f"line {first_line}" if lines.lines <= first_line else f"lines {first_line}-{lines.lines}"
             yield row_no, BadRow(
                 f"row is not valid CSV ({exc}); {span} of the file were read as this one row, "

@@ -207,9 +207,9 @@ def load_analyzer(checkpoint: Path | None) -> Analyzer:
     return Analyzer.load(checkpoint)
 
 
-def _error(message: str) -> int:
+def _error(message: str, code: int = EXIT_USAGE) -> int:
     print(f"nlp-service: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    return code
 
 
 def _add_engine_options(b: argparse.ArgumentParser) -> None:
@@ -235,6 +235,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     try:
         stats = run_verify(load_analyzer(args.checkpoint), args.input, args.output, args.batch_size)
+    except BatchError as exc:
+        return _error(str(exc), exc.exit_code)
     except (FileNotFoundError, ValueError, OSError) as exc:
         return _error(str(exc))
     print(stats.line(), file=sys.stderr)

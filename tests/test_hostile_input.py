@@ -140,3 +140,37 @@ def test_http_an_article_that_breaks_the_model_fails_alone_in_its_list(client):
     assert good["countries"][0]["code"] == "KE"
     assert bad == {"id": "b", "warnings": [], "model": {},
                    "error": "analysis failed (an internal error; the server log has the cause)"}
+
+
+# -- rows lost without a word ---------------------------------------------------------------------------------
+def run_file(analyzer, tmp_path, name: str, content: bytes) -> list[dict]:
+    from nlp_service.batch import BatchConfig, run_batch
+
+    src, out = tmp_path / name, tmp_path / f"{name}.out.jsonl"
+    src.write_bytes(content)
+    run_batch(analyzer, str(src), str(out), BatchConfig(progress=False))
+    return [json.loads(line) for line in out.read_bytes().decode("utf-8").split("\n")[:-1]]
+
+
+def test_a_csv_quote_never_closed_loses_no_row(tmp_path, fake_analyzer):
+    lines = ["id,text"] + [f"{i},Kenya story {i}." for i in range(1, 501)]
+    lines[3] = '3,"Kenya story 3.'  # opens a quote no later line closes
+    got = run_file(fake_analyzer, tmp_path, "in.csv", ("\n".join(lines) + "\n").encode())
+    assert len(got) == 500 and [r["id"] for r in got] == [str(i) for i in range(1, 501)]
+    assert got[2]["error"].startswith("row 3: row is not valid CSV: the quote opened on line 4 is never closed")
+    assert "the 497 lines after it were read again as rows of their own" in got[2]["error"]
+    assert all("error" not in r for i, r in enumerate(got) if i != 2)
+
+
+def test_a_raw_carriage_return_inside_a_jsonl_string_keeps_its_row_whole(tmp_path, fake_analyzer, monkeypatch):
+    content = b'{"id": "a", "text": "Kenya held\rits vote."}\r\n{"id": "b", "text": "Chile."}\n'
+    got = run_file(fake_analyzer, tmp_path, "in.jsonl", content)
+    assert [(r["id"], "error" in r) for r in got] == [("a", False), ("b", False)]
+
+    import io
+    import sys
+
+    from nlp_service.batch import read_rows
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(content)))  # stdin splits as a file does
+    assert [row["id"] for _, row in read_rows("-", "jsonl")] == ["a", "b"]
