@@ -32,7 +32,7 @@ from typing import Any, TextIO
 
 from nlp_service.analyzer import AnalyzeOptions, Analyzer
 from nlp_service.batch_errors import BatchError, FileFault, InputFault, OutputLocked, Terminated
-from nlp_service.batch_output import STDIO, RecordWriter, done_ids, record_tasks, valid_unicode
+from nlp_service.batch_output import STDIO, RecordWriter, done_ids, escape_id, record_tasks
 from nlp_service.records import Analysis
 
 log = logging.getLogger(__name__)
@@ -329,7 +329,7 @@ def row_id(row: dict[str, Any] | BadRow, row_no: int) -> str:
         return str(row_no)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return valid_unicode(str(value))
+    return escape_id(str(value))
 
 
 def id_problem(value: object) -> str | None:
@@ -492,13 +492,18 @@ def run_batch(
 
 class RowRules:
     """The resume and duplicate-id rules over one input's rows, shared by every engine: the k-th row with an id
-    is done when the output holds k records for that id already; a row whose id came before is a "duplicate
-    id" error record that names the first row."""
+    is done when the output holds k records for that id already; a row whose given id came before is a
+    "duplicate id" error record that names the first row.
+
+    A row without an id takes its row number (``auto``); that number is no one's given id, so a later row whose
+    given id is the same number is not its duplicate (both are analysed). The resume count is by id text,
+    which stays right for both because records are written in input order."""
 
     def __init__(self, already: Counter[str]):
         self.already = already
-        self.seen: Counter[str] = Counter()
-        self.first_seen: dict[str, str] = {}
+        self.count: Counter[str] = Counter()  # rows per id text, for resume
+        self.seen: Counter[tuple[bool, str]] = Counter()  # rows per (auto, id), for the duplicate rule
+        self.first_seen: dict[tuple[bool, str], str] = {}
 
     def checked_item(self, row: dict[str, Any] | BadRow, row_no: int, fmt: str) -> _Item | None:
         """``item`` for a row as a reader gave it; a row that breaks the id or text rules in a way nobody
@@ -506,17 +511,20 @@ class RowRules:
         where = row_label(fmt, row_no)
         try:
             id_ = row_id(row, row_no)
+            auto = id_ == str(row_no) and row_id(row, row_no + 1) != id_  # the id came from row_no
         except Exception as exc:  # one row's odd value must not stop the batch
-            id_, row = str(row_no), BadRow(f"the id cannot be used ({type(exc).__name__}: {exc})")
-        return self.item(id_, where, row)
+            id_, auto, row = str(row_no), True, BadRow(f"the id cannot be used ({type(exc).__name__}: {exc})")
+        return self.item(id_, where, row, auto)
 
-    def item(self, id_: str, where: str, row: dict[str, Any] | BadRow) -> _Item | None:
+    def item(self, id_: str, where: str, row: dict[str, Any] | BadRow, auto: bool = False) -> _Item | None:
         """The row to analyse (or its error record), or None when an earlier run wrote its record."""
-        self.seen[id_] += 1
-        self.first_seen.setdefault(id_, where)
-        if self.seen[id_] <= self.already[id_]:
+        key = (auto, id_)
+        self.count[id_] += 1
+        self.seen[key] += 1
+        self.first_seen.setdefault(key, where)
+        if self.count[id_] <= self.already[id_]:
             return None
-        duplicate_of = self.first_seen[id_] if self.seen[id_] > 1 else None
+        duplicate_of = self.first_seen[key] if self.seen[key] > 1 else None
         try:
             return _to_item(id_, where, row, duplicate_of)
         except Exception as exc:  # one row's odd value must not stop the batch

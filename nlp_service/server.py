@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_v
 from nlp_service import __version__
 from nlp_service.analyzer import TASKS, AnalyzeOptions, Analyzer
 from nlp_service.batch import NO_TEXT, row_text
-from nlp_service.batch_output import valid_unicode
+from nlp_service.batch_output import escape_id
 from nlp_service.microbatch import BatcherConfig, MicroBatcher, QueueFull
 from nlp_service.text import TOO_LONG
 
@@ -89,7 +89,7 @@ class Article(BaseModel):
         return row_text({"text": self.text, "title": self.title, "body": self.body})
 
     def record_id(self) -> str | None:
-        return None if self.id is None else valid_unicode(str(self.id))
+        return None if self.id is None else escape_id(str(self.id))
 
 
 class _Input(BaseModel):

@@ -62,7 +62,7 @@ def test_lone_surrogates_in_id_or_text_do_not_stop_the_run(tmp_path, fake_analyz
     out = tmp_path / "out.jsonl"
     stats = run_batch(fake_analyzer, str(src), str(out), quiet())
     got = records(out)  # decodes as strict UTF-8
-    assert [r["id"] for r in got] == ["\ufffd", "s2", "s3"]
+    assert [r["id"] for r in got] == ["\\udc00", "s2", "s3"]  # the lone surrogate escaped, not replaced
     assert all("error" not in r for r in got) and stats.exit_code == 0
     again = run_batch(fake_analyzer, str(src), str(out), quiet())  # the repaired id resumes as done
     assert (again.skipped, len(records(out))) == (3, 3)

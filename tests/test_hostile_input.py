@@ -174,3 +174,32 @@ def test_a_raw_carriage_return_inside_a_jsonl_string_keeps_its_row_whole(tmp_pat
 
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(content)))  # stdin splits as a file does
     assert [row["id"] for _, row in read_rows("-", "jsonl")] == ["a", "b"]
+
+
+# -- ids ----------------------------------------------------------------------------------------------------------
+def test_lone_surrogate_ids_stay_distinct_and_reversible(tmp_path, fake_analyzer):
+    from nlp_service.batch_output import escape_id, unescape_id
+
+    rows = [{"id": i, "text": "Kenya."} for i in ("\udc00", "\ud800", "\udc01", "\\udc00")]
+    content = "".join(json.dumps(r) + "\n" for r in rows).encode()  # json.dumps writes the surrogates as escapes
+    got = run_file(fake_analyzer, tmp_path, "in.jsonl", content)
+    assert [r["id"] for r in got] == ["\\udc00", "\\ud800", "\\udc01", "\\\\udc00"]
+    assert all("error" not in r for r in got)
+    assert [unescape_id(r["id"]) for r in got] == [r["id"] for r in rows]
+    assert escape_id("plain id \\ with a backslash") == "plain id \\ with a backslash"
+
+
+def test_a_row_number_id_never_makes_a_given_id_a_duplicate(tmp_path, fake_analyzer):
+    content = b'{"text": "Kenya."}\n{"id": 1, "text": "Chile."}\n{"id": 1, "text": "Japan."}\n'
+    got = run_file(fake_analyzer, tmp_path, "in.jsonl", content)
+    assert [r["id"] for r in got] == ["1", "1", "1"]
+    assert "error" not in got[0] and "error" not in got[1]  # the given id 1 is not the row number's duplicate
+    assert got[2]["error"].startswith("line 3: duplicate id (the same as line 2;")
+    again = run_file(fake_analyzer, tmp_path, "in.jsonl", content)  # the same output file: a resume
+    assert again == got
+
+
+def test_http_ids_are_escaped_not_replaced(client):
+    body = json.dumps({"articles": [{"id": "\udc00", "text": ARTICLE}, {"id": "\ud800", "text": ARTICLE}]})
+    response = client.post("/v1/classify", content=body, headers={"content-type": "application/json"})
+    assert [r["id"] for r in response.json()["results"]] == ["\\udc00", "\\ud800"]
