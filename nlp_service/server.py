@@ -179,7 +179,10 @@ class _Models:
             self.analyzer.warm_up()
             log.info("models loaded: %s", self.analyzer.versions)
         except Exception as exc:
-            log.exception("loading the models failed")
+            # One line naming the file and the fix (the checkpoint errors say both); the traceback only with
+            # debug logging. /readyz stays 503, so no load balancer sends this process a request.
+            log.error("loading the models failed; the service will not become ready: %s", exc or type(exc).__name__,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
             self.failed = f"{type(exc).__name__}"
 
     @property
