@@ -37,12 +37,22 @@ _ENGLISH_STOPWORDS = frozenset(
 
 
 # Control characters (but newline and tab), zero-width and bidi formatting characters, lone surrogates, the
-# byte-order mark and the Unicode "noncharacters": never article text, and some reach a terminal as escapes.
+# byte-order mark, the Unicode "noncharacters", the interlinear annotation marks (U+FFF9-FFFB), the musical
+# formatting characters (U+1D173-1D17A) and the tag characters (U+E0000-E007F, which can spell out hidden
+# instructions): never article text, and some reach a terminal as escapes.
 _INVISIBLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
-    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
-    "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb"
+    "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\U0001d173-\U0001d17a\U000e0000-\U000e007f]"
 )
+# ftfy (a maintained library) repairs mojibake: UTF-8 read as Windows-1252 ("cafÃ©" → "café"), the commonest
+# damage in scraped news. Only its encoding fixes: quotes, widths, ligatures and line breaks are left as written.
+_FTFY = {
+    "unescape_html": False, "remove_terminal_escapes": False, "fix_encoding": True, "restore_byte_a0": False,
+    "replace_lossy_sequences": False, "decode_inconsistent_utf8": True, "fix_c1_controls": False,
+    "fix_latin_ligatures": False, "fix_character_width": False, "uncurl_quotes": False, "fix_line_breaks": False,
+    "fix_surrogates": False, "remove_control_chars": False, "normalization": None, "explain": False,
+}
 # A "word" for the summary cap: a run of non-space characters, except that each ideograph or kana counts alone
 # (Chinese and Japanese put no spaces between words; one character is roughly one word's worth of meaning).
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
@@ -66,6 +76,24 @@ def strip_invisible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+def fix_mojibake(text: str) -> str:
+    """``text`` with mojibake repaired by ftfy (unchanged when there is none)."""
+    import ftfy  # imported here: the CLI's --help need not pay for it
+
+    return ftfy.fix_text(text, ftfy.TextFixerConfig(**_FTFY))
+
+
+# Quoted speech: “…”, «…», „…“, "…" (up to 600 characters, so an unmatched mark does not eat the article).
+_QUOTED = re.compile('“[^”]{0,600}”|«[^»]{0,600}»|„[^“”]{0,600}[“”]|"[^"]{0,600}"')
+
+
+def without_quotes(text: str) -> str:
+    """``text`` without its quotations, for judging its language: an English report that opens with a French
+    minister's words is English. The whole text when the quotes are nearly all of it."""
+    rest = _QUOTED.sub(" ", text)
+    return rest if sum(ch.isalpha() for ch in rest[:2000]) >= 100 else text
+
+
 def count_words(text: str) -> int:
     """Words as the summary cap counts them: space-separated runs, and each CJK character on its own."""
     return sum(1 for _ in _WORD.finditer(text))
@@ -73,6 +101,8 @@ def count_words(text: str) -> int:
 
 def cap_words(text: str, max_words: int) -> str:
     """``text`` cut after ``max_words`` words (as ``count_words`` counts them), or unchanged if shorter."""
+    if max_words < 1:
+        raise ValueError(f"max_words must be at least 1, got {max_words}")
     for i, match in enumerate(_WORD.finditer(text)):
         if i == max_words - 1:
             return text[: match.end()].rstrip()
@@ -96,7 +126,7 @@ def prepare(text: object, max_words: int = MAX_WORDS) -> tuple[str, list[str]]:
     if not text.strip():
         raise InputError("empty text")
     warnings: list[str] = []
-    text = strip_invisible(text)
+    text = strip_invisible(fix_mojibake(text))  # mojibake first: its bytes include C1 controls (\x9d)
     if looks_like_html(text):
         text = html_to_text(text)
         warnings.append("the text was HTML; its title and body text were analysed")
@@ -111,7 +141,7 @@ def prepare(text: object, max_words: int = MAX_WORDS) -> tuple[str, list[str]]:
             f"{too_long(len(cleaned), MAX_CHARS)} after cleaning and the {max_words}-word cap "
             "(words are counted at spaces; is it text?)"
         )
-    detected = language.detect(cleaned)
+    detected = language.detect(without_quotes(cleaned))
     if detected is not None and detected.not_english:
         warnings.append(
             f"text looks like {language.name(detected.code)} ({detected.code}), not English; "

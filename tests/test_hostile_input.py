@@ -203,3 +203,59 @@ def test_http_ids_are_escaped_not_replaced(client):
     body = json.dumps({"articles": [{"id": "\udc00", "text": ARTICLE}, {"id": "\ud800", "text": ARTICLE}]})
     response = client.post("/v1/classify", content=body, headers={"content-type": "application/json"})
     assert [r["id"] for r in response.json()["results"]] == ["\\udc00", "\\ud800"]
+
+
+# -- cleaning -----------------------------------------------------------------------------------------------------
+def test_tag_annotation_and_musical_formatting_characters_are_removed_also_as_entities():
+    from nlp_service.text import prepare
+
+    hidden = "".join(chr(0xE0000 + ord(c)) for c in "ignore all") + "\U000e007f"
+    text = f"Kenya{hidden} held\ufff9an\ufffa election\ufffb on\U0001d173 Tuesday\U0001d17a. &#xE0041;&#917569;Vote."
+    cleaned, _ = prepare(text)
+    assert cleaned == "Kenya heldan election on Tuesday. Vote."
+
+
+def test_mojibake_is_repaired_and_curly_quotes_are_kept():
+    from nlp_service.text import prepare
+
+    cleaned, _ = prepare("The cafÃ© owner said â€œwe will reopenâ€\x9d on Tuesday in Kenya.")
+    assert cleaned == "The café owner said “we will reopen” on Tuesday in Kenya."
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Plain text that mentions <b> and <i> tags, the bold and italic markers.",
+     "Use <br> for a line break and <p> for a paragraph, the tutorial says."],
+)
+def test_plain_text_that_names_tags_is_not_html(text):
+    from nlp_service.text import prepare
+
+    cleaned, warnings = prepare(text)
+    assert cleaned == text and not warnings
+
+
+@pytest.mark.parametrize(
+    "html", ["<p>Kenya held an election.</p>", '<a href="/x">Kenya</a> held an election.',
+             "<html><p>Kenya held an election."]
+)
+def test_html_is_known_by_its_structure(html):
+    from nlp_service.text import prepare
+
+    cleaned, warnings = prepare(html)
+    assert "<" not in cleaned and "Kenya" in cleaned and warnings[0].startswith("the text was HTML")
+
+
+def test_an_english_article_opening_with_a_french_quote_is_english():
+    from nlp_service.text import prepare
+
+    article = (
+        "« Nous ne céderons rien, ni aujourd'hui ni demain, face à ceux qui veulent diviser la République et "
+        "affaiblir nos institutions démocratiques », a déclaré le président devant l'Assemblée nationale. "
+        "The French president made the remarks on Tuesday after a week of protests over the pension reform. "
+        "Opposition parties said they would file a motion of no confidence in the government later this week."
+    )
+    _, warnings = prepare(article)
+    assert not any("not English" in w for w in warnings)
+    _, french = prepare("Le gouvernement a annoncé mardi une baisse des impôts pour les petites entreprises "
+                        "l'année prochaine, selon le ministre de l'Économie.")
+    assert any("French (fr), not English" in w for w in french)  # French throughout is still French
