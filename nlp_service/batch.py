@@ -16,9 +16,8 @@ length before they are batched (similar lengths pad less), and the records are w
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
+import gzip
 import json
 import logging
 import os
@@ -28,11 +27,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from nlp_service.analyzer import AnalyzeOptions, Analyzer
 from nlp_service.batch_errors import BatchError, FileFault, InputFault, OutputLocked, Terminated
 from nlp_service.batch_output import STDIO, RecordWriter, done_ids, escape_id, record_tasks
+from nlp_service.input_text import check_encoding, is_gzip, open_text
 from nlp_service.records import Analysis
 
 log = logging.getLogger(__name__)
@@ -68,10 +68,11 @@ def detect_format(path: str, override: str | None = None) -> str:
         return override
     if path == STDIO:
         return "jsonl"
-    suffix = Path(path).suffix.lower()
-    if suffix not in _EXTENSIONS:
+    suffix = Path(path[: -len(".gz")] if is_gzip(path) else path).suffix.lower()
+    if suffix not in _EXTENSIONS or (is_gzip(path) and suffix == ".parquet"):
         raise BatchError(
-            f"cannot tell the format of {path!r} from its extension; pass --format {'|'.join(FORMATS)}"
+            f"cannot tell the format of {path!r} from its extension (.jsonl, .csv, .parquet, or .jsonl.gz / "
+            f".csv.gz); pass --format {'|'.join(FORMATS)}"
         )
     return _EXTENSIONS[suffix]
 
@@ -93,10 +94,12 @@ def row_label(fmt: str, row_no: int) -> str:
     return f"line {row_no}" if fmt == "jsonl" else f"row {row_no}"
 
 
-def read_rows(path: str, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-    """Rows of the input, numbered from 1 (JSONL: line number; CSV and Parquet: data row number).
+def read_rows(path: str, fmt: str, encoding: str | None = None) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+    """Rows of the input, numbered from 1 (JSONL: line number; CSV and Parquet: data row number); JSONL and CSV
+    decoded as ``input_text.open_text`` says (``encoding=None``: detected; ``.gz``: decompressed).
 
-    Raises BatchError when the file has no text field at all, FileFault when it cannot be read on."""
+    Raises BatchError when the file has no text field at all or is not in the encoding, FileFault when it cannot
+    be read on."""
     if fmt == "parquet":
         if path == STDIO:
             raise BatchError("Parquet cannot be read from stdin; pass a file")
@@ -106,42 +109,11 @@ def read_rows(path: str, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadRo
         raise BatchError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     reader = read_jsonl if fmt == "jsonl" else read_csv
     try:
-        with open_text(path, fmt) as fh:
+        with open_text(path, fmt, encoding) as fh:
             rows = reader(fh)
             yield from (_check_jsonl_fields(rows, "stdin" if path == STDIO else path) if fmt == "jsonl" else rows)
     except OSError as exc:
         raise InputFault(f"cannot read {path} on: {exc.strerror or exc}") from exc
-
-
-# How a text reader splits lines. JSONL: at "\n" only; JSON escapes every line break inside a string, so a raw
-# carriage return there (which universal newlines would take for a line end) belongs to its row. CSV: the csv
-# module wants newline="" and finds the line ends itself (a quoted cell may hold them).
-_NEWLINE = {"jsonl": "\n", "csv": ""}
-
-
-@contextlib.contextmanager
-def _stdin_text(fmt: str) -> Iterator[TextIO]:
-    """stdin with the same decoding and line splitting as a file; sys.stdin itself stays open afterwards."""
-    if not hasattr(sys.stdin, "buffer"):  # stdin replaced by a text stream (a test, an embedding application)
-        yield sys.stdin
-        return
-    wrapper = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline=_NEWLINE[fmt])
-    try:
-        yield wrapper
-    finally:
-        wrapper.detach()
-
-
-def open_text(path: str, fmt: str) -> TextIO:
-    """The input (a file or ``-``, stdin) as text, split into lines as ``fmt`` needs."""
-    if path == STDIO:
-        return _stdin_text(fmt)  # type: ignore[return-value]
-    try:
-        # utf-8-sig: spreadsheet exports often start with a byte-order mark that would stick to the 1st key.
-        # errors="replace": one bad byte in a million rows becomes U+FFFD rather than stopping the run.
-        return open(path, encoding="utf-8-sig", errors="replace", newline=_NEWLINE[fmt])
-    except OSError as exc:
-        raise FileFault(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 # strict=False: a raw control character (a tab, a carriage return from a Windows tool) inside a string is read
@@ -371,6 +343,7 @@ def row_text(row: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class BatchConfig:
     fmt: str | None = None  # None = by extension
+    encoding: str | None = None  # None = detected (input_text.sniff_encoding)
     options: AnalyzeOptions = AnalyzeOptions()
     batch_size: int = 16
     window_factor: int = 8  # rows sorted by length together = window_factor × batch_size
@@ -381,6 +354,7 @@ class BatchConfig:
             raise BatchError("batch size must be at least 1")
         if self.window_factor < 1:
             raise BatchError("window factor must be at least 1")
+        check_encoding(self.encoding)
 
 
 @dataclass
@@ -466,7 +440,7 @@ def run_batch(
         runner = _WindowRunner(analyzer, config, writer, stats, bar)
         try:
             try:
-                for row_no, row in read_rows(input_path, fmt):
+                for row_no, row in read_rows(input_path, fmt, config.encoding):
                     stats.rows_in += 1
                     item = rules.checked_item(row, row_no, fmt)
                     if item is None:
@@ -658,9 +632,9 @@ def _progress(config: BatchConfig, input_path: str, fmt: str) -> Any:
 def _count_lines(path: str) -> int | None:
     """Non-blank lines of a JSONL file, for the progress bar's total (cheap next to the models)."""
     try:
-        with open(path, "rb") as fh:
+        with gzip.open(path, "rb") if is_gzip(path) else open(path, "rb") as fh:
             return sum(1 for line in fh if line.strip())
-    except OSError:
+    except (OSError, EOFError):  # a damaged .gz: the reader says so
         return None
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from nlp_service.batch import BadRow, open_text, read_jsonl, row_id, row_label, row_text
+from nlp_service.batch import BadRow, read_jsonl, row_id, row_label, row_text
 from nlp_service.batch_output import record_bytes
+from nlp_service.input_text import open_text
 from nlp_service.records import Verification
 
 
@@ -48,11 +49,13 @@ def _rows(stream: IO[str]) -> Iterator[tuple[str, Any, Any, str | None]]:
             yield ident, text, row["summary"], None
 
 
-def run_verify(analyzer: Any, input_path: str, output_path: str, batch_size: int = 32) -> VerifyStats:
+def run_verify(
+    analyzer: Any, input_path: str, output_path: str, batch_size: int = 32, encoding: str | None = None
+) -> VerifyStats:
     """Check every row of ``input_path`` (``-``: stdin) and write one record per row to ``output_path``. The
     input is read as ``nlp-service batch`` reads JSONL (decoding, line splitting); FileFault if it cannot be."""
     stats = VerifyStats()
-    with open_text(input_path, "jsonl") as src, contextlib.ExitStack() as closing:
+    with open_text(input_path, "jsonl", encoding) as src, contextlib.ExitStack() as closing:
         dst = sys.stdout if output_path == "-" else closing.enter_context(Path(output_path).open("w", encoding="utf-8"))
         batch: list[tuple[str, Any, Any, str | None]] = []
         for row in _rows(src):

@@ -259,3 +259,74 @@ def test_an_english_article_opening_with_a_french_quote_is_english():
     _, french = prepare("Le gouvernement a annoncé mardi une baisse des impôts pour les petites entreprises "
                         "l'année prochaine, selon le ministre de l'Économie.")
     assert any("French (fr), not English" in w for w in french)  # French throughout is still French
+
+
+# -- encodings and compression ------------------------------------------------------------------------------------
+SIX = [{"id": f"r{i}", "text": f"Café owners in Kenya voted, story {i}."} for i in range(6)]
+
+
+def jsonl_text(rows: list[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig", "utf-32"])
+def test_byte_order_marks_and_utf16_are_detected(tmp_path, fake_analyzer, encoding):
+    got = run_file(fake_analyzer, tmp_path, "in.jsonl", jsonl_text(SIX).encode(encoding))
+    assert [r["id"] for r in got] == [r["id"] for r in SIX] and all("error" not in r for r in got)
+    assert got[0]["summary"].startswith("Café owners")
+
+
+def test_a_latin1_file_is_refused_with_the_option_to_pass_and_decoded_with_it(tmp_path, use_fakes, capsys):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_bytes(jsonl_text(SIX).encode("latin-1"))
+    assert cli.main(["batch", "-i", str(src), "-o", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"{src} is not UTF-8: byte 0xe9 on line 1 cannot be decoded" in err and "--encoding latin-1" in err
+    assert not out.exists() or out.read_text() == ""
+    assert cli.main(["batch", "-i", str(src), "-o", str(out), "--no-progress", "--encoding", "latin-1"]) == 0
+    got = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    assert len(got) == 6 and got[0]["summary"].startswith("Café owners")
+    assert cli.main(["batch", "-i", str(src), "-o", str(out), "--encoding", "klingon"]) == 2
+    assert "unknown encoding 'klingon'" in capsys.readouterr().err
+
+
+@pytest.fixture
+def use_fakes(monkeypatch, fake_analyzer):
+    monkeypatch.setattr(cli, "load_analyzer", lambda checkpoint: fake_analyzer)
+    return fake_analyzer
+
+
+def test_gzip_inputs_are_read_transparently(tmp_path, fake_analyzer):
+    import gzip
+
+    got = run_file(fake_analyzer, tmp_path, "in.jsonl.gz", gzip.compress(jsonl_text(SIX).encode()))
+    assert [r["id"] for r in got] == [r["id"] for r in SIX]
+    csv_rows = "id,text\n" + "".join(f"{r['id']},{r['text'].replace(',', '')}\n" for r in SIX)
+    got = run_file(fake_analyzer, tmp_path, "in.csv.gz", gzip.compress(csv_rows.encode()))
+    assert [r["id"] for r in got] == [r["id"] for r in SIX] and all("error" not in r for r in got)
+
+
+def test_a_damaged_gzip_file_is_one_line_and_exit_3(tmp_path, use_fakes, capsys):
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(b"not gzip at all")
+    assert cli.main(["batch", "-i", str(src), "-o", str(tmp_path / "o.jsonl"), "--no-progress"]) == 3
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_a_stray_bad_byte_late_in_a_file_is_replaced_and_logged(tmp_path, fake_analyzer, caplog):
+    rows = [{"id": f"r{i}", "text": "Kenya held an election. " * 20} for i in range(200)]  # > 64 KiB
+    content = jsonl_text(rows).encode() + b'{"id": "bad", "text": "caf\xe9 in Japan"}\n'
+    got = run_file(fake_analyzer, tmp_path, "in.jsonl", content)
+    assert len(got) == 201 and got[-1]["countries"][0]["code"] == "JP"
+    assert "1 byte sequences were not utf-8 and were read as U+FFFD" in caplog.text
+    assert "--encoding latin-1" in caplog.text
+
+
+def test_verify_reads_encodings_like_batch(tmp_path, use_fakes, capsys):
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_bytes(jsonl_text([{"id": "a", "text": ARTICLE, "summary": "Kenya voted."}]).encode("utf-16"))
+    assert cli.main(["verify", "-i", str(src), "-o", str(out)]) == 0
+    src.write_bytes(jsonl_text([{"id": "a", "text": "Café in Kenya.", "summary": "Café."}]).encode("latin-1"))
+    assert cli.main(["verify", "-i", str(src), "-o", str(out)]) == 2
+    assert "--encoding latin-1" in capsys.readouterr().err
+    assert cli.main(["verify", "-i", str(src), "-o", str(out), "--encoding", "latin-1"]) == 0
