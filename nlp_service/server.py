@@ -362,30 +362,8 @@ def create_app(
         default_response_class=SafeJSONResponse,
     )
     app.state.batcher = batcher
-    record_schema = _record_schema()
-    responses: dict[int | str, dict[str, Any]] = {
-        200: {
-            "description": "one record, or {'results': [records]} for a list",
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "oneOf": [
-                            record_schema,
-                            {
-                                "type": "object",
-                                "properties": {"results": {"type": "array", "items": record_schema}},
-                            },
-                        ]
-                    }
-                }
-            },
-        },
-        400: {"description": "the body cannot be decoded"},
-        413: {"description": "body too large, too many articles, or a single article's text too long"},
-        422: {"description": "invalid request, or a single article without usable text"},
-        503: {"description": "models still loading, or the queue is full (see Retry-After)"},
-        504: {"description": "the request waited longer than the server's timeout"},
-    }
+    responses = _responses(_schema("record.schema.json"))
+    verify_responses = _responses(_schema("verify.schema.json"))
 
     def check_count(count: int) -> None:
         if count > max_items:
@@ -449,7 +427,11 @@ def create_app(
             request, AnalyzeOptions(("summarize",), max_words=request.max_words, method=request.method)
         )
 
-    @app.post("/v1/verify", summary="Is the summary supported by the article? (verify.schema.json)")
+    @app.post(
+        "/v1/verify",
+        responses=verify_responses,
+        summary="Is the summary supported by the article? (verify.schema.json)",
+    )
     async def verify(request: VerifyRequest) -> JSONResponse:
         pairs = request.pairs()
         return await queue(request, len(pairs), lambda: batcher.submit_verify(
@@ -460,7 +442,7 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="200 once the models are loaded, 503 before")
+    @app.get("/readyz", summary="200 once the models are loaded, 503 before", responses=READY_RESPONSES)
     async def readyz() -> JSONResponse:
         if models.ready:
             assert models.analyzer is not None
@@ -499,7 +481,78 @@ def _readable(error: dict[str, Any]) -> dict[str, str]:
     return {"loc": ".".join(loc), "msg": str(error.get("msg", "")).removeprefix("Value error, ")}
 
 
-def _record_schema() -> dict[str, Any]:
-    schema = json.loads(resources.files("nlp_service.data").joinpath("record.schema.json").read_text("utf-8"))
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+# What every 4xx / 5xx body is: ``detail`` says why; a request that does not validate also lists ``errors``.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg"],
+                "properties": {"loc": {"type": "string"}, "msg": {"type": "string"}},
+                "additionalProperties": False,
+            },
+        },
+    },
+    "additionalProperties": False,
+}
+READY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _json(
+        {
+            "type": "object",
+            "required": ["ready", "model"],
+            "properties": {
+                "ready": {"const": True},
+                "model": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+            "additionalProperties": False,
+        },
+        "the models are loaded",
+    ),
+    503: _json(
+        {
+            "type": "object",
+            "required": ["ready", "reason"],
+            "properties": {"ready": {"const": False}, "reason": {"type": "string"}},
+            "additionalProperties": False,
+        },
+        "the models are loading, or failed to load",
+    ),
+}
+
+
+def _responses(record: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """The documented answers of an article endpoint: one record, or ``{"results": [...]}`` for a list (one of
+    the two, never both: a record has no ``results`` field), and the error bodies."""
+    results = {
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "items": record}},
+        "additionalProperties": False,
+    }
+    errors = {
+        400: "the body cannot be decoded",
+        413: "body too large, too many articles, or a single article's text too long",
+        422: "invalid request, or a single article without usable text",
+        500: "an internal error (the cause is in the server log)",
+        503: "models still loading, or the queue is full (see Retry-After)",
+        504: "the request waited longer than the server's timeout",
+    }
+    out: dict[int | str, dict[str, Any]] = {
+        200: _json({"oneOf": [record, results]}, "one record, or {'results': [records]} for a list")
+    }
+    out.update({code: _json(ERROR_SCHEMA, text) for code, text in errors.items()})
+    return out
+
+
+def _schema(name: str) -> dict[str, Any]:
+    schema = json.loads(resources.files("nlp_service.data").joinpath(name).read_text("utf-8"))
     # OpenAPI 3.1 takes JSON Schema 2020-12 as is; only the document-level keys are out of place inside it.
     return {k: v for k, v in schema.items() if k not in ("$schema", "$id")}
