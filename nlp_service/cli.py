@@ -343,7 +343,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from nlp_service.microbatch import BatcherConfig
-    from nlp_service.server import ServerConfig, create_app
+    from nlp_service.server import ServerConfig, create_app, uvicorn_config
 
     # Bound here rather than by uvicorn: a port in use or a host that does not resolve is one clear line.
     try:
@@ -370,8 +370,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sys.setswitchinterval(0.001)
     host, port = sock.getsockname()[:2]
     print(f"nlp-service: listening on http://{host}:{port} (OpenAPI docs at /docs)", file=sys.stderr)
-    app = create_app(analyzer, config=ServerConfig(batching=BatcherConfig(worker_nice=args.model_nice)))
-    config = uvicorn.Config(app, log_level="info", access_log=False, timeout_keep_alive=30)
+    server_config = ServerConfig(batching=BatcherConfig(worker_nice=args.model_nice))
+    app = create_app(analyzer, config=server_config)
+    config = uvicorn_config(app, server_config, log_level="info", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 

@@ -50,9 +50,31 @@ access_log = logging.getLogger("nlp_service.access")
 class ServerConfig:
     max_body_bytes: int = 2_000_000
     max_items: int = 256  # articles per request
-    request_timeout_s: float = 30.0  # queue wait + model call; past it, 504
+    request_timeout_s: float = 30.0  # queue wait + model call; past it, 504 and the rest is not computed
     retry_after_s: int = 1  # what a 503 for a full queue tells the client to wait
     batching: BatcherConfig = field(default_factory=BatcherConfig)
+    # Per connection (``nlp-service serve``; see ``uvicorn_config``). A request (headers and body) must arrive
+    # within read_timeout_s, else 408 and the connection is closed: 2 MB at 150 kB/s takes 13 s. An idle
+    # keep-alive connection is closed after keep_alive_s. Past max_connections open connections, uvicorn answers
+    # 503: with the body limit, at most max_connections × max_body_bytes (512 MB) of request bodies in memory.
+    read_timeout_s: float = 15.0
+    keep_alive_s: int = 5
+    max_connections: int = 256
+
+
+def uvicorn_config(app: Any, config: ServerConfig, **options: Any) -> Any:
+    """The uvicorn settings that carry ``config``'s per-connection limits (``options``: uvicorn's others)."""
+    import uvicorn
+
+    from nlp_service.http_limits import read_timeout_protocol
+
+    return uvicorn.Config(
+        app,
+        http=read_timeout_protocol(config.read_timeout_s),
+        timeout_keep_alive=config.keep_alive_s,
+        limit_concurrency=config.max_connections,
+        **options,
+    )
 
 
 class SafeJSONResponse(JSONResponse):
@@ -365,6 +387,10 @@ def create_app(
     responses = _responses(_schema("record.schema.json"))
     verify_responses = _responses(_schema("verify.schema.json"))
 
+    def deadline() -> float:
+        """When a request submitted now stops being worth computing: nobody waits for it after the timeout."""
+        return time.monotonic() + config.request_timeout_s
+
     def check_count(count: int) -> None:
         if count > max_items:
             raise HTTPException(413, f"at most {max_items} articles per request, got {count}")
@@ -375,9 +401,10 @@ def create_app(
         """Wait for the records within the server's timeout; one article's record, or ``{"results": [...]}``."""
         try:
             records = await asyncio.wait_for(waiting, config.request_timeout_s)
-        except TimeoutError:
+        except TimeoutError:  # the wait ran out, or the batcher dropped the request at its deadline
+            cancel()  # its parts not yet computed never will be
             raise HTTPException(504, f"no answer within {config.request_timeout_s:g} s; retry later") from None
-        except asyncio.CancelledError:  # the client went away: drop its work if it has not begun
+        except asyncio.CancelledError:  # the client went away: drop the work not yet begun
             cancel()
             raise
         except Exception:
@@ -399,13 +426,13 @@ def create_app(
             raise HTTPException(
                 503, "the server is busy; retry shortly", headers={"Retry-After": str(config.retry_after_s)}
             ) from None
-        return await answer(request, asyncio.wrap_future(future), count, future.cancel)
+        return await answer(request, asyncio.wrap_future(future), count, lambda: batcher.abandon(future))
 
     async def run(request: _Input, options: AnalyzeOptions) -> JSONResponse:
         items = request.items()
         texts = [a.full_text() for a in items]
         ids = [a.record_id() for a in items]
-        return await queue(request, len(items), lambda: batcher.submit(texts, ids, options))
+        return await queue(request, len(items), lambda: batcher.submit(texts, ids, options, deadline()))
 
     # Async endpoints: the event loop only validates and waits; the model calls run on the batcher's thread.
     @app.post("/v1/analyze", responses=responses, summary="Classify and summarise")
@@ -435,7 +462,7 @@ def create_app(
     async def verify(request: VerifyRequest) -> JSONResponse:
         pairs = request.pairs()
         return await queue(request, len(pairs), lambda: batcher.submit_verify(
-            [p[1] for p in pairs], [p[2] for p in pairs], [p[0] for p in pairs]))
+            [p[1] for p in pairs], [p[2] for p in pairs], [p[0] for p in pairs], deadline()))
 
     # Answered on the event loop itself, never queued behind model work.
     @app.get("/healthz", summary="The process is alive")
