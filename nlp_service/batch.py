@@ -219,9 +219,11 @@ def read_csv(fh: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]
         except csv.Error as exc:
             row_no += 1
             if lines.exhausted and len(lines.row_lines) > 1:
+                rest = f"lines {first_line + 1}-{lines.lines} after it were"
+                after = f"line {lines.lines} after it was" if lines.lines == first_line + 1 else rest
                 yield row_no, BadRow(
                     f"row is not valid CSV: the quote opened on line {first_line} is never closed ({exc}); "
-                    f"the {len(lines.row_lines) - 1} lines after it were read again as rows of their own"
+                    f"{after} read again as rows"
                 )
                 lines = _LineCounter(lines.row_lines[1:], before=first_line)
                 reader = csv.DictReader(lines, fieldnames=header, strict=True)

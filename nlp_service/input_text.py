@@ -4,11 +4,11 @@
   its format is the extension before ``.gz``.
 - **Encoding**: ``encoding=None`` (``--encoding auto``, the default) looks at the first 64 KiB. A byte-order
   mark names the encoding (UTF-8, UTF-16 or UTF-32); text without one whose every other byte is NUL is UTF-16;
-  anything else must be UTF-8. A file whose first 64 KiB are not UTF-8 is refused before anything is written,
-  with a message naming ``--encoding latin-1`` (Latin-1 / Windows-1252 exports are the usual cause): reading it
-  as UTF-8 would turn every "é" into U+FFFD without a word. A stray bad byte further on becomes U+FFFD (one bad
-  byte in a million rows must not stop a run) and the run logs how many lines had one. A named encoding is used
-  as given.
+  anything else is UTF-8. A file whose first 64 KiB hold a Latin-1 / Windows-1252 character (one byte of 0x80
+  or more between ASCII bytes, which UTF-8 never writes) is refused before anything is written, with a message
+  naming ``--encoding latin-1``: reading it as UTF-8 would turn every "é" into U+FFFD without a word. Other bad
+  bytes, and any further on, become U+FFFD (one bad byte in a million rows must not stop a run) and the run
+  logs how many there were. A named encoding is used as given.
 - **Line ends**: JSONL at ``\\n`` only (JSON escapes every line break inside a string, so a raw carriage return
   belongs to its row); CSV as the csv module wants (``newline=""``).
 """
@@ -20,6 +20,7 @@ import contextlib
 import gzip
 import io
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from typing import BinaryIO, TextIO
@@ -136,16 +137,20 @@ def sniff_encoding(sample: bytes, name: str) -> str:
     utf16 = _utf16_without_bom(sample)
     if utf16:
         return utf16
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.reason != "unexpected end of data" or exc.end < len(sample):  # not just a cut at the sample's end
-            line = sample.count(b"\n", 0, exc.start) + 1
-            raise BatchError(
-                f"{name} is not UTF-8: byte 0x{sample[exc.start]:02x} on line {line} cannot be decoded; "
-                f"{ENCODING_HINT}. Nothing was analysed"
-            ) from None
+    single = _SINGLE_HIGH_BYTE.search(sample)
+    if single:
+        line = sample.count(b"\n", 0, single.start()) + 1
+        raise BatchError(
+            f"{name} is not UTF-8: byte 0x{sample[single.start()]:02x} on line {line} cannot be decoded; "
+            f"{ENCODING_HINT}. Nothing was analysed"
+        )
     return "utf-8"
+
+
+# A byte of 0x80 or more between two ASCII bytes: how Latin-1 and Windows-1252 write "é" or "£", and never valid
+# UTF-8 (which writes every other character as two to four such bytes). Other bad sequences (binary junk, an
+# encoded surrogate) are the stray bytes that are replaced.
+_SINGLE_HIGH_BYTE = re.compile(rb"(?<![\x80-\xff])[\x80-\xff](?![\x80-\xff])")
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:
