@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 ENCODING_HELP = (
     "input encoding, e.g. latin-1, cp1252, utf-16 (default auto: a byte-order mark or UTF-16 is detected, "
-    "anything else must be UTF-8 and a file that is not is refused)"
+    "anything else is read as UTF-8, and a file that looks Latin-1 is refused with this hint)"
 )
 
 
