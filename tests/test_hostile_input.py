@@ -330,3 +330,14 @@ def test_verify_reads_encodings_like_batch(tmp_path, use_fakes, capsys):
     assert cli.main(["verify", "-i", str(src), "-o", str(out)]) == 2
     assert "--encoding latin-1" in capsys.readouterr().err
     assert cli.main(["verify", "-i", str(src), "-o", str(out), "--encoding", "latin-1"]) == 0
+
+
+# -- the real models -------------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_the_real_models_with_a_surrogate_summary_and_an_over_long_text(real_analyzer):
+    record = real_analyzer.verify(ARTICLE, "Kenya \udc00held an election \ud800on Tuesday.")
+    assert record.error is None and 0.0 <= record.score <= 1.0
+    with pytest.raises(InputError, match="^text too long"):
+        real_analyzer.analyze(NO_SPACES)
+    long, good = real_analyzer.analyze([NO_SPACES, ARTICLE], tasks=("classify",))
+    assert long.error.startswith("text too long") and good.countries[0].code == "KE"
