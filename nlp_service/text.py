@@ -1,9 +1,10 @@
 """Text cleaning and input checks shared by every component (the 'clean' step of the flow).
 
-``prepare`` is the one place an article's text is made fit for the models, whichever door it came through:
-HTML becomes its title and body text, control and invisible characters go, text with nothing left is
-rejected, very long text is cut, and text in another language gets a warning. ``cap_words`` holds summaries to
-``max_words`` in languages that do not put spaces between words.
+``prepare`` is the one place an article's text is made fit for the models, whichever door it came through: HTML
+(known by its structure) becomes its title and body text, mojibake is repaired (ftfy), control and invisible
+characters go, text with nothing left is rejected, very long text is cut by words and refused past a character
+limit, and text in another language (judged without its quotations) gets a warning. ``cap_words`` holds summaries
+to ``max_words`` in languages that do not put spaces between words.
 """
 
 from __future__ import annotations
@@ -83,14 +84,16 @@ def fix_mojibake(text: str) -> str:
     return ftfy.fix_text(text, ftfy.TextFixerConfig(**_FTFY))
 
 
-# Quoted speech: “…”, «…», „…“, "…" (up to 600 characters, so an unmatched mark does not eat the article).
+# Quoted speech: “…”, «…», „…“, "…" (up to 600 characters, so an unmatched mark does not eat the article),
+# looked for in the first _LANGUAGE_CHARS characters: the language detector reads only the start of what is left.
+_LANGUAGE_CHARS = 20_000
 _QUOTED = re.compile('“[^”]{0,600}”|«[^»]{0,600}»|„[^“”]{0,600}[“”]|"[^"]{0,600}"')
 
 
 def without_quotes(text: str) -> str:
     """``text`` without its quotations, for judging its language: an English report that opens with a French
     minister's words is English. The whole text when the quotes are nearly all of it."""
-    rest = _QUOTED.sub(" ", text)
+    rest = _QUOTED.sub(" ", text[:_LANGUAGE_CHARS])
     return rest if sum(ch.isalpha() for ch in rest[:2000]) >= 100 else text
 
 
