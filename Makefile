@@ -56,7 +56,8 @@ test: setup setup-ray setup-browser lint
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow and not ray and not browser"
 
-# 10,000 hypothesis cases over the Python API, the batch readers and the HTTP API (docs/reliability.md).
+# 14,500 hypothesis cases over the Python API, the batch readers and the HTTP API, 4,500 of them on the
+# round-two properties of issue 26 (docs/reliability.md).
 fuzz: setup
 	NLP_FUZZ=1 $(PY) -m pytest -q -s tests/test_fuzz.py
 

@@ -3,6 +3,7 @@ answers classify / summarize / analyze for one text or a list."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -11,7 +12,9 @@ from typing import Any, Protocol, TypeVar, overload
 
 from nlp_service import language
 from nlp_service.records import Analysis, Classification, Summary, Verification
-from nlp_service.text import InputError, cap_words, count_words, prepare
+from nlp_service.text import InputError, cap_words, count_words, prepare, prepare_summary
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 TASKS = ("classify", "summarize")
@@ -152,12 +155,13 @@ class Analyzer:
     def classify(self, texts, *, thresholds=None, top_k=None, explain=False):
         """Countries, regions and themes above their thresholds. Raises InputError for an unusable single text."""
         single = isinstance(texts, str)
-        batch = [texts] if single else list(texts)
-        prepared = [
-            prepare(t) for t in batch
-        ]  # a bad text in a list raises: use analyze() for per-row errors
-        records = self._classifier.get().classify([p[0] for p in prepared], thresholds, top_k, explain)
-        records = [_with_warnings(r, p[1]) for r, p in zip(records, prepared, strict=True)]
+        prepared = _prepare_all([texts] if single else list(texts), single)
+        good = [p for p in prepared if not isinstance(p, InputError)]
+        made = iter(self._classifier.get().classify([p[0] for p in good], thresholds, top_k, explain) if good else [])
+        records = [
+            Classification(error=str(p)) if isinstance(p, InputError) else _with_warnings(next(made), p[1])
+            for p in prepared
+        ]
         return records[0] if single else records
 
     @overload
@@ -166,11 +170,20 @@ class Analyzer:
     def summarize(self, texts: list[str], **options: Any) -> list[Summary]: ...
 
     def summarize(self, texts, *, max_words=45, method=None):
+        """Summaries of at most ``max_words`` words (at least 1). Raises InputError for an unusable single text;
+        in a list, a bad text gives a record with ``error`` set and the others go on."""
+        if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
+            raise ValueError(f"max_words must be a whole number of at least 1, got {max_words!r}")
         single = isinstance(texts, str)
-        batch = [texts] if single else list(texts)
-        prepared = [prepare(t) for t in batch]
-        records = self._summarizer.get().summarize([p[0] for p in prepared], max_words, method)
-        records = [_with_warnings(_capped(r, max_words), p[1]) for r, p in zip(records, prepared, strict=True)]
+        prepared = _prepare_all([texts] if single else list(texts), single)
+        good = [p for p in prepared if not isinstance(p, InputError)]
+        made = iter(self._summarizer.get().summarize([p[0] for p in good], max_words, method) if good else [])
+        records = [
+            Summary("", "none", False, error=str(p))
+            if isinstance(p, InputError)
+            else _with_warnings(_capped(next(made), max_words), p[1])
+            for p in prepared
+        ]
         return records[0] if single else records
 
     @overload
@@ -222,17 +235,17 @@ class Analyzer:
         good: list[tuple[int, str, str, list[str]]] = []
         for i, (text, summary) in enumerate(zip(articles, summaries, strict=True)):
             try:
-                if not isinstance(summary, str):
-                    raise InputError(f"summary must be a string, got {type(summary).__name__}")
+                clean_summary = prepare_summary(summary)
                 cleaned, warns = prepare(text)
-                good.append((i, cleaned, " ".join(summary.split()), warns))
+                good.append((i, cleaned, clean_summary, warns))
             except InputError as exc:
                 results[i] = Verification(False, 0.0, [], id=ids[i], error=str(exc))
         if good:
             checker = getattr(self._summarizer.get(), "verifier", None) or Verifier.rule_only()
-            verdicts = checker.verify_many([g[1] for g in good], [g[2] for g in good])
-            for (i, _, _, warns), v in zip(good, verdicts, strict=True):
-                results[i] = replace(v, id=ids[i], warnings=list(warns) + v.warnings)
+            for (i, _, _, warns), v in zip(good, _verify_resilient(checker, good), strict=True):
+                if v.error is None:
+                    v = replace(v, warnings=list(warns) + v.warnings)
+                results[i] = replace(v, id=ids[i])
         return [r for r in results if r is not None]
 
     def analyze_prepared(
@@ -265,6 +278,38 @@ class Analyzer:
             for (i, _, warns), c, s in zip(good, classes, summaries, strict=True):
                 results[i] = _merge(ids[i], warns, c, s, versions)
         return [r for r in results if r is not None]
+
+
+def _verify_resilient(checker: Any, good: list[tuple[int, str, str, list[str]]]) -> list[Verification]:
+    """The checker over every pair at once; if it raises, pair by pair, so that only a pair that fails alone
+    gets an error record (the traceback goes to the log)."""
+    try:
+        return checker.verify_many([g[1] for g in good], [g[2] for g in good])
+    except Exception:
+        if len(good) == 1:
+            raise
+        log.warning("checking %d summaries at once failed; checking them one by one", len(good), exc_info=True)
+    out = []
+    for _, article, summary, _ in good:
+        try:
+            out.extend(checker.verify_many([article], [summary]))
+        except Exception as exc:
+            log.error("checking a summary failed: %s: %s", type(exc).__name__, exc)
+            out.append(Verification(False, 0.0, [], error=f"check failed: {type(exc).__name__}: {exc}"))
+    return out
+
+
+def _prepare_all(texts: list[Any], single: bool) -> list[tuple[str, list[str]] | InputError]:
+    """``prepare`` for each text; an unusable one gives its InputError in its place (a single text raises it)."""
+    out: list[tuple[str, list[str]] | InputError] = []
+    for text in texts:
+        try:
+            out.append(prepare(text))
+        except InputError as exc:
+            if single:
+                raise
+            out.append(exc)
+    return out
 
 
 def _capped(summary: Summary, max_words: int) -> Summary:

@@ -17,6 +17,7 @@ length before they are batched (similar lengths pad less), and the records are w
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import logging
 import os
@@ -26,11 +27,12 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from nlp_service.analyzer import AnalyzeOptions, Analyzer
 from nlp_service.batch_errors import BatchError, FileFault, InputFault, OutputLocked, Terminated
-from nlp_service.batch_output import STDIO, RecordWriter, done_ids, record_tasks, valid_unicode
+from nlp_service.batch_output import STDIO, RecordWriter, done_ids, escape_id, record_tasks
+from nlp_service.input_text import check_encoding, is_gzip, open_text
 from nlp_service.records import Analysis
 
 log = logging.getLogger(__name__)
@@ -66,10 +68,11 @@ def detect_format(path: str, override: str | None = None) -> str:
         return override
     if path == STDIO:
         return "jsonl"
-    suffix = Path(path).suffix.lower()
-    if suffix not in _EXTENSIONS:
+    suffix = Path(path[: -len(".gz")] if is_gzip(path) else path).suffix.lower()
+    if suffix not in _EXTENSIONS or (is_gzip(path) and suffix == ".parquet"):
         raise BatchError(
-            f"cannot tell the format of {path!r} from its extension; pass --format {'|'.join(FORMATS)}"
+            f"cannot tell the format of {path!r} from its extension (.jsonl, .csv, .parquet, or .jsonl.gz / "
+            f".csv.gz); pass --format {'|'.join(FORMATS)}"
         )
     return _EXTENSIONS[suffix]
 
@@ -91,10 +94,12 @@ def row_label(fmt: str, row_no: int) -> str:
     return f"line {row_no}" if fmt == "jsonl" else f"row {row_no}"
 
 
-def read_rows(path: str, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
-    """Rows of the input, numbered from 1 (JSONL: line number; CSV and Parquet: data row number).
+def read_rows(path: str, fmt: str, encoding: str | None = None) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+    """Rows of the input, numbered from 1 (JSONL: line number; CSV and Parquet: data row number); JSONL and CSV
+    decoded as ``input_text.open_text`` says (``encoding=None``: detected; ``.gz``: decompressed).
 
-    Raises BatchError when the file has no text field at all, FileFault when it cannot be read on."""
+    Raises BatchError when the file has no text field at all or is not in the encoding, FileFault when it cannot
+    be read on."""
     if fmt == "parquet":
         if path == STDIO:
             raise BatchError("Parquet cannot be read from stdin; pass a file")
@@ -104,24 +109,16 @@ def read_rows(path: str, fmt: str) -> Iterator[tuple[int, dict[str, Any] | BadRo
         raise BatchError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     reader = read_jsonl if fmt == "jsonl" else read_csv
     try:
-        if path == STDIO:
-            rows = reader(sys.stdin)
-            yield from (_check_jsonl_fields(rows, "stdin") if fmt == "jsonl" else rows)
-        else:
-            with _open_text(path) as fh:
-                rows = reader(fh)
-                yield from (_check_jsonl_fields(rows, path) if fmt == "jsonl" else rows)
+        with open_text(path, fmt, encoding) as fh:
+            rows = reader(fh)
+            yield from (_check_jsonl_fields(rows, "stdin" if path == STDIO else path) if fmt == "jsonl" else rows)
     except OSError as exc:
         raise InputFault(f"cannot read {path} on: {exc.strerror or exc}") from exc
 
 
-def _open_text(path: str) -> TextIO:
-    try:
-        # utf-8-sig: spreadsheet exports often start with a byte-order mark that would stick to the 1st key.
-        # errors="replace": one bad byte in a million rows becomes U+FFFD rather than stopping the run.
-        return open(path, encoding="utf-8-sig", errors="replace", newline="")
-    except OSError as exc:
-        raise FileFault(f"cannot read {path}: {exc.strerror or exc}") from exc
+# strict=False: a raw control character (a tab, a carriage return from a Windows tool) inside a string is read
+# as itself rather than failing the row; cleaning removes or normalises it like any other.
+_LENIENT_JSON = json.JSONDecoder(strict=False)
 
 
 def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
@@ -130,15 +127,23 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | Bad
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            if isinstance(exc, json.JSONDecodeError):
-                reason = f"{exc.msg} (column {exc.colno})"
-            else:
-                reason = "nested too deeply"
-            yield line_no, BadRow(f"not valid JSON: {reason}")
+            row = _LENIENT_JSON.decode(line)
+        except Exception as exc:  # whatever one line holds, it must not stop the run
+            yield line_no, BadRow(_unparsable(exc))
             continue
         yield line_no, row if isinstance(row, dict) else BadRow("not a JSON object")
+
+
+def _unparsable(exc: Exception) -> str:
+    """Why ``json.loads`` refused a line, in the user's terms (not Python's advice on how to raise a limit)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg} (column {exc.colno})"
+    if isinstance(exc, RecursionError):
+        return "not valid JSON: nested too deeply"
+    if isinstance(exc, ValueError) and "digits" in str(exc):
+        # Python refuses to read integers longer than sys.get_int_max_str_digits() (4,300): a denial-of-service guard.
+        return f"not valid JSON here: a number has more than {sys.get_int_max_str_digits()} digits"
+    return f"cannot be read as JSON ({type(exc).__name__}: {exc})"
 
 
 def _check_jsonl_fields(
@@ -162,17 +167,25 @@ def _check_jsonl_fields(
 
 
 class _LineCounter:
-    """Iterates a text file's lines and counts them, so a CSV error can name the physical lines it spans."""
+    """Iterates a text file's lines and counts them, so a CSV error can name the physical lines it spans; keeps
+    the lines of the row being parsed, so that the lines an unclosed quote swallowed can be read again."""
 
-    def __init__(self, fh: Iterable[str]):
-        self._it, self.lines = iter(fh), 0
+    def __init__(self, fh: Iterable[str], before: int = 0):
+        self._it, self.lines = iter(fh), before
+        self.row_lines: list[str] = []
+        self.exhausted = False
 
     def __iter__(self) -> _LineCounter:
         return self
 
     def __next__(self) -> str:
-        line = next(self._it)
+        try:
+            line = next(self._it)
+        except StopIteration:
+            self.exhausted = True
+            raise
         self.lines += 1
+        self.row_lines.append(line)
         return line
 
 
@@ -180,7 +193,9 @@ def read_csv(fh: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]
     """CSV with a header row; every cell is a string, empty cells count as missing.
 
     Parsed strictly: a quote left open makes the parser read on into the next rows; strict mode stops at the
-    next quote that does not fit, and the error record names the lines that were read as one row."""
+    next quote that does not fit, and the error record names the lines that were read as one row. A quote that
+    is never closed reads on to the end of the file: its row is an error record that names the line where it
+    opened, and the lines after that one are read again as rows of their own, so none is lost."""
     # The default cell limit (128 KiB) is below a long article; the limit is process-wide, raising it is safe.
     csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))
     lines = _LineCounter(fh)
@@ -196,12 +211,23 @@ def read_csv(fh: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]
     row_no = 0
     while True:
         first_line = lines.lines + 1
+        lines.row_lines = []
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
             row_no += 1
+            if lines.exhausted and len(lines.row_lines) > 1:
+                rest = f"lines {first_line + 1}-{lines.lines} after it were"
+                after = f"line {lines.lines} after it was" if lines.lines == first_line + 1 else rest
+                yield row_no, BadRow(
+                    f"row is not valid CSV: the quote opened on line {first_line} is never closed ({exc}); "
+                    f"{after} read again as rows"
+                )
+                lines = _LineCounter(lines.row_lines[1:], before=first_line)
+                reader = csv.DictReader(lines, fieldnames=header, strict=True)
+                continue
             span = f"line {first_line}" if lines.lines <= first_line else f"lines {first_line}-{lines.lines}"
             yield row_no, BadRow(
                 f"row is not valid CSV ({exc}); {span} of the file were read as this one row, "
@@ -277,7 +303,7 @@ def row_id(row: dict[str, Any] | BadRow, row_no: int) -> str:
         return str(row_no)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return valid_unicode(str(value))
+    return escape_id(str(value))
 
 
 def id_problem(value: object) -> str | None:
@@ -319,6 +345,7 @@ def row_text(row: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class BatchConfig:
     fmt: str | None = None  # None = by extension
+    encoding: str | None = None  # None = detected (input_text.sniff_encoding)
     options: AnalyzeOptions = AnalyzeOptions()
     batch_size: int = 16
     window_factor: int = 8  # rows sorted by length together = window_factor × batch_size
@@ -329,6 +356,7 @@ class BatchConfig:
             raise BatchError("batch size must be at least 1")
         if self.window_factor < 1:
             raise BatchError("window factor must be at least 1")
+        check_encoding(self.encoding)
 
 
 @dataclass
@@ -414,9 +442,9 @@ def run_batch(
         runner = _WindowRunner(analyzer, config, writer, stats, bar)
         try:
             try:
-                for row_no, row in read_rows(input_path, fmt):
+                for row_no, row in read_rows(input_path, fmt, config.encoding):
                     stats.rows_in += 1
-                    item = rules.item(row_id(row, row_no), row_label(fmt, row_no), row)
+                    item = rules.checked_item(row, row_no, fmt)
                     if item is None:
                         stats.skipped += 1
                         bar.update(1)
@@ -440,21 +468,43 @@ def run_batch(
 
 class RowRules:
     """The resume and duplicate-id rules over one input's rows, shared by every engine: the k-th row with an id
-    is done when the output holds k records for that id already; a row whose id came before is a "duplicate
-    id" error record that names the first row."""
+    is done when the output holds k records for that id already; a row whose given id came before is a
+    "duplicate id" error record that names the first row.
+
+    A row without an id takes its row number (``auto``); that number is no one's given id, so a later row whose
+    given id is the same number is not its duplicate (both are analysed). The resume count is by id text,
+    which stays right for both because records are written in input order."""
 
     def __init__(self, already: Counter[str]):
         self.already = already
-        self.seen: Counter[str] = Counter()
-        self.first_seen: dict[str, str] = {}
+        self.count: Counter[str] = Counter()  # rows per id text, for resume
+        self.seen: Counter[tuple[bool, str]] = Counter()  # rows per (auto, id), for the duplicate rule
+        self.first_seen: dict[tuple[bool, str], str] = {}
 
-    def item(self, id_: str, where: str, row: dict[str, Any] | BadRow) -> _Item | None:
+    def checked_item(self, row: dict[str, Any] | BadRow, row_no: int, fmt: str) -> _Item | None:
+        """``item`` for a row as a reader gave it; a row that breaks the id or text rules in a way nobody
+        foresaw is an error record too, never the end of the run."""
+        where = row_label(fmt, row_no)
+        try:
+            id_ = row_id(row, row_no)
+            auto = id_ == str(row_no) and row_id(row, row_no + 1) != id_  # the id came from row_no
+        except Exception as exc:  # one row's odd value must not stop the batch
+            id_, auto, row = str(row_no), True, BadRow(f"the id cannot be used ({type(exc).__name__}: {exc})")
+        return self.item(id_, where, row, auto)
+
+    def item(self, id_: str, where: str, row: dict[str, Any] | BadRow, auto: bool = False) -> _Item | None:
         """The row to analyse (or its error record), or None when an earlier run wrote its record."""
-        self.seen[id_] += 1
-        self.first_seen.setdefault(id_, where)
-        if self.seen[id_] <= self.already[id_]:
+        key = (auto, id_)
+        self.count[id_] += 1
+        self.seen[key] += 1
+        self.first_seen.setdefault(key, where)
+        if self.count[id_] <= self.already[id_]:
             return None
-        return _to_item(id_, where, row, self.first_seen[id_] if self.seen[id_] > 1 else None)
+        duplicate_of = self.first_seen[key] if self.seen[key] > 1 else None
+        try:
+            return _to_item(id_, where, row, duplicate_of)
+        except Exception as exc:  # one row's odd value must not stop the batch
+            return _to_item(id_, where, BadRow(f"cannot be read ({type(exc).__name__}: {exc})"), duplicate_of)
 
 
 def check_resume_tasks(output_path: str, found: set[frozenset[str]], tasks: tuple[str, ...]) -> None:
@@ -584,9 +634,9 @@ def _progress(config: BatchConfig, input_path: str, fmt: str) -> Any:
 def _count_lines(path: str) -> int | None:
     """Non-blank lines of a JSONL file, for the progress bar's total (cheap next to the models)."""
     try:
-        with open(path, "rb") as fh:
+        with gzip.open(path, "rb") if is_gzip(path) else open(path, "rb") as fh:
             return sum(1 for line in fh if line.strip())
-    except OSError:
+    except (OSError, EOFError):  # a damaged .gz: the reader says so
         return None
 
 

@@ -38,10 +38,33 @@ _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
-def valid_unicode(text: str) -> str:
-    """``text`` with lone UTF-16 surrogates (which JSON allows as ``\\udc00`` but UTF-8 cannot store) replaced
-    by U+FFFD."""
-    return _SURROGATES.sub("\ufffd", text)
+# An id keeps every character it was given, but UTF-8 cannot store a lone surrogate: each is written as the six
+# characters of its JSON escape (\udc00). So that no given id can collide with an escaped one, a run of
+# backslashes before such an escape's text (or before a lone surrogate) is doubled: the mapping is one-to-one and
+# ``unescape_id`` undoes it.
+_ID_BACKSLASHES = re.compile(r"\\+(?=u[dD][89a-fA-F][0-9a-fA-F]{2}|[\ud800-\udfff])")
+_ID_ESCAPED = re.compile(r"(\\+)(u[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def escape_id(text: str) -> str:
+    """``text`` storable as UTF-8: lone surrogates as ``\\uXXXX`` text (never U+FFFD, which would make three
+    different ids one), backslashes doubled where they would read as such an escape. Plain ids are unchanged."""
+    if not _SURROGATES.search(text) and "\\" not in text:
+        return text
+    text = _ID_BACKSLASHES.sub(lambda m: m.group() * 2, text)
+    return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def unescape_id(text: str) -> str:
+    """The id as it was given: the inverse of ``escape_id``."""
+
+    def undo(match: re.Match[str]) -> str:
+        slashes, code = len(match.group(1)), match.group(2)
+        if slashes % 2:  # the last backslash starts the escape of a lone surrogate
+            return "\\" * (slashes // 2) + chr(int(code[1:], 16))
+        return "\\" * (slashes // 2) + code
+
+    return _ID_ESCAPED.sub(undo, text)
 
 
 def record_tasks(record: dict[str, Any]) -> frozenset[str]:
@@ -220,7 +243,7 @@ def scan_output(path: str) -> Previous:
                     continue
                 try:
                     record = json.loads(line)
-                    prev.counts[valid_unicode(str(record["id"]))] += 1
+                    prev.counts[str(record["id"])] += 1  # written by escape_id: already UTF-8-safe
                 except (json.JSONDecodeError, KeyError, TypeError):
                     log.warning("%s line %d is not a record of this tool; ignored for resume", path, line_no)
                     continue

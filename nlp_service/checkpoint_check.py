@@ -2,15 +2,18 @@
 missing weight package, is one clear error that names the file and the fix, instead of a traceback from deep
 inside torch or safetensors minutes into a run.
 
-Cheap by design (no torch import, no tensor read): configs are parsed, required files looked for, every
-``.safetensors`` file's header read and its size compared with what the header promises, and the packages
-that carry the base weights located. What only the real loaders can tell (e.g. a config key this version does
-not know) is re-worded with the same fix by ``explain``.
+Cheap by design (no torch import): configs are parsed, required files looked for, every ``.safetensors`` file's
+header read and its size compared with what the header promises, its floating-point tensors read (memory-mapped)
+and refused if one value is NaN or infinite (a head of the right shape full of NaN loads and answers every article
+with no label), the classifier's calibration parsed and its label counts and numbers checked, and the packages
+that carry the base weights located. What only the real loaders can tell (e.g. a config key this version does not
+know) is re-worded with the same fix by ``explain``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import struct
 from pathlib import Path
 from typing import Any
@@ -31,7 +34,14 @@ _REQUIRED = {
     "classifier": ("base_model", "themes", "regions", "version"),
     "summarizer": ("default_method", "version"),
 }
-_CLASSIFIER_FILES = ("heads.safetensors", "adapter/adapter_config.json", "adapter/adapter_model.safetensors")
+_CLASSIFIER_FILES = (
+    "heads.safetensors",
+    "adapter/adapter_config.json",
+    "adapter/adapter_model.safetensors",
+    "calibration.json",
+)
+# safetensors float dtypes → (numpy dtype read from the file, bits to shift into a float32 for bfloat16)
+_FLOAT_DTYPES = {"F64": ("<f8", 0), "F32": ("<f4", 0), "F16": ("<f2", 0), "BF16": ("<u2", 16)}
 _MINILM_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "minilm")
 _MPNET_NAMES = ("all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2", "mpnet")  # joined on first use
 
@@ -64,6 +74,7 @@ def check_checkpoint(root: Path) -> None:
             _check_safetensors(path)
         for path in sorted((root / part).rglob("*.json")):
             _read_json(path)
+    _check_calibration(root / "classifier", clf)
     _check_base_model(root / "classifier" / "config.json", str(clf["base_model"]))
     _check_base_model(root / "summarizer" / "config.json", "minilm")  # the extractive summariser's encoder
     if summ.get("default_method") == "abstractive":
@@ -129,6 +140,54 @@ def _check_safetensors(path: Path) -> None:
         raise CheckpointProblem(
             f"{path} is damaged (truncated or overwritten: {_reason(exc)}). Fix: {FIX_RESTORE}"
         ) from None
+    bad = _first_non_finite(path, header, 8 + n)
+    if bad:
+        raise CheckpointProblem(f"{path} is damaged (tensor {bad} holds NaN or infinite values). Fix: {FIX_RESTORE}")
+
+
+def _first_non_finite(path: Path, header: dict[str, Any], data_start: int) -> str | None:
+    """The name of the first floating-point tensor with a NaN or an infinity, or None."""
+    import numpy as np
+
+    if not any(t.get("dtype") in _FLOAT_DTYPES for k, t in header.items() if k != "__metadata__"):
+        return None
+    data = np.memmap(path, dtype=np.uint8, mode="r", offset=data_start)
+    for name, tensor in header.items():
+        if name == "__metadata__" or tensor.get("dtype") not in _FLOAT_DTYPES:
+            continue
+        dtype, shift = _FLOAT_DTYPES[tensor["dtype"]]
+        start, end = tensor["data_offsets"]
+        values = data[start:end].view(dtype)
+        if shift:  # bfloat16: the high half of a float32
+            values = (values.astype(np.uint32) << shift).view(np.float32)
+        if not np.isfinite(values).all():
+            return name
+    return None
+
+
+def _check_calibration(folder: Path, config: dict[str, Any]) -> None:
+    """calibration.json parses into the decision pipeline, fits config.json's labels, and every number in it is
+    finite (one NaN threshold turns a label off for every article)."""
+    from nlp_service.decision.pipeline import DecisionPipeline
+
+    path = folder / "calibration.json"
+    raw = _read_json(path)
+    try:
+        DecisionPipeline.from_dict(raw).check_shapes(len(config["themes"]), len(config["regions"]))
+        if not _all_finite(raw):
+            raise ValueError("it holds NaN or infinite numbers")
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise CheckpointProblem(f"{path} is not a valid calibration ({_reason(exc)}). Fix: {FIX_RESTORE}") from None
+
+
+def _all_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_all_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_all_finite(v) for v in value)
+    return True
 
 
 def _check_base_model(config_path: Path, name: str) -> None:

@@ -99,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("-i", "--input", required=True, help="input file, or - for stdin (JSONL unless --format)")
     b.add_argument("-o", "--output", required=True, help="output JSONL file (appended to), or - for stdout")
     b.add_argument(
-        "--format", choices=("jsonl", "csv", "parquet"), help="input format (default: by extension)"
+        "--format", choices=("jsonl", "csv", "parquet"), help="input format (default: by extension; .gz is read)"
     )
+    b.add_argument("--encoding", type=_encoding, default=None, help=ENCODING_HELP)
     b.add_argument(
         "--tasks",
         type=_tasks,
@@ -156,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("-i", "--input", required=True, help="input JSONL file, or - for stdin")
     v.add_argument("-o", "--output", required=True, help="output JSONL file (overwritten), or - for stdout")
     v.add_argument("--batch-size", type=_positive_int, default=32, help="rows per model call (default 32)")
+    v.add_argument("--encoding", type=_encoding, default=None, help=ENCODING_HELP)
     v.add_argument("--checkpoint", type=Path, help="checkpoint folder (default: the shipped checkpoints/)")
     v.set_defaults(func=cmd_verify)
 
@@ -167,6 +169,25 @@ def build_parser() -> argparse.ArgumentParser:
         # Never parsed here (main hands these over first); listed so that --help shows them.
         sub.add_parser(name, help=f"run python -m {module} with the remaining arguments", add_help=False)
     return parser
+
+
+ENCODING_HELP = (
+    "input encoding, e.g. latin-1, cp1252, utf-16 (default auto: a byte-order mark or UTF-16 is detected, "
+    "anything else is read as UTF-8, and a file that looks Latin-1 is refused with this hint)"
+)
+
+
+def _encoding(value: str) -> str | None:
+    """``auto`` → None (detected); else a codec Python knows."""
+    if value.lower() == "auto":
+        return None
+    import codecs
+
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"unknown encoding {value!r} (e.g. utf-8, latin-1, cp1252, utf-16)") from None
+    return value
 
 
 def _tasks(value: str) -> tuple[str, ...]:
@@ -207,9 +228,9 @@ def load_analyzer(checkpoint: Path | None) -> Analyzer:
     return Analyzer.load(checkpoint)
 
 
-def _error(message: str) -> int:
+def _error(message: str, code: int = EXIT_USAGE) -> int:
     print(f"nlp-service: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    return code
 
 
 def _add_engine_options(b: argparse.ArgumentParser) -> None:
@@ -234,7 +255,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from nlp_service.verify_batch import run_verify
 
     try:
-        stats = run_verify(load_analyzer(args.checkpoint), args.input, args.output, args.batch_size)
+        stats = run_verify(load_analyzer(args.checkpoint), args.input, args.output, args.batch_size, args.encoding)
+    except BatchError as exc:
+        return _error(str(exc), exc.exit_code)
     except (FileNotFoundError, ValueError, OSError) as exc:
         return _error(str(exc))
     print(stats.line(), file=sys.stderr)
@@ -252,7 +275,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             explain=args.explain,
         )
         config = BatchConfig(
-            fmt=args.format, options=options, batch_size=args.batch_size, progress=not args.no_progress
+            fmt=args.format, encoding=args.encoding, options=options, batch_size=args.batch_size,
+            progress=not args.no_progress,
         )
         if args.engine == "ray":
             stats = _batch_on_ray(args, config)
@@ -319,7 +343,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from nlp_service.microbatch import BatcherConfig
-    from nlp_service.server import ServerConfig, create_app
+    from nlp_service.server import ServerConfig, create_app, uvicorn_config
 
     # Bound here rather than by uvicorn: a port in use or a host that does not resolve is one clear line.
     try:
@@ -348,7 +372,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"nlp-service: listening on http://{host}:{port} (web page at /, API docs at /docs)", file=sys.stderr)
     server_config = ServerConfig(batching=BatcherConfig(worker_nice=args.model_nice), checkpoints=args.checkpoint)
     app = create_app(analyzer, config=server_config)
-    config = uvicorn.Config(app, log_level="info", access_log=False, timeout_keep_alive=30)
+    config = uvicorn_config(app, server_config, log_level="info", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 

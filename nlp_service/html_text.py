@@ -10,25 +10,34 @@ from __future__ import annotations
 
 import re
 
-# Only decides whether to parse at all: plain text with a stray "<" must stay as it is.
-_LOOKS_LIKE_HTML = re.compile(
-    r"<(?:!doctype\s+html|html|head|body|title|p|div|span|br|a\s|script|style|article|section|h[1-6]|ul|ol|li"
-    r"|table|tr|td|meta|link|img|b|i|em|strong|nav|footer|header|main|aside|blockquote|figure|iframe)\b[^>]*>",
-    re.IGNORECASE,
+# Only decides whether to parse at all: plain text that mentions a tag ("<b> and <i>", "<2% ... <b>") must stay
+# as it is, so the sight of a tag name is not enough; structure is. HTML is a document marker (doctype, html,
+# head, body), an element opened and later closed (<p>…</p>), or a tag with a quoted attribute (<a href="…">).
+_ELEMENTS = (
+    r"html|head|body|title|p|div|span|br|a|script|style|article|section|h[1-6]|ul|ol|li|table|tr|td|meta|link|img"
+    r"|b|i|em|strong|nav|footer|header|main|aside|blockquote|figure|iframe|noscript|form|pre|font|center|u|s|sup"
+    r"|sub|small|big|tbody|thead|th|dl|dt|dd|figcaption|time|label|button|svg|picture|source|video|audio|hr"
 )
+_DOCUMENT = re.compile(r"<(?:!doctype\s+html|html|head|body)\b[^>]*>", re.IGNORECASE)
+_OPEN = re.compile(rf"<({_ELEMENTS})\b[^<>]*>", re.IGNORECASE)
+_CLOSE = re.compile(rf"</({_ELEMENTS})\s*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(rf"<(?:{_ELEMENTS})\s[^<>]*?[\w-]+\s*=\s*[\"'][^<>]*>", re.IGNORECASE)
+_SCAN_CHARS = 200_000  # the first characters decide; a page shows its structure early
 _DROP = ["script", "style", "noscript", "template", "nav", "footer", "aside", "form", "iframe", "svg", "button",
          "select", "object", "embed", "canvas", "head"]
 _BLOCKS = "p,h1,h2,h3,h4,h5,h6,li,br,div,tr,blockquote,article,section,header,main,figure,figcaption,pre,dd,dt"
 
 
 def looks_like_html(text: str) -> bool:
-    """At least two HTML tags (one tag alone, e.g. "<b>", is too weak a sign in plain text)."""
-    found = 0
-    for _ in _LOOKS_LIKE_HTML.finditer(text, 0, 200_000):
-        found += 1
-        if found >= 2:
-            return True
-    return False
+    """HTML by its structure: a document marker, an element opened and closed, or a tag with an attribute."""
+    head = text[:_SCAN_CHARS]
+    if _DOCUMENT.search(head) or _ATTRIBUTE.search(head):
+        return True
+    first_open: dict[str, int] = {}
+    for match in _OPEN.finditer(head):
+        first_open.setdefault(match.group(1).lower(), match.start())
+    last_close = {m.group(1).lower(): m.start() for m in _CLOSE.finditer(head)}
+    return any(last_close.get(name, -1) > at for name, at in first_open.items())
 
 
 def html_to_text(html: str) -> str:

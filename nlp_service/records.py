@@ -68,6 +68,10 @@ class Classification(_DictLike):
     regions: list[RegionTag] = field(default_factory=list)
     themes: list[ThemeTag] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    error: str | None = None  # set (and nothing else) for an unusable article of a list
+
+    def to_dict(self) -> dict[str, Any]:
+        return _without_absent_error(super().to_dict())
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,10 @@ class Summary(_DictLike):
     summary_method: str  # "extractive" | "abstractive" | "none"
     faithful: bool
     warnings: list[str] = field(default_factory=list)
+    error: str | None = None  # set for an unusable article of a list (summary "", method "none")
+
+    def to_dict(self) -> dict[str, Any]:
+        return _without_absent_error(super().to_dict())
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,13 @@ class Analysis(_DictLike):
     def to_dict(self) -> dict[str, Any]:
         # Fields of tasks that were not run are left out rather than written as null.
         return _without_absent_evidence({k: v for k, v in asdict(self).items() if v is not None or k == "id"})
+
+
+def _without_absent_error(record: dict[str, Any]) -> dict[str, Any]:
+    """``error`` appears only in the record of an article that could not be used."""
+    if record.get("error") is None:
+        record.pop("error", None)
+    return record
 
 
 def _without_absent_evidence(record: dict[str, Any]) -> dict[str, Any]:

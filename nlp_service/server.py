@@ -10,11 +10,12 @@ in ``nlp_service/data/record.schema.json``.
 batch-job endpoints they use (``/v1/jobs``, through the same queue), ``/v1/models``, and the OpenAPI docs at
 ``/docs`` and ``/redoc`` with their assets served by the service itself.
 
-Errors: 400 for a body that cannot be decoded, 413 for a body over ``max_body_bytes`` or more than
-``max_items`` articles, 422 for a request that does not validate (or a single article with no usable text),
-503 while the models load or when the queue is full (with ``Retry-After``), 504 when a request waited longer
-than ``request_timeout_s``, 500 with a generic message for anything else (the traceback goes to the server
-log, never to the client).
+Errors: 400 for a body that cannot be decoded, 413 for a body over ``max_body_bytes``, more than ``max_items``
+articles or a single article longer than ``text.MAX_CHARS`` characters (in a list, that article's record has
+``error`` and the others their results), 422 for a request that does not validate (or a single article with no
+usable text), 503 while the models load or when the queue is full (with ``Retry-After``), 504 when a request
+waited longer than ``request_timeout_s``, 500 with a generic message for anything else (the traceback goes to
+the server log, never to the client).
 
 Model calls run on one worker thread behind a bounded queue (``nlp_service.microbatch``): concurrent requests
 are batched into one model call, and the event loop, which answers /healthz and /readyz itself, never waits
@@ -43,9 +44,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_v
 from nlp_service import __version__, web
 from nlp_service.analyzer import DEFAULT_CHECKPOINTS, TASKS, AnalyzeOptions, Analyzer
 from nlp_service.batch import NO_TEXT, row_text
-from nlp_service.batch_output import valid_unicode
+from nlp_service.batch_output import escape_id
 from nlp_service.microbatch import BatcherConfig, MicroBatcher, QueueFull
-from nlp_service.text import InputError, prepare
+from nlp_service.text import TOO_LONG, InputError, prepare
 from nlp_service.web.jobs import JobLimits
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,33 @@ access_log = logging.getLogger("nlp_service.access")
 class ServerConfig:
     max_body_bytes: int = 2_000_000
     max_items: int = 256  # articles per request
-    request_timeout_s: float = 30.0  # queue wait + model call; past it, 504
+    request_timeout_s: float = 30.0  # queue wait + model call; past it, 504 and the rest is not computed
     retry_after_s: int = 1  # what a 503 for a full queue tells the client to wait
     batching: BatcherConfig = field(default_factory=BatcherConfig)
     jobs: JobLimits = field(default_factory=JobLimits)  # the batch page's uploads
     checkpoints: Path | None = None  # what the model page describes; None: the shipped checkpoints/
+    # Per connection (``nlp-service serve``; see ``uvicorn_config``). A request (headers and body) must arrive
+    # within read_timeout_s, else 408 and the connection is closed: 2 MB at 150 kB/s takes 13 s. An idle
+    # keep-alive connection is closed after keep_alive_s. Past max_connections open connections, uvicorn answers
+    # 503: with the body limit, at most max_connections × max_body_bytes (512 MB) of request bodies in memory.
+    read_timeout_s: float = 15.0
+    keep_alive_s: int = 5
+    max_connections: int = 256
+
+
+def uvicorn_config(app: Any, config: ServerConfig, **options: Any) -> Any:
+    """The uvicorn settings that carry ``config``'s per-connection limits (``options``: uvicorn's others)."""
+    import uvicorn
+
+    from nlp_service.http_limits import read_timeout_protocol
+
+    return uvicorn.Config(
+        app,
+        http=read_timeout_protocol(config.read_timeout_s),
+        timeout_keep_alive=config.keep_alive_s,
+        limit_concurrency=config.max_connections,
+        **options,
+    )
 
 
 class SafeJSONResponse(JSONResponse):
@@ -97,7 +120,7 @@ class Article(BaseModel):
         return row_text({"text": self.text, "title": self.title, "body": self.body})
 
     def record_id(self) -> str | None:
-        return None if self.id is None else valid_unicode(str(self.id))
+        return None if self.id is None else escape_id(str(self.id))
 
 
 class _Input(BaseModel):
@@ -187,7 +210,10 @@ class _Models:
             self.analyzer.warm_up()
             log.info("models loaded: %s", self.analyzer.versions)
         except Exception as exc:
-            log.exception("loading the models failed")
+            # One line naming the file and the fix (the checkpoint errors say both); the traceback only with
+            # debug logging. /readyz stays 503, so no load balancer sends this process a request.
+            log.error("loading the models failed; the service will not become ready: %s", exc or type(exc).__name__,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
             self.failed = f"{type(exc).__name__}"
 
     @property
@@ -371,30 +397,12 @@ def create_app(
         redoc_url=None,
     )
     app.state.batcher = batcher
-    record_schema = _record_schema()
-    responses: dict[int | str, dict[str, Any]] = {
-        200: {
-            "description": "one record, or {'results': [records]} for a list",
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "oneOf": [
-                            record_schema,
-                            {
-                                "type": "object",
-                                "properties": {"results": {"type": "array", "items": record_schema}},
-                            },
-                        ]
-                    }
-                }
-            },
-        },
-        400: {"description": "the body cannot be decoded"},
-        413: {"description": "body too large or too many articles"},
-        422: {"description": "invalid request, or a single article without usable text"},
-        503: {"description": "models still loading, or the queue is full (see Retry-After)"},
-        504: {"description": "the request waited longer than the server's timeout"},
-    }
+    responses = _responses(_schema("record.schema.json"))
+    verify_responses = _responses(_schema("verify.schema.json"))
+
+    def deadline() -> float:
+        """When a request submitted now stops being worth computing: nobody waits for it after the timeout."""
+        return time.monotonic() + config.request_timeout_s
 
     def check_count(count: int) -> None:
         if count > max_items:
@@ -406,9 +414,10 @@ def create_app(
         """Wait for the records within the server's timeout; one article's record, or ``{"results": [...]}``."""
         try:
             records = await asyncio.wait_for(waiting, config.request_timeout_s)
-        except TimeoutError:
+        except TimeoutError:  # the wait ran out, or the batcher dropped the request at its deadline
+            cancel()  # its parts not yet computed never will be
             raise HTTPException(504, f"no answer within {config.request_timeout_s:g} s; retry later") from None
-        except asyncio.CancelledError:  # the client went away: drop its work if it has not begun
+        except asyncio.CancelledError:  # the client went away: drop the work not yet begun
             cancel()
             raise
         except Exception:
@@ -416,7 +425,7 @@ def create_app(
             raise HTTPException(500, "internal error") from None
         if request.articles is None:
             if records[0].error:
-                raise HTTPException(422, records[0].error)
+                raise HTTPException(413 if TOO_LONG in records[0].error else 422, records[0].error)
             return SafeJSONResponse(records[0].to_dict())
         return SafeJSONResponse({"results": [r.to_dict() for r in records]})
 
@@ -430,13 +439,13 @@ def create_app(
             raise HTTPException(
                 503, "the server is busy; retry shortly", headers={"Retry-After": str(config.retry_after_s)}
             ) from None
-        return await answer(request, asyncio.wrap_future(future), count, future.cancel)
+        return await answer(request, asyncio.wrap_future(future), count, lambda: batcher.abandon(future))
 
     async def run(request: _Input, options: AnalyzeOptions) -> JSONResponse:
         items = request.items()
         texts = [a.full_text() for a in items]
         ids = [a.record_id() for a in items]
-        return await queue(request, len(items), lambda: batcher.submit(texts, ids, options))
+        return await queue(request, len(items), lambda: batcher.submit(texts, ids, options, deadline()))
 
     # Async endpoints: the event loop only validates and waits; the model calls run on the batcher's thread.
     @app.post("/v1/analyze", responses=responses, summary="Classify and summarise")
@@ -458,11 +467,15 @@ def create_app(
             request, AnalyzeOptions(("summarize",), max_words=request.max_words, method=request.method)
         )
 
-    @app.post("/v1/verify", summary="Is the summary supported by the article? (verify.schema.json)")
+    @app.post(
+        "/v1/verify",
+        responses=verify_responses,
+        summary="Is the summary supported by the article? (verify.schema.json)",
+    )
     async def verify(request: VerifyRequest) -> JSONResponse:
         pairs = request.pairs()
         return await queue(request, len(pairs), lambda: batcher.submit_verify(
-            [p[1] for p in pairs], [p[2] for p in pairs], [p[0] for p in pairs]))
+            [p[1] for p in pairs], [p[2] for p in pairs], [p[0] for p in pairs], deadline()))
 
     @app.post("/v1/prepare", summary="The text as the models read it (mention offsets refer to it)")
     async def prepare_text(request: Article) -> JSONResponse:
@@ -479,7 +492,7 @@ def create_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="200 once the models are loaded, 503 before")
+    @app.get("/readyz", summary="200 once the models are loaded, 503 before", responses=READY_RESPONSES)
     async def readyz() -> JSONResponse:
         if models.ready:
             assert models.analyzer is not None
@@ -530,7 +543,78 @@ def _readable(error: dict[str, Any]) -> dict[str, str]:
     return {"loc": ".".join(loc), "msg": str(error.get("msg", "")).removeprefix("Value error, ")}
 
 
-def _record_schema() -> dict[str, Any]:
-    schema = json.loads(resources.files("nlp_service.data").joinpath("record.schema.json").read_text("utf-8"))
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+# What every 4xx / 5xx body is: ``detail`` says why; a request that does not validate also lists ``errors``.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg"],
+                "properties": {"loc": {"type": "string"}, "msg": {"type": "string"}},
+                "additionalProperties": False,
+            },
+        },
+    },
+    "additionalProperties": False,
+}
+READY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _json(
+        {
+            "type": "object",
+            "required": ["ready", "model"],
+            "properties": {
+                "ready": {"const": True},
+                "model": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+            "additionalProperties": False,
+        },
+        "the models are loaded",
+    ),
+    503: _json(
+        {
+            "type": "object",
+            "required": ["ready", "reason"],
+            "properties": {"ready": {"const": False}, "reason": {"type": "string"}},
+            "additionalProperties": False,
+        },
+        "the models are loading, or failed to load",
+    ),
+}
+
+
+def _responses(record: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """The documented answers of an article endpoint: one record, or ``{"results": [...]}`` for a list (one of
+    the two, never both: a record has no ``results`` field), and the error bodies."""
+    results = {
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "items": record}},
+        "additionalProperties": False,
+    }
+    errors = {
+        400: "the body cannot be decoded",
+        413: "body too large, too many articles, or a single article's text too long",
+        422: "invalid request, or a single article without usable text",
+        500: "an internal error (the cause is in the server log)",
+        503: "models still loading, or the queue is full (see Retry-After)",
+        504: "the request waited longer than the server's timeout",
+    }
+    out: dict[int | str, dict[str, Any]] = {
+        200: _json({"oneOf": [record, results]}, "one record, or {'results': [records]} for a list")
+    }
+    out.update({code: _json(ERROR_SCHEMA, text) for code, text in errors.items()})
+    return out
+
+
+def _schema(name: str) -> dict[str, Any]:
+    schema = json.loads(resources.files("nlp_service.data").joinpath(name).read_text("utf-8"))
     # OpenAPI 3.1 takes JSON Schema 2020-12 as is; only the document-level keys are out of place inside it.
     return {k: v for k, v in schema.items() if k not in ("$schema", "$id")}

@@ -6,7 +6,7 @@ checked (no text, no summary, not JSON) gives a record with ``error``; the other
 
 from __future__ import annotations
 
-import json
+import contextlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from nlp_service.batch import BadRow, read_jsonl, row_id, row_label, row_text
+from nlp_service.batch_output import record_bytes
+from nlp_service.input_text import open_text
 from nlp_service.records import Verification
 
 
@@ -47,32 +49,30 @@ def _rows(stream: IO[str]) -> Iterator[tuple[str, Any, Any, str | None]]:
             yield ident, text, row["summary"], None
 
 
-def run_verify(analyzer: Any, input_path: str, output_path: str, batch_size: int = 32) -> VerifyStats:
+def run_verify(
+    analyzer: Any, input_path: str, output_path: str, batch_size: int = 32, encoding: str | None = None
+) -> VerifyStats:
+    """Check every row of ``input_path`` (``-``: stdin) and write one record per row to ``output_path``. The
+    input is read as ``nlp-service batch`` reads JSONL (decoding, line splitting); FileFault if it cannot be."""
     stats = VerifyStats()
-    src = sys.stdin if input_path == "-" else Path(input_path).open(encoding="utf-8")
-    dst = sys.stdout if output_path == "-" else Path(output_path).open("w", encoding="utf-8")
-    try:
+    with open_text(input_path, "jsonl", encoding) as src, contextlib.ExitStack() as closing:
+        dst = sys.stdout if output_path == "-" else closing.enter_context(Path(output_path).open("w", encoding="utf-8"))
         batch: list[tuple[str, Any, Any, str | None]] = []
-
-        def flush() -> None:
-            ok = [r for r in batch if r[3] is None]
-            verdicts = iter(analyzer.verify_prepared([r[1] for r in ok], [r[2] for r in ok], [r[0] for r in ok]))
-            for ident, _, _, error in batch:
-                record = next(verdicts) if error is None else Verification(False, 0.0, [], id=ident, error=error)
-                stats.rows += 1
-                stats.errors += record.error is not None
-                stats.unfaithful += record.error is None and not record.faithful
-                dst.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
-            batch.clear()
-
         for row in _rows(src):
             batch.append(row)
             if len(batch) >= batch_size:
-                flush()
-        flush()
-    finally:
-        if src is not sys.stdin:
-            src.close()
-        if dst is not sys.stdout:
-            dst.close()
+                _flush(analyzer, batch, dst, stats)
+        _flush(analyzer, batch, dst, stats)
     return stats
+
+
+def _flush(analyzer: Any, batch: list[tuple[str, Any, Any, str | None]], dst: IO[str], stats: VerifyStats) -> None:
+    ok = [r for r in batch if r[3] is None]
+    verdicts = iter(analyzer.verify_prepared([r[1] for r in ok], [r[2] for r in ok], [r[0] for r in ok]))
+    for ident, _, _, error in batch:
+        record = next(verdicts) if error is None else Verification(False, 0.0, [], id=ident, error=error)
+        stats.rows += 1
+        stats.errors += record.error is not None
+        stats.unfaithful += record.error is None and not record.faithful
+        dst.write(record_bytes(record.to_dict()).decode("utf-8"))  # the batch writer's line: one per record
+    batch.clear()

@@ -62,7 +62,7 @@ def test_lone_surrogates_in_id_or_text_do_not_stop_the_run(tmp_path, fake_analyz
     out = tmp_path / "out.jsonl"
     stats = run_batch(fake_analyzer, str(src), str(out), quiet())
     got = records(out)  # decodes as strict UTF-8
-    assert [r["id"] for r in got] == ["\ufffd", "s2", "s3"]
+    assert [r["id"] for r in got] == ["\\udc00", "s2", "s3"]  # the lone surrogate escaped, not replaced
     assert all("error" not in r for r in got) and stats.exit_code == 0
     again = run_batch(fake_analyzer, str(src), str(out), quiet())  # the repaired id resumes as done
     assert (again.skipped, len(records(out))) == (3, 3)
@@ -92,6 +92,37 @@ def test_wrong_types_and_nested_json_become_error_records_naming_the_row(tmp_pat
         "line 6: row has no text (expected 'text' or 'title'+'body'); it has: content, id"
     )
     assert (stats.ok, stats.failed, stats.exit_code) == (1, 5, 1)
+
+
+def test_a_number_too_long_for_python_is_an_error_record_and_the_run_goes_on(tmp_path, use_fakes, capsys):
+    """json.loads refuses integers past 4,300 digits with a ValueError: that row fails alone, every run."""
+    src = write_lines(
+        tmp_path / "in.jsonl",
+        ['{"id": "a", "text": "Kenya."}', '{"id": "b", "text": "Japan.", "n": ' + "9" * 5000 + "}",
+         '{"id": "c", "text": "Chile."}'],
+    )
+    out = tmp_path / "out.jsonl"
+    assert batch("-i", str(src), "-o", str(out)) == 1
+    got = records(out)
+    assert [r.get("error") for r in got] == [
+        None, "line 2: not valid JSON here: a number has more than 4300 digits", None
+    ]
+    assert "rows in: 3, ok: 2, failed: 1" in capsys.readouterr().err
+    assert batch("-i", str(src), "-o", str(out)) == 1 and len(records(out)) == 3  # a rerun resumes, no raise
+
+
+def test_any_exception_while_parsing_a_line_is_an_error_record_naming_it(monkeypatch):
+    from nlp_service import batch as batch_module
+
+    def loads(line: str) -> object:
+        if "bad" in line:
+            raise MemoryError("too big")
+        return json.loads(line)
+
+    monkeypatch.setattr(batch_module, "_LENIENT_JSON", type("J", (), {"decode": staticmethod(loads)}))
+    rows = list(batch_module.read_jsonl(['{"text": "ok"}\n', '{"text": "bad"}\n']))
+    assert rows[0] == (1, {"text": "ok"})
+    assert rows[1][0] == 2 and rows[1][1].reason == "cannot be read as JSON (MemoryError: too big)"
 
 
 def test_a_wrong_text_field_name_throughout_stops_jsonl_and_parquet_like_csv(tmp_path, use_fakes, capsys):

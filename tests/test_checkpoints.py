@@ -118,3 +118,52 @@ def test_a_damaged_consistency_checker_is_named(copy):
 def test_a_checkpoint_without_the_consistency_checker_still_loads(copy):
     shutil.rmtree(copy / "faithfulness")
     Analyzer.load(copy)
+
+
+def test_heads_full_of_nan_of_the_right_shape_are_refused(copy, tmp_path, capsys):
+    import numpy as np
+    from safetensors.numpy import load_file, save_file
+
+    heads = copy / "classifier" / "heads.safetensors"
+    tensors = load_file(str(heads))
+    name = sorted(tensors)[0]
+    tensors[name] = np.full_like(tensors[name], np.nan)
+    save_file(tensors, str(heads))
+    message = load_error(copy)
+    assert message == f"{heads} is damaged (tensor {name} holds NaN or infinite values). Fix: {FIX_RESTORE}"
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "x"}\n')
+    code = cli.main(["batch", "-i", str(src), "-o", str(tmp_path / "o.jsonl"), "--checkpoint", str(copy)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "holds NaN or infinite values" in err
+
+
+def test_an_infinite_bfloat16_value_is_found_too(tmp_path):
+    import numpy as np
+
+    from nlp_service.checkpoint_check import _check_safetensors
+
+    data = np.array([0x3F80, 0x7F80], dtype="<u2").tobytes()  # bfloat16 1.0 and +inf
+    header = json.dumps({"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}).encode()
+    path = tmp_path / "w.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header + data)
+    with pytest.raises(CheckpointProblem, match="tensor w holds NaN or infinite values"):
+        _check_safetensors(path)
+
+
+def test_a_missing_or_invalid_calibration_is_named_before_any_model_loads(copy, tmp_path, capsys):
+    calibration = copy / "classifier" / "calibration.json"
+    raw = calibration.read_text()
+    calibration.unlink()
+    assert f"{calibration} is missing" in load_error(copy)
+    calibration.write_text(raw.replace('"format_version": 1', '"format_version": 9'))
+    assert load_error(copy).startswith(f"{calibration} is not a valid calibration (format_version 9")
+    data = json.loads(raw)
+    data["rules"][0]["gain"] = float("nan")
+    calibration.write_text(json.dumps(data))
+    assert load_error(copy) == (
+        f"{calibration} is not a valid calibration (it holds NaN or infinite numbers). Fix: {FIX_RESTORE}"
+    )
+    code = cli.main(["serve", "--checkpoint", str(copy), "--port", "0"])  # refuses to start: one line, exit 2
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "is not a valid calibration" in err

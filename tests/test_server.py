@@ -225,7 +225,7 @@ def test_not_ready_until_the_models_are_loaded(serve, fake_classifier, fake_summ
     assert c.post("/v1/analyze", json={"text": ARTICLE}).status_code == 200
 
 
-def test_a_failed_load_keeps_readyz_at_503(serve, fake_summarizer):
+def test_a_failed_load_keeps_readyz_at_503(serve, fake_summarizer, caplog):
     def broken():
         raise OSError("no weights")
 
@@ -236,6 +236,10 @@ def test_a_failed_load_keeps_readyz_at_503(serve, fake_summarizer):
     ready = c.get("/readyz")
     assert ready.status_code == 503 and "failed to load" in ready.json()["reason"]
     assert c.post("/v1/analyze", json={"text": ARTICLE}).status_code == 503
+    failures = [r for r in caplog.records if r.name == "nlp_service.server" and "loading the models" in r.message]
+    assert [(r.getMessage(), r.exc_info) for r in failures] == [
+        ("loading the models failed; the service will not become ready: no weights", False)  # no traceback
+    ]
 
 
 # -- the real thing ----------------------------------------------------------------------------------------

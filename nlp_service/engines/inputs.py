@@ -86,10 +86,11 @@ def read_windows(source: InputFile, window_rows: int, already: Counter[str], mul
         for row_no, row in read_rows(source.path, source.fmt):
             rows_in += 1
             id_ = row_id(row, row_no)
-            if multi_file and id_ == str(row_no) and row_id(row, row_no + 1) != id_:  # the id came from row_no
+            auto = id_ == str(row_no) and row_id(row, row_no + 1) != id_  # the id came from row_no
+            if multi_file and auto:
                 id_ = f"{source.label}:{row_no}"
             where = row_label(source.fmt, row_no)
-            item = rules.item(id_, f"{source.label} {where}" if multi_file else where, row)
+            item = rules.item(id_, f"{source.label} {where}" if multi_file else where, row, auto=auto)
             if item is None:
                 skipped += 1
                 continue
