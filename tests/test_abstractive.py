@@ -244,3 +244,27 @@ def test_shipped_adapter_summarises_an_article():
     [summary] = summarizer.generate([ARTICLE], max_words=30)
     assert 3 <= len(summary.split()) <= 30
     assert "Eastmere" in summary or "ferry" in summary.lower()
+
+
+def test_source_only_names_blocks_a_name_or_figure_the_input_lacks():
+    import torch
+
+    from nlp_service.summarize.abstractive import SourceOnlyNames
+
+    class Vocab:
+        pieces = ["the", " Oslo", " Paris", " 12", " 40", " said", " town"]
+
+        def __len__(self):
+            return len(self.pieces)
+
+        def convert_ids_to_tokens(self, ids):
+            return [self.pieces[i] for i in ids]
+
+        def convert_tokens_to_string(self, tokens):
+            return "".join(tokens)
+
+    names = SourceOnlyNames(Vocab())
+    input_ids = torch.tensor([[0, 1, 3, 5]])  # "the Oslo 12 said": Oslo and 12 may be copied
+    out = names(input_ids, torch.zeros(1, 7))
+    assert torch.isinf(out[0, 2]) and torch.isinf(out[0, 4])  # Paris and 40 are not in the input
+    assert not torch.isinf(out[0, [0, 1, 3, 5, 6]]).any()  # copied names/figures and plain words stay free

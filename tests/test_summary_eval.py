@@ -107,7 +107,7 @@ def test_main_runs_on_injected_sets(tmp_path, monkeypatch):
     from nlp_service.summarize import SummarizerConfig
 
     SummarizerConfig().write(tmp_path / "ckpt" / "summarizer")
-    monkeypatch.setattr(summaries, "default_sets", lambda n: [summaries.EvalSet("toy", DOCS[:n], "x")])
+    monkeypatch.setattr(summaries, "default_sets", lambda n, *_: [summaries.EvalSet("toy", DOCS[:n], "x")])
     ckpt, out = str(tmp_path / "ckpt"), str(tmp_path)
     report = summaries.main(["--limit", "2", "--methods", "lead1,lead3", "--checkpoint", ckpt, "--out", out])
     assert report["sets"]["toy"]["n"] == 2
@@ -123,3 +123,33 @@ def test_best_threshold_is_the_upper_bound_of_one_threshold():
     assert best["recall"] == round(2 / 3, 4) and best["specificity"] == 1.0
     assert best["balanced_accuracy"] == round((2 / 3 + 1) / 2, 4)
     assert best_threshold([0.9], [0.1])["balanced_accuracy"] == 0.5  # nothing beats chance: reported as 0.5
+
+
+def test_second_writer_and_judged_shares_in_the_report():
+    """A set's own method (the second writer) is scored beside the others; judged shares count the very texts."""
+    from training.evaluation.judged import JudgedSummaries
+
+    second = {d.text: d.reference for d in DOCS}  # a second writer who wrote what the first did
+    sets = [summaries.EvalSet("twice", DOCS, "first writer", {"human_second": lambda t: [second[x] for x in t]})]
+    lead1 = summaries.lead(DOCS[0].text, k=1)
+    judged = JudgedSummaries([{"key": "a", "summary": lead1, "faithful": True, "fluent": True, "covers": False},
+                              {"key": "a", "summary": lead1, "faithful": False, "fluent": True, "covers": False}])
+    methods = {"lead1": lambda texts: [summaries.lead(t, k=1) for t in texts]}
+    block = summaries.evaluate(sets, methods, judged=judged)["sets"]["twice"]["methods"]
+    assert block["human_second"]["rouge1"] == pytest.approx(100.0)
+    assert block["lead1"]["judged_n"] == 1 and block["lead1"]["judged_faithful"] == 0.5  # two judges, split
+    assert block["human_second"]["judged_n"] == 0 and block["human_second"]["judged_faithful"] is None
+
+
+def test_saved_predictions_are_reused_without_running_the_method(tmp_path):
+    path = tmp_path / "summary_predictions.jsonl"
+    sets = [summaries.EvalSet("toy", DOCS, "x")]
+    first = summaries.Predictions(path)
+    summaries.evaluate(sets, {"lead1": lambda texts: [summaries.lead(t, k=1) for t in texts]}, store=first)
+    first.save()
+
+    def must_not_run(texts):
+        raise AssertionError("generated again")
+
+    again = summaries.evaluate(sets, {"lead1": must_not_run}, store=summaries.Predictions(path, reuse=True))
+    assert again["sets"]["toy"]["methods"]["lead1"]["faithful"] == 1.0

