@@ -124,3 +124,31 @@ def test_theme_rules_fit_on_fully_labelled_rows_when_there_are_enough(monkeypatc
     assert calibrate.decision_gold(data, ["Eastern Africa"], [], [], "all").theme_mask[:100, 0].all()
     monkeypatch.setattr(calibrate, "MIN_COMPLETE_ROWS", 500)  # too few complete rows: every row counts
     assert calibrate.decision_gold(data, ["Eastern Africa"], [], [], "complete").theme_mask[:100, 0].all()
+
+
+def test_round5_import_keeps_full_reads_first_and_blind_second_readings(tmp_path):
+    import json
+
+    from training.gold.round5 import import_adjudication, import_work, round5_agreement
+
+    def row(sid, who, task="new", themes=("politics",), **extra):
+        return {"source": "bbc", "source_id": sid, "task": task, "themes": list(themes), "countries": ["GB"],
+                "primary_country": "GB", "annotator": who, "changed": extra.get("changed"), "note": ""}
+
+    work = tmp_path / "work"
+    (work / "out").mkdir(parents=True)
+    (work / "out" / "rr000.jsonl").write_text(json.dumps(row("politics/001", "a1", "reread", changed=True)) + "\n")
+    (work / "out" / "nw000.jsonl").write_text(
+        "".join(json.dumps(row(f"politics/00{i}", "a1")) + "\n" for i in (2, 3)))
+    (work / "out" / "dx000.jsonl").write_text(
+        json.dumps(row("politics/002", "a2", themes=("society",))) + "\n"
+        + json.dumps(row("politics/003", "a1")) + "\n")  # the first reader again: not a blind second reading
+    out = tmp_path / "round5"
+    counts = import_work(work, out)
+    assert counts == {"fullread": 1, "changed": 1, "pass1": 2, "pass2": 1}
+    assert round5_agreement(out)["articles"] == 1
+    adj = tmp_path / "adj"
+    (adj / "out").mkdir(parents=True)
+    (adj / "out" / "aj000.jsonl").write_text(json.dumps(row("politics/002", "x1", themes=("politics",))) + "\n")
+    assert import_adjudication(adj, out) == 1
+    assert json.loads((out / "adjudicated.jsonl").read_text())["adjudicated"] is True

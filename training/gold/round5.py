@@ -1,7 +1,7 @@
 """Gold-set round 5 (whole articles): bring the annotators' work files into ``training/data/gold/round5/``.
 
     python -m training.gold.sample --out DIR --round5      # export (outside the repository)
-    python -m training.gold.round5 import --work DIR       # work files → the label files below
+    python -m training.gold.round5 import --work DIR [--adjudication DIR]   # work files → the label files below
     python -m training.gold.round5 agreement               # the blind double reading of round 5
 
 Files (the gold label format of ``training.gold.labels``; labels and keys only):
@@ -10,7 +10,8 @@ Files (the gold label format of ``training.gold.labels``; labels and keys only):
   who read them to their end, starting from their label then; ``fullread_notes.jsonl`` says for each whether the
   rest of the text changed the label, and what changed;
 - ``pass1.jsonl`` and ``pass2.jsonl``: the random draw of articles new to the gold set, each read in full, and the
-  blind second reading of 15 % of them.
+  blind second reading of 15 % of them; ``adjudicated.jsonl``: a third reading's decision on every article where
+  the two readings differ.
 
 Round 5 joins the gold set that training and ``make eval`` read once its disputes are adjudicated and the
 classifier is retrained on it (docs/annotation.md, "Round 5").
@@ -33,6 +34,21 @@ def _label(r: dict, annotator: str) -> dict:
             "primary_country": r["primary_country"], "annotator": annotator, "adjudicated": False}
 
 
+def import_adjudication(folder: Path, out: Path = ROUND5_DIR) -> int:
+    """The third reading of every article whose two blind readings differ → ``adjudicated.jsonl``."""
+    rows = {}
+    for path in sorted((folder / "out").glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            r = json.loads(line)
+            rows[f"{r['source']}:{r['source_id']}"] = {**_label(r, f"adjudicator-{r['annotator']}"),
+                                                       "adjudicated": True}
+    with (out / "adjudicated.jsonl").open("w", encoding="utf-8") as fh:
+        for k in sorted(rows):
+            fh.write(json.dumps(rows[k], ensure_ascii=False) + "\n")
+    read_labels(out / "adjudicated.jsonl")
+    return len(rows)
+
+
 def import_work(work: Path, out: Path = ROUND5_DIR) -> dict[str, int]:
     full, notes, first, second = {}, {}, {}, {}
     for path in sorted((work / "out").glob("*.jsonl")):
@@ -43,7 +59,7 @@ def import_work(work: Path, out: Path = ROUND5_DIR) -> dict[str, int]:
                 full[key] = _label(r, f"fullread-{r['annotator']}")
                 notes[key] = {"source": r["source"], "source_id": r["source_id"], "changed": r["changed"],
                               "note": r["note"]}
-            elif path.stem.startswith(("db", "dx")):  # second, blind readings
+            elif path.stem.startswith(("db", "dx", "dy")):  # second, blind readings
                 second[key] = _label(r, f"pass2-r5-{r['annotator']}")
             else:
                 first[key] = _label(r, f"pass1-r5-{r['annotator']}")
@@ -69,11 +85,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("import", "agreement"))
     parser.add_argument("--work", type=Path, help="the annotators' work folder (import)")
+    parser.add_argument("--adjudication", type=Path, help="the adjudicators' work folder (import)")
     args = parser.parse_args(argv)
     if args.command == "import":
         if args.work is None:
             parser.error("import needs --work")
-        print(import_work(args.work))
+        counts = import_work(args.work)
+        if args.adjudication is not None:
+            counts["adjudicated"] = import_adjudication(args.adjudication)
+        print(counts)
     else:
         print(json.dumps(round5_agreement(), indent=2))
 
