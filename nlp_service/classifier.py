@@ -308,6 +308,16 @@ class TopicClassifier:
     def hidden_size(self) -> int:
         return self.model.hidden_size if isinstance(self.model, OnnxTopicModel) else self.model.theme_head.in_features
 
+    @property
+    def batch_invariant(self) -> bool:
+        """Whether a batched forward gives each row what it would get alone. Dynamic int8 (ONNX Runtime's and
+        torch's) quantises activations with one scale per call, taken over every row and its padding: an
+        article's scores moved by up to 0.05 with its batch mates (docs/classifier.md). Those encoders run one
+        chunk per call instead, which also drops padding and costs about as much as it saves."""
+        if isinstance(self.model, OnnxTopicModel):
+            return not self.model.dynamic_int8
+        return not any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in self.model.modules())
+
     def _forward(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict:
         if isinstance(self.model, OnnxTopicModel):
             return self.model(input_ids, attention_mask)
@@ -315,8 +325,11 @@ class TopicClassifier:
 
     @torch.inference_mode()
     def chunk_outputs(self, texts: list[str], batch_size: int = 32) -> ChunkOutputs:
-        """Theme and region logits and the pooled embedding of every chunk, and the text each belongs to."""
+        """Theme and region logits and the pooled embedding of every chunk, and the text each belongs to. A chunk's
+        outputs never depend on the other texts (``batch_invariant``)."""
         chunks, owner = chunk_token_ids(self.tokenizer, texts, self.cfg.max_length, self.cfg.max_chunks)
+        if not self.batch_invariant:
+            batch_size = 1
         order = np.argsort([len(c) for c in chunks])  # similar lengths together: less padding
         theme_chunk = np.zeros((len(chunks), len(self.cfg.themes)), dtype=np.float32)
         region_chunk = np.zeros((len(chunks), len(self.cfg.regions)), dtype=np.float32)
