@@ -97,11 +97,13 @@ class Analyzer:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Analyzer:
+        """``path``: the shipped ``checkpoints/`` (default), a folder like it, or the folder a training command
+        wrote (``--output-dir``); whatever part it does not hold is served from the shipped checkpoints."""
         from nlp_service.checkpoint_check import check_checkpoint, explain
 
         root = Path(path) if path is not None else DEFAULT_CHECKPOINTS
-        check_checkpoint(root)  # a damaged or incompatible checkpoint: one clear error now, not mid-run
-        clf_dir, sum_dir = root / "classifier", root / "summarizer"
+        layout = check_checkpoint(root)  # a damaged or incompatible checkpoint: one clear error now, not mid-run
+        clf_dir, sum_dir = layout.classifier, layout.summarizer
 
         def load_classifier() -> ClassifierComponent:
             from nlp_service.classifier import TopicClassifier
@@ -113,9 +115,14 @@ class Analyzer:
 
         def load_summarizer() -> SummarizerComponent:
             from nlp_service.summarize import Summarizer
+            from nlp_service.summarize.verify import Verifier
 
             try:
-                return Summarizer.load(sum_dir)
+                summarizer = Summarizer.load(sum_dir)
+                if layout.faithfulness is not None and layout.faithfulness != sum_dir.parent / "faithfulness":
+                    # The summariser finds its checker beside itself; a trained checker sits elsewhere.
+                    summarizer.verifier = Verifier.load(layout.faithfulness)
+                return summarizer
             except (ValueError, TypeError, KeyError, OSError) as exc:
                 raise explain(sum_dir, exc) from exc
 
