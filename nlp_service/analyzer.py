@@ -109,9 +109,17 @@ class Analyzer:
             from nlp_service.classifier import TopicClassifier
 
             try:
-                return TopicClassifier.load(clf_dir)
+                classifier = TopicClassifier.load(clf_dir)
             except (ValueError, TypeError, KeyError, OSError) as exc:
                 raise explain(clf_dir, exc) from exc
+            if layout.themes is None:
+                return classifier
+            from nlp_service.own_themes import OwnThemeClassifier, OwnThemeHeads
+
+            try:
+                return OwnThemeClassifier(classifier, OwnThemeHeads.load(layout.themes))
+            except (ValueError, TypeError, KeyError, OSError) as exc:
+                raise explain(layout.themes, exc) from exc
 
         def load_summarizer() -> SummarizerComponent:
             from nlp_service.summarize import Summarizer

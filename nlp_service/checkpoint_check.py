@@ -20,6 +20,7 @@ from nlp_service import weights
 
 SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints"
 PARTS = ("classifier", "summarizer", "faithfulness")
+OWN_THEMES = "themes"  # own-label theme heads (``nlp-service train --taxonomy own``); never shipped
 
 FIX_RESTORE = (
     "restore the shipped checkpoints (git checkout -- checkpoints/), or pass --checkpoint with a complete "
@@ -65,12 +66,15 @@ class CheckpointLayout:
     summarizer: Path
     faithfulness: Path | None  # None: summaries are checked by the name-and-number rule only
     borrowed: tuple[str, ...] = ()
+    themes: Path | None = None  # own-label theme heads that replace the classifier's IPTC themes
     fix: str = FIX_RESTORE  # what to do about a damaged or incomplete part of this checkpoint
 
 
 def part_of(folder: Path) -> str | None:
     """Which part a folder with its own config.json is, from the keys only that part's config has."""
     config = _read_json(folder / "config.json")
+    if config.get("taxonomy") == "own":
+        return OWN_THEMES
     if "themes" in config or "regions" in config:
         return "classifier"
     if "default_method" in config or "abstractive_dir" in config:
@@ -105,14 +109,15 @@ def resolve_checkpoint(path: Path, shipped: Path = SHIPPED) -> CheckpointLayout:
         own[part] = path
         fix = FIX_RETRAIN.format(folder=path)
     else:
-        own = {p: path / p for p in PARTS if (path / p).is_dir()}
+        own = {p: path / p for p in (*PARTS, OWN_THEMES) if (path / p).is_dir()}
         if not own:
             raise CheckpointMissing(f"{path} is not a checkpoint: it has no config.json and none of "
                                     f"{', '.join(p + '/' for p in PARTS)}. Fix: {FIX_NOT_A_CHECKPOINT}")
     taken = {p: own.get(p, shipped / p) for p in PARTS}
     faithfulness = taken["faithfulness"] if taken["faithfulness"].is_dir() else None
     borrowed = tuple(p for p in PARTS if p not in own and (shipped / p).is_dir())
-    return CheckpointLayout(taken["classifier"], taken["summarizer"], faithfulness, borrowed, fix)
+    return CheckpointLayout(taken["classifier"], taken["summarizer"], faithfulness, borrowed=borrowed,
+                            themes=own.get(OWN_THEMES), fix=fix)
 
 
 def check_checkpoint(root: Path) -> CheckpointLayout:
@@ -127,9 +132,14 @@ def check_checkpoint(root: Path) -> CheckpointLayout:
             raise CheckpointMissing(
                 f"{path} is missing: the classifier checkpoint is incomplete. Fix: {layout.fix}"
             )
+    if layout.themes is not None and not (layout.themes / "theme_heads.safetensors").is_file():
+        raise CheckpointMissing(
+            f"{layout.themes / 'theme_heads.safetensors'} is missing: the own-label checkpoint is incomplete. "
+            f"Fix: {layout.fix}"
+        )
     # The consistency checker is optional (without it summaries are checked by the name-and-number rule), but a
     # damaged one would stop every summary: it is checked like the rest when it is there.
-    for folder in filter(None, (layout.classifier, layout.summarizer, layout.faithfulness)):
+    for folder in filter(None, (layout.classifier, layout.summarizer, layout.faithfulness, layout.themes)):
         for path in sorted(folder.rglob("*.safetensors")):
             _check_safetensors(path, layout.fix)
         for path in sorted(folder.rglob("*.json")):

@@ -387,7 +387,7 @@ class TopicClassifier:
         lex_theme, lex_region = self.lexical.logits(texts) if self.lexical is not None else (None, None)
         return DecisionInputs(
             texts, list(self.cfg.themes), list(self.cfg.regions), theme, region, mentions, gaz, lex_theme,
-            lex_region, similarity_fn=lambda: self.description_similarity(embedding),
+            lex_region, similarity_fn=lambda: self.description_similarity(embedding), embedding=embedding,
         )
 
     def decisions(self, texts: list[str], thresholds: dict[str, float] | None = None) -> DecisionState:
@@ -403,8 +403,16 @@ class TopicClassifier:
         explain: bool = False,
     ) -> list[Classification]:
         """Records for ``texts``; ``explain`` adds each reported theme's evidence (sentence and terms)."""
-        if not texts:
-            return []
+        return self.classify_with_state(texts, thresholds, top_k, explain)[0] if texts else []
+
+    def classify_with_state(
+        self,
+        texts: list[str],
+        thresholds: dict[str, float] | None = None,
+        top_k: int | None = None,
+        explain: bool = False,
+    ) -> tuple[list[Classification], DecisionState]:
+        """``classify`` and the decision state the records came from (own-label heads read its embedding)."""
         state = self.decisions(texts, thresholds)
         theme_p, region_p = state.theme_p, state.region_p
         out = []
@@ -433,7 +441,7 @@ class TopicClassifier:
             if top_k:
                 themes, regions, tags = themes[:top_k], regions[:top_k], tags[:top_k]
             out.append(Classification(countries=tags, regions=regions, themes=themes))
-        return out
+        return out, state
 
 
 def save_checkpoint(

@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nlp-service``; returns the exit code (docs/usage.md has the table)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in DELEGATES:
-        return delegate(DELEGATES[args_list[0]], args_list[1:])
+        return delegate(delegate_module(args_list), args_list[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
@@ -449,6 +449,19 @@ def _field(name: str, items: list[str]) -> str:
 
 
 # -- eval / train --------------------------------------------------------------------------------------------
+OWN_TAXONOMY_TRAINER = "training.train_own_themes"  # `train --taxonomy own`: theme heads for your own labels
+
+
+def delegate_module(args: list[str]) -> str:
+    """The training module a delegated command runs: ``train --taxonomy own`` trains own-label theme heads."""
+    rest = args[1:]
+    pairs = zip(rest, rest[1:], strict=False)
+    own = "--taxonomy=own" in rest or any(a == "--taxonomy" and b == "own" for a, b in pairs)
+    if args[0] == "train" and own:
+        return OWN_TAXONOMY_TRAINER
+    return DELEGATES[args[0]]
+
+
 def delegate(module: str, args: list[str]) -> int:
     """Run ``python -m module args…`` in this process and return its exit code."""
     try:

@@ -27,6 +27,8 @@ class DecisionInputs:
     similarity_fn: Callable[[], np.ndarray] | None = None
     _cue_hits: np.ndarray | None = field(default=None, repr=False)
     _similarity: np.ndarray | None = field(default=None, repr=False)
+    # (n, hidden) the pooled embedding the heads read: own-label theme heads read it too (nlp_service.own_themes)
+    embedding: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.texts)
