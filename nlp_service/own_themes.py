@@ -124,7 +124,8 @@ class OwnThemeClassifier:
         p = self.heads.probabilities(state.inputs.embedding)
         out = []
         for i, record in enumerate(records):
-            themes = self.heads.tags(p[i], own)
+            # The heads read the same English-trained encoder: the shipped classifier's language rule holds.
+            themes = [] if self.base.themes_skipped(state.inputs.languages[i]) else self.heads.tags(p[i], own)
             out.append(Classification(record.countries, record.regions, themes[:top_k] if top_k else themes,
                                       list(record.warnings)))
         return out

@@ -29,6 +29,8 @@ class DecisionInputs:
     _similarity: np.ndarray | None = field(default=None, repr=False)
     # (n, hidden) the pooled embedding the heads read: own-label theme heads read it too (nlp_service.own_themes)
     embedding: np.ndarray | None = field(default=None, repr=False)
+    # each text's language (ISO 639-1) where confidently not English, else None (nlp_service.language)
+    languages: list[str | None] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
