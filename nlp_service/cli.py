@@ -97,7 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     b.add_argument("-i", "--input", required=True, help="input file, or - for stdin (JSONL unless --format)")
-    b.add_argument("-o", "--output", required=True, help="output JSONL file (appended to), or - for stdout")
+    b.add_argument(
+        "-o", "--output", required=True,
+        help="output file: JSONL (appended to; - for stdout), or .csv / .parquet by its suffix (written at the end)",
+    )
     b.add_argument(
         "--format", choices=("jsonl", "csv", "parquet"), help="input format (default: by extension)"
     )
@@ -119,7 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="summariser method (default: the one the checkpoint was measured best with)",
     )
     b.add_argument("--top-k", type=_positive_int, help="at most K labels per list")
+    b.add_argument(
+        "--threshold", type=_threshold, action="append", default=[], metavar="NAME=P",
+        help="report a label from probability P on (repeatable): a theme or region name, or themes, regions, "
+             "countries for the whole list; overrides the tuned thresholds",
+    )
     b.add_argument("--explain", action="store_true", help="each reported theme carries its evidence")
+    for name in ("id", "text", "title", "body"):
+        b.add_argument(f"--{name}-field", metavar="COLUMN", help=f"the input column that holds the {name}")
     b.add_argument("--checkpoint", type=Path, help="checkpoint folder (default: the shipped checkpoints/)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     _add_engine_options(b)
@@ -202,6 +212,18 @@ def _positive_int(value: str) -> int:
     return n
 
 
+def _threshold(value: str) -> tuple[str, float]:
+    """``NAME=P`` → (name, p), p a probability."""
+    name, sep, number = value.rpartition("=")
+    try:
+        p = float(number)
+    except ValueError:
+        p = -1.0
+    if not sep or not name.strip() or not 0.0 <= p <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected NAME=P with P between 0 and 1, got {value!r}")
+    return name.strip(), p
+
+
 def load_analyzer(checkpoint: Path | None) -> Analyzer:
     """The Analyzer for a checkpoint folder (tests replace this to run the commands with fake components)."""
     return Analyzer.load(checkpoint)
@@ -244,23 +266,35 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # -- batch -------------------------------------------------------------------------------------------------
 def cmd_batch(args: argparse.Namespace) -> int:
     from nlp_service.batch import BatchConfig, run_batch
+    from nlp_service.record_export import export as export_records
+    from nlp_service.record_export import export_format, partial_path
 
     previous = _on_sigterm(raise_terminated)
     try:
         options = AnalyzeOptions(
             tasks=args.tasks, max_words=args.max_words, method=args.method, top_k=args.top_k,
-            explain=args.explain,
+            explain=args.explain, thresholds=dict(args.threshold) or None,
         )
+        fields = {n: getattr(args, f"{n}_field") for n in ("id", "text", "title", "body")}
+        rename = {column: n for n, column in fields.items() if column}
         config = BatchConfig(
-            fmt=args.format, options=options, batch_size=args.batch_size, progress=not args.no_progress
+            fmt=args.format, options=options, batch_size=args.batch_size, progress=not args.no_progress,
+            rename=rename or None,
         )
+        export = export_format(args.output)
+        if args.engine == "ray" and (rename or export):
+            raise BatchError("--*-field options and .csv / .parquet outputs work with the local engine only")
         if args.engine == "ray":
             stats = _batch_on_ray(args, config)
         else:
             if args.address or args.num_actors or args.shard_format:
                 raise BatchError("--address, --num-actors and --shard-format need --engine ray")
             analyzer = load_analyzer(args.checkpoint)
-            stats = run_batch(analyzer, args.input, args.output, config)
+            target = partial_path(args.output) if export else args.output
+            stats = run_batch(analyzer, args.input, target, config)
+            if export:
+                export_records(target, args.output, export)
+                os.remove(target)
     except BatchError as exc:
         _error(str(exc))
         return exc.exit_code
