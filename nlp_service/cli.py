@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nlp_service.analyzer import TASKS, AnalyzeOptions, Analyzer
+from nlp_service.analyzer import ALL_TASKS, TASKS, AnalyzeOptions, Analyzer
 from nlp_service.batch_errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--tasks",
         type=_tasks,
         default=TASKS,
-        help=f"comma-separated subset of {','.join(TASKS)} (default: both)",
+        help=f"comma-separated subset of {','.join(ALL_TASKS)} (default: {','.join(TASKS)})",
     )
     b.add_argument(
         "--batch-size", type=_positive_int, default=16, help="articles per model call (default 16)"
@@ -181,9 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _tasks(value: str) -> tuple[str, ...]:
     tasks = tuple(dict.fromkeys(t.strip() for t in value.split(",") if t.strip()))
-    if not tasks or set(tasks) - set(TASKS):
+    if not tasks or set(tasks) - set(ALL_TASKS):
         raise argparse.ArgumentTypeError(
-            f"expected a comma-separated subset of {','.join(TASKS)}, got {value!r}"
+            f"expected a comma-separated subset of {','.join(ALL_TASKS)}, got {value!r}"
         )
     return tasks
 

@@ -63,7 +63,7 @@ class SafeJSONResponse(JSONResponse):
         except UnicodeEncodeError:
             return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
-Task = Literal["classify", "summarize"]
+Task = Literal["classify", "summarize", "entities"]
 
 
 # -- request models ----------------------------------------------------------------------------------------
