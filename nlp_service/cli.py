@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nlp_service import logs
 from nlp_service.analyzer import ALL_TASKS, TASKS, AnalyzeOptions, Analyzer
 from nlp_service.batch_errors import (
     EXIT_INTERNAL,
@@ -60,18 +61,16 @@ def quiet_libraries() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nlp-service``; returns the exit code (docs/usage.md has the table)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list and args_list[0] in DELEGATES:
-        return delegate(delegate_module(args_list), args_list[1:])
+    verbose = bool(args_list) and args_list[0] in ("-v", "--verbose")
+    rest = args_list[1:] if verbose else args_list
+    if rest and rest[0] in DELEGATES:
+        return delegate(delegate_module(rest), rest[1:], verbose)
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2): return it instead
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(args.verbose)
     quiet_libraries()
     return args.func(args)
 
@@ -369,19 +368,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Measured on 2 shared cores: with 2 torch threads, idle OpenMP threads spinning between calls starved the
     # event loop (/healthz p99 > 1 s) and a lone request took 0.6 s; with 1 thread, 0.05 s.
     torch.set_num_threads(args.model_threads)
+    logs.configure_serve(args.verbose)  # one JSON object per line: our records, uvicorn's and the access log
     logging.getLogger("nlp_service").setLevel(logging.INFO)  # "models loaded: …" belongs in a server's log
-    access = logging.getLogger("nlp_service.access")  # one JSON object per line, nothing around it
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    access.addHandler(handler)
-    access.propagate = False
     # The model thread runs Python between its torch calls; a shorter GIL switch interval (default 5 ms) lets
     # the event loop answer /healthz and refuse excess requests promptly meanwhile.
     sys.setswitchinterval(0.001)
     host, port = sock.getsockname()[:2]
-    print(f"nlp-service: listening on http://{host}:{port} (OpenAPI docs at /docs)", file=sys.stderr)
+    log.info("listening on http://%s:%s (OpenAPI docs at /docs)", host, port)
     app = create_app(analyzer, config=ServerConfig(batching=BatcherConfig(worker_nice=args.model_nice)))
-    config = uvicorn.Config(app, log_level="info", access_log=False, timeout_keep_alive=30)
+    config = uvicorn.Config(app, log_level="info", access_log=False, timeout_keep_alive=30, log_config=None)
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 
@@ -496,18 +491,24 @@ def delegate_module(args: list[str]) -> str:
     return DELEGATES[args[0]]
 
 
-def delegate(module: str, args: list[str]) -> int:
-    """Run ``python -m module args…`` in this process and return its exit code."""
+def delegate(module: str, args: list[str], verbose: bool = False) -> int:
+    """Run ``python -m module args…`` in this process and return its exit code. An exception it raises is one
+    line and exit code 2 for bad input (a missing file, a bad value), 70 otherwise; ``-v`` adds the traceback."""
     try:
         found = importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:
         found = False
     if not found:
         return _error(f"{module} is not available: eval and train need the project's source checkout")
+    if not verbose:
+        quiet_libraries()
+        warnings.simplefilter("ignore")  # library warnings are not the user's to act on (see logs.configure)
     saved = sys.argv
     sys.argv = [module, *args]
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        return _delegate_error(exc, verbose, EXIT_USAGE)
     except SystemExit as exc:
         if exc.code is None:
             return EXIT_OK
@@ -515,9 +516,21 @@ def delegate(module: str, args: list[str]) -> int:
             return exc.code
         print(exc.code, file=sys.stderr)
         return EXIT_ROW_FAILED
+    except Exception as exc:  # a bug in the training code: still one line, with a code of its own
+        return _delegate_error(exc, verbose, EXIT_INTERNAL)
     finally:
         sys.argv = saved
     return EXIT_OK
+
+
+def _delegate_error(exc: BaseException, verbose: bool, code: int) -> int:
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc)
+    hint = "" if verbose else " (run with -v for the traceback)"
+    _error(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}{hint}")
+    return code
 
 
 if __name__ == "__main__":
