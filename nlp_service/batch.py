@@ -94,20 +94,38 @@ def row_label(fmt: str, row_no: int) -> str:
     return f"line {row_no}" if fmt == "jsonl" else f"row {row_no}"
 
 
-def read_rows(path: str, fmt: str, encoding: str | None = None) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+MAP_COLUMNS_HINT = "name yours with --text-field, --title-field, --body-field (and --id-field)"
+
+
+def renamed(row: dict[str, Any] | BadRow, rename: dict[str, str] | None) -> dict[str, Any] | BadRow:
+    """``row`` with its fields named as the service names them (``rename``: the file's name → ours)."""
+    if not rename or isinstance(row, BadRow):
+        return row
+    out = {k: v for k, v in row.items() if k not in rename.values()}  # a mapped column replaces ours
+    return out | {rename[k]: v for k, v in row.items() if k in rename}
+
+
+def read_rows(
+    path: str, fmt: str, encoding: str | None = None, rename: dict[str, str] | None = None
+) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     """Rows of the input, numbered from 1 (JSONL: line number; CSV and Parquet: data row number); JSONL and CSV
-    decoded as ``input_text.open_text`` says (``encoding=None``: detected; ``.gz``: decompressed).
+    decoded as ``input_text.open_text`` says (``encoding=None``: detected; ``.gz``: decompressed). ``rename``
+    maps the file's column names onto ``id``, ``text``, ``title``, ``body`` (``--text-field headline`` …).
 
     Raises BatchError when the file has no text field at all or is not in the encoding, FileFault when it cannot
     be read on."""
     if fmt == "parquet":
         if path == STDIO:
             raise BatchError("Parquet cannot be read from stdin; pass a file")
-        yield from read_parquet(path)
+        yield from read_parquet(path, rename=rename)
         return
     if fmt not in ("jsonl", "csv"):
         raise BatchError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    reader = read_jsonl if fmt == "jsonl" else read_csv
+
+    def reader(fh: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+        if fmt == "csv":
+            return read_csv(fh, rename)
+        return ((n, renamed(row, rename)) for n, row in read_jsonl(fh))
     try:
         with open_text(path, fmt, encoding) as fh:
             rows = reader(fh)
@@ -189,7 +207,9 @@ class _LineCounter:
         return line
 
 
-def read_csv(fh: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+def read_csv(
+    fh: Iterable[str], rename: dict[str, str] | None = None
+) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     """CSV with a header row; every cell is a string, empty cells count as missing.
 
     Parsed strictly: a quote left open makes the parser read on into the next rows; strict mode stops at the
@@ -206,8 +226,13 @@ def read_csv(fh: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]
         raise BatchError(f"cannot read the CSV header: {exc}") from exc
     if not header:
         raise BatchError("the CSV file is empty: a header row is required")
+    if rename:
+        header = reader.fieldnames = [rename.get(h, h) for h in header]
     if not (set(TEXT_FIELDS) & set(header)):
-        raise BatchError(f"the CSV header has no 'text', 'title' or 'body' column (found: {', '.join(header)})")
+        raise BatchError(
+            f"the CSV header has no 'text', 'title' or 'body' column (found: {', '.join(header)}); "
+            f"{MAP_COLUMNS_HINT}"
+        )
     row_no = 0
     while True:
         first_line = lines.lines + 1
@@ -246,7 +271,9 @@ def read_csv(fh: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | BadRow]]
         yield row_no, {k: (v if v != "" else None) for k, v in row.items() if k is not None}
 
 
-def read_parquet(path: str, batch_rows: int = 1024) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
+def read_parquet(
+    path: str, batch_rows: int = 1024, rename: dict[str, str] | None = None
+) -> Iterator[tuple[int, dict[str, Any] | BadRow]]:
     """Parquet, read one record batch at a time so a large file never sits in memory whole."""
     import pyarrow.parquet as pq  # imported here: only Parquet users pay for pyarrow
 
@@ -255,9 +282,10 @@ def read_parquet(path: str, batch_rows: int = 1024) -> Iterator[tuple[int, dict[
         names = pf.schema_arrow.names
     except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) for a non-Parquet file
         raise FileFault(f"cannot read {path} as Parquet: {exc}") from exc
-    if not (set(TEXT_FIELDS) & set(names)):
+    if not (set(TEXT_FIELDS) & {(rename or {}).get(n, n) for n in names}):
         raise BatchError(
-            f"the Parquet file {path} has no 'text', 'title' or 'body' column (found: {', '.join(names)})"
+            f"the Parquet file {path} has no 'text', 'title' or 'body' column (found: {', '.join(names)}); "
+            f"{MAP_COLUMNS_HINT}"
         )
     row_no = 0
     # Row group by row group: a damaged group then stops the run after every row of the groups before it.
@@ -277,7 +305,7 @@ def read_parquet(path: str, batch_rows: int = 1024) -> Iterator[tuple[int, dict[
             ) from exc
         for row in rows:
             row_no += 1
-            yield row_no, row
+            yield row_no, renamed(row, rename)
 
 
 def parquet_rows(path: str) -> int | None:
@@ -350,6 +378,7 @@ class BatchConfig:
     batch_size: int = 16
     window_factor: int = 8  # rows sorted by length together = window_factor × batch_size
     progress: bool = True
+    rename: dict[str, str] | None = None  # input column → id / text / title / body (--text-field …)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -442,7 +471,7 @@ def run_batch(
         runner = _WindowRunner(analyzer, config, writer, stats, bar)
         try:
             try:
-                for row_no, row in read_rows(input_path, fmt, config.encoding):
+                for row_no, row in read_rows(input_path, fmt, config.encoding, config.rename):
                     stats.rows_in += 1
                     item = rules.checked_item(row, row_no, fmt)
                     if item is None:

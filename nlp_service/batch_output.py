@@ -74,6 +74,8 @@ def record_tasks(record: dict[str, Any]) -> frozenset[str]:
         tasks.add("classify")
     if "summary" in record:
         tasks.add("summarize")
+    if "entities" in record:
+        tasks.add("entities")
     return frozenset(tasks)
 
 

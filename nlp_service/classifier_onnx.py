@@ -62,7 +62,7 @@ def onnx_topic_model(
     try:
         digest = weights_digest(checkpoint_files(folder, base_model), f"classifier|{quantize}")
         path = cached_graph("classifier", digest, lambda out: _export(build_torch(), out, quantize == "int8"))
-        model = OnnxTopicModel(path, threads)
+        model = OnnxTopicModel(path, threads, dynamic_int8=quantize == "int8")
         if model.output_names != OUTPUTS:
             raise ValueError(f"{path}: outputs {model.output_names}, expected {OUTPUTS}")
         # A cached graph that cannot run (a truncated copy, a runtime mismatch) must fail here, not per request.

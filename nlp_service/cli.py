@@ -18,7 +18,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nlp_service.analyzer import TASKS, AnalyzeOptions, Analyzer
+from nlp_service import logs
+from nlp_service.analyzer import ALL_TASKS, TASKS, AnalyzeOptions, Analyzer
 from nlp_service.batch_errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -60,18 +61,16 @@ def quiet_libraries() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``nlp-service``; returns the exit code (docs/usage.md has the table)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list and args_list[0] in DELEGATES:
-        return delegate(DELEGATES[args_list[0]], args_list[1:])
+    verbose = bool(args_list) and args_list[0] in ("-v", "--verbose")
+    rest = args_list[1:] if verbose else args_list
+    if rest and rest[0] in DELEGATES:
+        return delegate(delegate_module(rest), rest[1:], verbose)
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # argparse exits on --help (0) and on usage errors (2): return it instead
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(args.verbose)
     quiet_libraries()
     return args.func(args)
 
@@ -97,7 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     b.add_argument("-i", "--input", required=True, help="input file, or - for stdin (JSONL unless --format)")
-    b.add_argument("-o", "--output", required=True, help="output JSONL file (appended to), or - for stdout")
+    b.add_argument(
+        "-o", "--output", required=True,
+        help="output file: JSONL (appended to; - for stdout), or .csv / .parquet by its suffix (written at the end)",
+    )
     b.add_argument(
         "--format", choices=("jsonl", "csv", "parquet"), help="input format (default: by extension; .gz is read)"
     )
@@ -106,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--tasks",
         type=_tasks,
         default=TASKS,
-        help=f"comma-separated subset of {','.join(TASKS)} (default: both)",
+        help=f"comma-separated subset of {','.join(ALL_TASKS)} (default: {','.join(TASKS)})",
     )
     b.add_argument(
         "--batch-size", type=_positive_int, default=16, help="articles per model call (default 16)"
@@ -120,7 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="summariser method (default: the one the checkpoint was measured best with)",
     )
     b.add_argument("--top-k", type=_positive_int, help="at most K labels per list")
+    b.add_argument(
+        "--threshold", type=_threshold, action="append", default=[], metavar="NAME=P",
+        help="report a label from probability P on (repeatable): a theme or region name, or themes, regions, "
+             "countries for the whole list; overrides the tuned thresholds",
+    )
     b.add_argument("--explain", action="store_true", help="each reported theme carries its evidence")
+    for name in ("id", "text", "title", "body"):
+        b.add_argument(f"--{name}-field", metavar="COLUMN", help=f"the input column that holds the {name}")
     b.add_argument("--checkpoint", type=Path, help="checkpoint folder (default: the shipped checkpoints/)")
     b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     _add_engine_options(b)
@@ -192,9 +201,9 @@ def _encoding(value: str) -> str | None:
 
 def _tasks(value: str) -> tuple[str, ...]:
     tasks = tuple(dict.fromkeys(t.strip() for t in value.split(",") if t.strip()))
-    if not tasks or set(tasks) - set(TASKS):
+    if not tasks or set(tasks) - set(ALL_TASKS):
         raise argparse.ArgumentTypeError(
-            f"expected a comma-separated subset of {','.join(TASKS)}, got {value!r}"
+            f"expected a comma-separated subset of {','.join(ALL_TASKS)}, got {value!r}"
         )
     return tasks
 
@@ -221,6 +230,18 @@ def _positive_int(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {n}")
     return n
+
+
+def _threshold(value: str) -> tuple[str, float]:
+    """``NAME=P`` → (name, p), p a probability."""
+    name, sep, number = value.rpartition("=")
+    try:
+        p = float(number)
+    except ValueError:
+        p = -1.0
+    if not sep or not name.strip() or not 0.0 <= p <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected NAME=P with P between 0 and 1, got {value!r}")
+    return name.strip(), p
 
 
 def load_analyzer(checkpoint: Path | None) -> Analyzer:
@@ -267,24 +288,35 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # -- batch -------------------------------------------------------------------------------------------------
 def cmd_batch(args: argparse.Namespace) -> int:
     from nlp_service.batch import BatchConfig, run_batch
+    from nlp_service.record_export import export as export_records
+    from nlp_service.record_export import export_format, partial_path
 
     previous = _on_sigterm(raise_terminated)
     try:
         options = AnalyzeOptions(
             tasks=args.tasks, max_words=args.max_words, method=args.method, top_k=args.top_k,
-            explain=args.explain,
+            explain=args.explain, thresholds=dict(args.threshold) or None,
         )
+        fields = {n: getattr(args, f"{n}_field") for n in ("id", "text", "title", "body")}
+        rename = {column: n for n, column in fields.items() if column}
         config = BatchConfig(
             fmt=args.format, encoding=args.encoding, options=options, batch_size=args.batch_size,
-            progress=not args.no_progress,
+            progress=not args.no_progress, rename=rename or None,
         )
+        export = export_format(args.output)
+        if args.engine == "ray" and (rename or export):
+            raise BatchError("--*-field options and .csv / .parquet outputs work with the local engine only")
         if args.engine == "ray":
             stats = _batch_on_ray(args, config)
         else:
             if args.address or args.num_actors or args.shard_format:
                 raise BatchError("--address, --num-actors and --shard-format need --engine ray")
             analyzer = load_analyzer(args.checkpoint)
-            stats = run_batch(analyzer, args.input, args.output, config)
+            target = partial_path(args.output) if export else args.output
+            stats = run_batch(analyzer, args.input, target, config)
+            if export:
+                export_records(target, args.output, export)
+                os.remove(target)
     except BatchError as exc:
         _error(str(exc))
         return exc.exit_code
@@ -359,20 +391,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # Measured on 2 shared cores: with 2 torch threads, idle OpenMP threads spinning between calls starved the
     # event loop (/healthz p99 > 1 s) and a lone request took 0.6 s; with 1 thread, 0.05 s.
     torch.set_num_threads(args.model_threads)
+    logs.configure_serve(args.verbose)  # one JSON object per line: our records, uvicorn's and the access log
     logging.getLogger("nlp_service").setLevel(logging.INFO)  # "models loaded: …" belongs in a server's log
-    access = logging.getLogger("nlp_service.access")  # one JSON object per line, nothing around it
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    access.addHandler(handler)
-    access.propagate = False
     # The model thread runs Python between its torch calls; a shorter GIL switch interval (default 5 ms) lets
     # the event loop answer /healthz and refuse excess requests promptly meanwhile.
     sys.setswitchinterval(0.001)
     host, port = sock.getsockname()[:2]
-    print(f"nlp-service: listening on http://{host}:{port} (web page at /, API docs at /docs)", file=sys.stderr)
+    log.info("listening on http://%s:%s (web page at /, API docs at /docs)", host, port)
     server_config = ServerConfig(batching=BatcherConfig(worker_nice=args.model_nice), checkpoints=args.checkpoint)
     app = create_app(analyzer, config=server_config)
-    config = uvicorn_config(app, server_config, log_level="info", access_log=False)
+    config = uvicorn_config(app, server_config, log_level="info", access_log=False, log_config=None)
     uvicorn.Server(config).run(sockets=[sock])
     return EXIT_OK
 
@@ -474,18 +502,37 @@ def _field(name: str, items: list[str]) -> str:
 
 
 # -- eval / train --------------------------------------------------------------------------------------------
-def delegate(module: str, args: list[str]) -> int:
-    """Run ``python -m module args…`` in this process and return its exit code."""
+OWN_TAXONOMY_TRAINER = "training.train_own_themes"  # `train --taxonomy own`: theme heads for your own labels
+
+
+def delegate_module(args: list[str]) -> str:
+    """The training module a delegated command runs: ``train --taxonomy own`` trains own-label theme heads."""
+    rest = args[1:]
+    pairs = zip(rest, rest[1:], strict=False)
+    own = "--taxonomy=own" in rest or any(a == "--taxonomy" and b == "own" for a, b in pairs)
+    if args[0] == "train" and own:
+        return OWN_TAXONOMY_TRAINER
+    return DELEGATES[args[0]]
+
+
+def delegate(module: str, args: list[str], verbose: bool = False) -> int:
+    """Run ``python -m module args…`` in this process and return its exit code. An exception it raises is one
+    line and exit code 2 for bad input (a missing file, a bad value), 70 otherwise; ``-v`` adds the traceback."""
     try:
         found = importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:
         found = False
     if not found:
         return _error(f"{module} is not available: eval and train need the project's source checkout")
+    if not verbose:
+        quiet_libraries()
+        warnings.simplefilter("ignore")  # library warnings are not the user's to act on (see logs.configure)
     saved = sys.argv
     sys.argv = [module, *args]
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        return _delegate_error(exc, verbose, EXIT_USAGE)
     except SystemExit as exc:
         if exc.code is None:
             return EXIT_OK
@@ -493,9 +540,21 @@ def delegate(module: str, args: list[str]) -> int:
             return exc.code
         print(exc.code, file=sys.stderr)
         return EXIT_ROW_FAILED
+    except Exception as exc:  # a bug in the training code: still one line, with a code of its own
+        return _delegate_error(exc, verbose, EXIT_INTERNAL)
     finally:
         sys.argv = saved
     return EXIT_OK
+
+
+def _delegate_error(exc: BaseException, verbose: bool, code: int) -> int:
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc)
+    hint = "" if verbose else " (run with -v for the traceback)"
+    _error(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}{hint}")
+    return code
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ def _onnx_encoder(path: Path, quantize: bool, threads: int | None) -> OnnxModel 
         files = sorted(p for p in path.glob("*") if p.is_file())
         digest = weights_digest(files, f"sentence|{quantize}")
         graph = cached_graph(f"sentence-{path.name}", digest, lambda out: _export(path, out, quantize))
-        model = OnnxModel(graph, threads)
+        model = OnnxModel(graph, threads, dynamic_int8=quantize)
         model(np.array([[101, 102]]), np.array([[1, 1]]))  # a graph that cannot run fails now, not per request
         return model
     except Exception as exc:  # any failure means: serve the torch model instead

@@ -284,17 +284,24 @@ class Gazetteer:
         spans = ner_spans([text], self.ner)[0] if text and self.uses_ner else None
         return self._find(text, spans)
 
-    def find_many(self, texts: list[str]) -> list[list[CountryMention]]:
-        """``find`` for each text, with NER batched over all of them (faster than one ``find`` per text)."""
+    def find_many(
+        self, texts: list[str], languages: list[str | None] | None = None
+    ) -> list[list[CountryMention]]:
+        """``find`` for each text, with NER batched over all of them (faster than one ``find`` per text).
+        ``languages``: each text's ISO 639-1 code where known; texts in ``LOCAL_NAME_LANGUAGES`` are also read for
+        the country names of their language ("Deutschland", "Allemagne", "Alemania")."""
+        languages = languages or [None] * len(texts)
         if not self.uses_ner:
-            return [self._find(t, None) for t in texts]
+            return [self._find(t, None, lang) for t, lang in zip(texts, languages, strict=True)]
         spans = ner_spans(texts, self.ner)
-        return [self._find(t, s) for t, s in zip(texts, spans, strict=True)]
+        return [self._find(t, s, lang) for t, s, lang in zip(texts, spans, languages, strict=True)]
 
-    def _find(self, text: str, spans: list[NerSpan] | None) -> list[CountryMention]:
+    def _find(self, text: str, spans: list[NerSpan] | None, language: str | None = None) -> list[CountryMention]:
         if not text:
             return []
         matches = self._matches(text)
+        if language in LOCAL_NAME_LANGUAGES:
+            matches = _with_local_names(text, matches, language)
         if spans:
             matches = self._add_ner_places(text, matches, spans)
         resolved = _Resolver(text, matches, spans or []).resolve()
@@ -525,6 +532,45 @@ def _country_names(tax) -> dict[str, str]:
         names.setdefault(_alias_surface(alias), code)
     names.update({r["surface"]: r["code"] for r in read_data_csv("country_names.csv")})
     return names
+
+
+# Languages whose country names pycountry's translations give ("Deutschland", "Allemagne", "Alemania", "Germania",
+# "Alemanha"). The tables above are English; their cities (GeoNames alternate names: "München", "Roma", "Lisboa")
+# already cover local spellings of capitals and large cities.
+LOCAL_NAME_LANGUAGES = ("de", "fr", "es", "it", "pt")
+
+
+@cache
+def local_country_names(language: str) -> re.Pattern:
+    """A case-sensitive, whole-word pattern of the country names in ``language`` (pycountry's ISO 3166-1
+    translations, common names first); a match's group name is its country code."""
+    import gettext
+
+    tr = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+    names: dict[str, str] = {}
+    for c in load_taxonomy().countries:
+        pc = pycountry.countries.get(alpha_2=c.code)
+        for attr in ("common_name", "name"):
+            english = getattr(pc, attr, None) if pc is not None else None
+            local = tr.gettext(english) if english else ""
+            # "Korea, Republik" and "Bolivien (Plurinationaler Staat)" are index forms that news does not write.
+            if local and "," not in local and "(" not in local:
+                names.setdefault(local, c.code)
+    alternatives = sorted(names, key=len, reverse=True)  # longest first: "Demokratische Republik Kongo" first
+    pattern = "|".join(f"(?P<{names[n]}_{i}>{re.escape(n)})" for i, n in enumerate(alternatives))
+    return re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])")
+
+
+def _with_local_names(text: str, matches: list[_Match], language: str) -> list[_Match]:
+    """``matches`` plus the country names of ``language`` in ``text`` that no English match covers."""
+    taken = [(m.start, m.end) for m in matches]
+    extra = []
+    for m in local_country_names(language).finditer(text):
+        if any(m.start() < end and start < m.end() for start, end in taken):
+            continue
+        code = m.lastgroup.split("_")[0]
+        extra.append(_Match(m.start(), m.end(), _Entry(m.group(), _tokens(m.group()), (_Reading(code, NAME),))))
+    return sorted(matches + extra, key=lambda m: m.start)
 
 
 def _demonyms() -> dict[str, str]:

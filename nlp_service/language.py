@@ -63,3 +63,10 @@ NAMES = {
 
 def name(code: str) -> str:
     return NAMES.get(code, code)
+
+
+def text_language(text: str) -> str | None:
+    """``text``'s language code where it is confidently not English (``Language.not_english``), else None: the
+    models read English, and a short English text guessed as a neighbour language is still read as English."""
+    detected = detect(text)
+    return detected.code if detected is not None and detected.not_english else None

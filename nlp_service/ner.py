@@ -76,3 +76,21 @@ def ner_spans(texts: list[str], settings: NerSettings = NerSettings()) -> list[l
     with _LOCK:
         docs = list(nlp.pipe(parts, batch_size=settings.batch_size))
     return [[NerSpan(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in LABELS] for doc in docs]
+
+
+# spaCy's labels → the ``entities`` task's types. Dates, amounts and nationalities (NORP) are not entities here.
+ENTITY_TYPES = {"PERSON": "person", "ORG": "organisation", "GPE": "place", "LOC": "place", "FAC": "place"}
+
+
+def entity_spans(texts: list[str]) -> list[list[NerSpan]]:
+    """People, organisations and places in the whole of each text (``ENTITY_TYPES``), for the entities task."""
+    return [[s for s in spans if s.label in ENTITY_TYPES] for spans in _all_spans(texts)]
+
+
+def _all_spans(texts: list[str]) -> list[list[NerSpan]]:
+    if not texts:
+        return []
+    nlp = load_ner()
+    with _LOCK:
+        docs = list(nlp.pipe(texts, batch_size=NerSettings().batch_size))
+    return [[NerSpan(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in docs]

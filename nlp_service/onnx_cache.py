@@ -7,6 +7,7 @@ Nothing here is committed; the first load after a change pays the export (a few 
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -18,6 +19,15 @@ MODEL_FILE = "model.onnx"
 EXPORT_FORMAT = "2"
 OPSET = 17
 KEEP_PER_NAME = 4  # graphs kept per model name: the current one and a few older checkpoints'
+
+
+class _DropRecords(logging.Filter):
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
 
 
 def weights_digest(files: Iterable[Path], extra: str = "") -> str:
@@ -81,8 +91,15 @@ def export_onnx(
 
         # Not Gather (the embedding table): no faster, less exact. The fused operators' outputs have no type for
         # the quantiser's shape inference: they are float.
-        quantize_dynamic(
-            str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=ops,
-            extra_options={"DefaultTensorType": 1},
-        )
+        # The quantiser logs advice to the root logger on every call ("consider pre-processing"); it does not
+        # apply to a graph the BERT optimiser has already fused.
+        advice = _DropRecords("pre-processing before quantization")
+        logging.getLogger().addFilter(advice)
+        try:
+            quantize_dynamic(
+                str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=ops,
+                extra_options={"DefaultTensorType": 1},
+            )
+        finally:
+            logging.getLogger().removeFilter(advice)
         fp32.unlink()

@@ -39,7 +39,9 @@ def onnx_available() -> bool:
 class OnnxModel:
     """``model(input_ids, attention_mask)`` → {output name: float32 array}, like the torch module it came from."""
 
-    def __init__(self, path: Path, threads: int | None = None):
+    def __init__(self, path: Path, threads: int | None = None, dynamic_int8: bool = False):
+        """``dynamic_int8``: the graph quantises its activations per call (``quantize_dynamic``), one scale over
+        the whole batch, so a row's outputs depend on the other rows of its call (``batch_invariant``)."""
         import onnxruntime as ort
         import torch
 
@@ -50,6 +52,7 @@ class OnnxModel:
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.path = Path(path)
+        self.dynamic_int8 = dynamic_int8
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.output_names = [o.name for o in self.session.get_outputs()]
         # The CPU arena keeps every run's peak (grown in powers of two) for the life of the process: ~300 MB

@@ -39,6 +39,14 @@ class ThemeEvidence:
 
 
 @dataclass(frozen=True)
+class Entity:
+    text: str  # the article's own spelling: text[start:end]
+    type: str  # person, organisation or place
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class ThemeTag:
     name: str  # IPTC Media Topic top-level name, lower case
     code: str  # medtop:NNNNNNNN
@@ -122,6 +130,7 @@ class Analysis(_DictLike):
     summary: str | None = None
     summary_method: str | None = None
     faithful: bool | None = None
+    entities: list[Entity] | None = None
     warnings: list[str] = field(default_factory=list)
     model: dict[str, str] = field(default_factory=dict)
     error: str | None = None

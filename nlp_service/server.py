@@ -34,7 +34,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -96,7 +96,7 @@ class SafeJSONResponse(JSONResponse):
         except UnicodeEncodeError:
             return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
-Task = Literal["classify", "summarize"]
+Task = Literal["classify", "summarize", "entities"]
 
 
 # -- request models ----------------------------------------------------------------------------------------
@@ -149,8 +149,15 @@ class _Input(BaseModel):
         return [Article(id=self.id, text=self.text, title=self.title, body=self.body)]
 
 
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
 class ClassifyRequest(_Input):
     top_k: int | None = Field(None, ge=1, description="at most this many labels per list")
+    thresholds: dict[str, Probability] | None = Field(
+        None, description="label name (or themes, regions, countries) → the probability it is reported from; "
+                          "overrides the tuned thresholds", examples=[{"themes": 0.4, "politics": 0.7}],
+    )
     explain: bool = Field(False, description="each reported theme carries its evidence: sentence and terms")
 
 
@@ -453,13 +460,15 @@ def create_app(
         return await run(
             request,
             AnalyzeOptions(
-                tuple(request.tasks), None, request.top_k, request.max_words, request.method, request.explain
+                tuple(request.tasks), request.thresholds, request.top_k, request.max_words, request.method,
+                request.explain,
             ),
         )
 
     @app.post("/v1/classify", responses=responses, summary="Countries, regions and themes")
     async def classify(request: ClassifyRequest) -> JSONResponse:
-        return await run(request, AnalyzeOptions(("classify",), top_k=request.top_k, explain=request.explain))
+        return await run(request, AnalyzeOptions(("classify",), thresholds=request.thresholds, top_k=request.top_k,
+                                                 explain=request.explain))
 
     @app.post("/v1/summarize", responses=responses, summary="Summary")
     async def summarize(request: SummarizeRequest) -> JSONResponse:

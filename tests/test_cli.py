@@ -77,7 +77,8 @@ def test_batch_missing_input_or_checkpoint_exits_2(tmp_path, capsys):
     assert (
         cli.main(["batch", "-i", str(tmp_path / "nope.jsonl"), "-o", out, "--checkpoint", str(tmp_path)]) == 2
     )
-    assert "classifier/config.json is missing" in capsys.readouterr().err  # the real loader names what is wrong
+    # the real loader names what is wrong: no config.json and no part folders
+    assert "is not a checkpoint: it has no config.json" in capsys.readouterr().err
     (tmp_path / "in.jsonl").write_text('{"text": "x"}\n')
     assert (
         cli.main(["batch", "-i", str(tmp_path / "in.jsonl"), "-o", out, "--checkpoint", str(tmp_path / "x")])

@@ -164,7 +164,7 @@ def test_concurrent_requests_are_all_answered(client):
         ({"articles": []}, "articles: List should have at least 1 item"),
         ({"articles": [{"text": "ok"}, {"body": 3}]}, "articles.1.body: Input should be a valid string"),
         ({"text": "a", "max_words": 2}, "max_words: Input should be greater than or equal to 5"),
-        ({"text": "a", "tasks": ["translate"]}, "tasks.0: Input should be 'classify' or 'summarize'"),
+        ({"text": "a", "tasks": ["translate"]}, "tasks.0: Input should be 'classify', 'summarize' or 'entities'"),
         ({"text": " \n "}, "empty text"),
     ],
 )

@@ -27,6 +27,10 @@ class DecisionInputs:
     similarity_fn: Callable[[], np.ndarray] | None = None
     _cue_hits: np.ndarray | None = field(default=None, repr=False)
     _similarity: np.ndarray | None = field(default=None, repr=False)
+    # (n, hidden) the pooled embedding the heads read: own-label theme heads read it too (nlp_service.own_themes)
+    embedding: np.ndarray | None = field(default=None, repr=False)
+    # each text's language (ISO 639-1) where confidently not English, else None (nlp_service.language)
+    languages: list[str | None] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)

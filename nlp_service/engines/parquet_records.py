@@ -16,6 +16,7 @@ COUNTRY = pa.struct([("code", _S), ("name", _S), ("score", _F), ("evidence", pa.
 REGION = pa.struct([("name", _S), ("continent", _S), ("m49", _S), ("score", _F)])
 THEME_EVIDENCE = pa.struct([("sentence", _S), ("terms", pa.list_(_S))])
 THEME = pa.struct([("name", _S), ("code", _S), ("score", _F), ("evidence", THEME_EVIDENCE)])
+ENTITY = pa.struct([("text", _S), ("type", _S), ("start", pa.int64()), ("end", pa.int64())])
 RECORD_SCHEMA = pa.schema(
     [
         ("id", _S),
@@ -25,6 +26,7 @@ RECORD_SCHEMA = pa.schema(
         ("summary", _S),
         ("summary_method", _S),
         ("faithful", pa.bool_()),
+        ("entities", pa.list_(ENTITY)),
         ("warnings", pa.list_(_S)),
         ("model", pa.map_(_S, _S)),  # component → version; a map, as the components present vary
         ("error", _S),
