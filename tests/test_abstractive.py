@@ -252,7 +252,7 @@ def test_source_only_names_blocks_a_name_or_figure_the_input_lacks():
     from nlp_service.summarize.abstractive import SourceOnlyNames
 
     class Vocab:
-        pieces = ["the", " Oslo", " Paris", " 12", " 40", " said", " town"]
+        pieces = ["the", " Oslo", " Paris", " 1", "2", " 4", "0", " said", " town"]
 
         def __len__(self):
             return len(self.pieces)
@@ -263,8 +263,15 @@ def test_source_only_names_blocks_a_name_or_figure_the_input_lacks():
         def convert_tokens_to_string(self, tokens):
             return "".join(tokens)
 
-    names = SourceOnlyNames(Vocab())
-    input_ids = torch.tensor([[0, 1, 3, 5]])  # "the Oslo 12 said": Oslo and 12 may be copied
-    out = names(input_ids, torch.zeros(1, 7))
-    assert torch.isinf(out[0, 2]) and torch.isinf(out[0, 4])  # Paris and 40 are not in the input
-    assert not torch.isinf(out[0, [0, 1, 3, 5, 6]]).any()  # copied names/figures and plain words stay free
+        def batch_decode(self, rows, skip_special_tokens=True):
+            return ["".join(self.pieces[i] for i in row.tolist()) for row in rows]
+
+    names = SourceOnlyNames(Vocab()).start(prompt_length=5)
+    prompt = [0, 1, 3, 4, 7]  # "the Oslo 12 said": Oslo and the number 12 may be copied
+    out = names(torch.tensor([prompt]), torch.zeros(1, 9))
+    assert torch.isinf(out[0, 2])  # Paris is not in the input
+    assert torch.isinf(out[0, 5])  # no number of the input starts with 4
+    assert not torch.isinf(out[0, [0, 1, 3, 7, 8]]).any()  # copied name, a number's start, plain words
+    out = SourceOnlyNames(Vocab()).start(5)(torch.tensor([prompt + [3]]), torch.zeros(1, 9))  # "... 1"
+    assert not torch.isinf(out[0, 4]) and torch.isinf(out[0, 6])  # "12" goes on; "10" is not in the input
+    assert torch.isinf(out[0, 8])  # and "1" alone may not end: the number must be finished

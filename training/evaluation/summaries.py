@@ -120,7 +120,8 @@ def _chunked(fn: Method) -> Method:
 
 
 def build_methods(
-    names: list[str], summarizer: Summarizer, notes: list[str], max_words: int = MAX_WORDS
+    names: list[str], summarizer: Summarizer, notes: list[str], max_words: int = MAX_WORDS,
+    raw_outputs: dict[str, str] | None = None,
 ) -> dict[str, Method]:
     """Callables text batch → summaries. Abstractive methods are left out (with a note) when the checkpoint
     has no adapter. ``abstractive_guarded`` regenerates nothing: it guards the raw outputs of the same
@@ -129,6 +130,8 @@ def build_methods(
     raw_cache: dict[tuple[str, ...], list[str]] = {}
 
     def raw(texts: list[str]) -> list[str]:
+        if raw_outputs and all(t in raw_outputs for t in texts):  # saved outputs: guard them, do not regenerate
+            return [raw_outputs[t] for t in texts]
         key = tuple(texts)
         if key not in raw_cache:
             raw_cache[key] = summarizer.abstractive().generate(texts, max_words)  # type: ignore[union-attr]
@@ -275,15 +278,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"verify accepts: the verdict of the checker the service uses ({summarizer.verifier.version}); judged: "
         "the team's blind judgements of the same texts (training/data/faithfulness/judged.jsonl), where judged",
     ]
-    methods = build_methods([m.strip() for m in a.methods.split(",") if m.strip()], summarizer, notes)
+    sets = default_sets(a.limit, tuple(n.strip() for n in a.sets.split(",") if n.strip()), a.split)
+    store = Predictions(a.out / "summary_predictions.jsonl", a.reuse_predictions)
+    raw_outputs = {d.text: store.rows[(s.name, "abstractive_raw", d.id)] for s in sets for d in s.docs
+                   if (s.name, "abstractive_raw", d.id) in store.rows}
+    methods = build_methods([m.strip() for m in a.methods.split(",") if m.strip()], summarizer, notes,
+                            raw_outputs=raw_outputs)
     # Load and run each model once now, so that seconds/article are not load or first-call time.
     warm = ["A first sentence to warm up the models. A second one, also short."]
     if "extractive" in methods or "abstractive_guarded" in methods:
         summarizer.extractive.summarize(warm)
     if any(m.startswith("abstractive") for m in methods):
         summarizer.abstractive().generate(warm, 10)  # type: ignore[union-attr]
-    sets = default_sets(a.limit, tuple(n.strip() for n in a.sets.split(",") if n.strip()), a.split)
-    store = Predictions(a.out / "summary_predictions.jsonl", a.reuse_predictions)
     report = evaluate(sets, methods, notes, summarizer.verifier, JudgedSummaries.load(), store)
     store.save()
     report["limit"] = a.limit
