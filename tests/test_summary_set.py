@@ -64,10 +64,16 @@ def test_written_and_judged_rows_are_checked(tmp_path):
         read_written(_write(tmp_path / "w2.jsonl", [{**good, "span": "Southfield"}]))
     with pytest.raises(FaithDataError, match="field 'faithful'"):
         read_written(_write(tmp_path / "w3.jsonl", [{**good, "kind": "paraphrase"}]))
-    judged = {"key": "bbc:sport/042", "summary": "Northfield won.", "faithful": True, "type": None, "span": None,
-              "fluent": True, "covers": "yes", "judge": "j1", "note": ""}
+    from training.gold.faith_data import text_sha1
+
+    judged = {"key": "bbc:sport/042", "summary": "Northfield won.", "summary_sha1": text_sha1("Northfield won."),
+              "faithful": True, "type": None, "span": None, "fluent": True, "covers": "yes", "judge": "j1", "note": ""}
     with pytest.raises(FaithDataError, match="field 'covers'"):
         read_judged(_write(tmp_path / "j.jsonl", [judged]))
+    copied = {**judged, "covers": True, "summary": None}  # a copy of the article: stored by its hash alone
+    assert read_judged(_write(tmp_path / "j2.jsonl", [copied]))[0]["summary"] is None
+    with pytest.raises(FaithDataError, match="summary_sha1"):
+        read_judged(_write(tmp_path / "j3.jsonl", [{**judged, "covers": True, "summary_sha1": "0" * 40}]))
 
 
 def test_import_keeps_first_and_second_writers_apart(tmp_path):
@@ -76,7 +82,7 @@ def test_import_keeps_first_and_second_writers_apart(tmp_path):
              "negative_type": "predicate", "negative_span": "cut"}
     _write(work / "out" / "te000.jsonl", [first])
     _write(work / "out" / "d000.jsonl", [{**first, "writer": "w2", "abstract": "The bank put rates up."},
-                                         {**first, "key": "bbc:tech/777", "writer": "w3"}])  # no first writer
+                                         {**first, "key": "bbc:tech/077", "writer": "w3"}])  # no first writer
     _write(work / "judge" / "out" / "jb000.jsonl", [
         {"key": ROW["key"], "summary": "A bank cut its rates.", "faithful": False, "type": "predicate",
          "span": "cut", "fluent": True, "covers": True, "judge": "j1", "note": ""}])

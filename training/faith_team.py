@@ -56,7 +56,8 @@ def labelled_summaries() -> list[LabelledSummary]:
     if (FAITH_DIR / "judged.jsonl").is_file():
         votes: dict[tuple[str, str], list[dict]] = defaultdict(list)
         for r in read_judged():
-            votes[(r["key"], " ".join(r["summary"].split()))].append(r)
+            if r["summary"] is not None:  # copied text is stored by hash only, and is no checker pair anyway
+                votes[(r["key"], " ".join(r["summary"].split()))].append(r)
         for (key, text), rows in votes.items():
             bad = [r for r in rows if not r["faithful"]]
             r = bad[0] if bad else rows[0]

@@ -1,6 +1,7 @@
 """The team's judgements of summaries (training/data/faithfulness/judged.jsonl), looked up by article and text.
 
-Judgements are attached to the exact text a judge read, never to a method's name, so a method's judged share
+Judgements are attached to the exact text a judge read (by its hash: copied text is not stored), never to a
+method's name, so a method's judged share
 counts only the outputs that were judged; a method that now writes other text is unjudged until judged again.
 Where two judges read the same summary, each verdict counts half."""
 
@@ -9,18 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from training.gold.faith_data import FAITH_DIR, read_judged
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split())
+from training.gold.faith_data import FAITH_DIR, read_judged, text_sha1
 
 
 class JudgedSummaries:
     def __init__(self, rows: list[dict]) -> None:
         self._by_item: dict[tuple[str, str], list[dict]] = defaultdict(list)
         for r in rows:
-            self._by_item[(r["key"], _norm(r["summary"]))].append(r)
+            self._by_item[(r["key"], r.get("summary_sha1") or text_sha1(r["summary"]))].append(r)
 
     @classmethod
     def load(cls, path: str | Path = FAITH_DIR / "judged.jsonl") -> JudgedSummaries | None:
@@ -28,7 +25,7 @@ class JudgedSummaries:
         return cls(read_judged(path)) if path.is_file() else None
 
     def verdicts(self, key: str, summary: str) -> list[dict]:
-        return self._by_item.get((key, _norm(summary)), [])
+        return self._by_item.get((key, text_sha1(summary)), [])
 
     def shares(self, keys: list[str], summaries: list[str]) -> dict[str, float | int | None]:
         """``judged_n`` (how many of the outputs were judged) and, over those, the mean judged share of

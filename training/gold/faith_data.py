@@ -8,14 +8,19 @@
 
 ``judged.jsonl``: a judge's verdict on a summary of an article, whoever or whatever wrote it::
 
-    {"key": "…", "summary": "…", "faithful": false, "type": "number", "span": "4-1", "fluent": true,
-     "covers": true, "judge": "j3", "note": ""}
+    {"key": "…", "summary": "…", "summary_sha1": "…", "faithful": false, "type": "number", "span": "4-1",
+     "fluent": true, "covers": true, "judge": "j3", "note": ""}
+
+``summary_sha1`` (of the text with its white space folded, ``text_sha1``) names the summary; ``summary`` is
+``null`` where any sentence of it is copied from the article (leads, extracts): the publishers' words are not
+stored, and a judged copy is still found by its hash.
 
 A bad file stops with :class:`FaithDataError`, whose message names the file, the line and the field.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -37,6 +42,11 @@ def _fail(path: Path, line: int, field: str, message: str) -> FaithDataError:
     return FaithDataError(f"{path}:{line}: field {field!r}: {message}")
 
 
+def text_sha1(text: str) -> str:
+    """The name of a summary in judged.jsonl: SHA-1 of its text with white space folded."""
+    return hashlib.sha1(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
 def _check_common(row: Any, path: Path, line: int, fields: set[str], person: str) -> None:
     if not isinstance(row, dict):
         raise _fail(path, line, "(row)", f"expected a JSON object, got {type(row).__name__}")
@@ -49,7 +59,9 @@ def _check_common(row: Any, path: Path, line: int, fields: set[str], person: str
     key = row["key"]
     if not isinstance(key, str) or key.partition(":")[0] not in SOURCES or not key.partition(":")[2]:
         raise _fail(path, line, "key", f"expected 'source:id' with source one of {', '.join(SOURCES)}")
-    if not isinstance(row["summary"], str) or not row["summary"].strip():
+    optional_text = "summary_sha1" in fields
+    if not (isinstance(row["summary"], str) and row["summary"].strip()) and not (
+            optional_text and row["summary"] is None):
         raise _fail(path, line, "summary", "expected a non-empty string")
     if not isinstance(row["faithful"], bool):
         raise _fail(path, line, "faithful", "expected true or false")
@@ -62,6 +74,8 @@ def _check_common(row: Any, path: Path, line: int, fields: set[str], person: str
     if row["type"] not in ERROR_TYPES:
         raise _fail(path, line, "type", f"expected one of {', '.join(ERROR_TYPES)}")
     span = row["span"]
+    if row["summary"] is None:
+        return  # the text is not stored, so the span cannot be checked against it
     if not isinstance(span, str) or not span.strip() or " ".join(span.split()) not in " ".join(row["summary"].split()):
         raise _fail(path, line, "span", "expected the exact words of the summary that carry the error")
 
@@ -91,8 +105,12 @@ def _check_written(row: Any, path: Path, line: int) -> None:
 
 
 def _check_judged(row: Any, path: Path, line: int) -> None:
-    fields = {"key", "summary", "faithful", "type", "span", "fluent", "covers", "judge", "note"}
+    fields = {"key", "summary", "summary_sha1", "faithful", "type", "span", "fluent", "covers", "judge", "note"}
     _check_common(row, path, line, fields, "judge")
+    if not isinstance(row["summary_sha1"], str) or len(row["summary_sha1"]) != 40:
+        raise _fail(path, line, "summary_sha1", "expected the SHA-1 of the summary (40 hex digits)")
+    if row["summary"] is not None and text_sha1(row["summary"]) != row["summary_sha1"]:
+        raise _fail(path, line, "summary_sha1", "does not match the summary")
     for name in ("fluent", "covers"):
         if not isinstance(row[name], bool):
             raise _fail(path, line, name, "expected true or false")

@@ -19,7 +19,7 @@ import numpy as np
 
 from training.gold.abstracts import load_abstracts
 from training.gold.agreement import cohen_kappa
-from training.gold.faith_data import read_judged, read_written
+from training.gold.faith_data import read_judged, read_written, text_sha1
 
 
 def kappa(a: list[bool], b: list[bool]) -> float | None:
@@ -40,16 +40,12 @@ def writer_rouge() -> dict[str, Any]:
     return out
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.split())
-
-
 def judge_agreement() -> dict[str, Any]:
     judged = read_judged()
-    written = {(r["key"], _norm(r["summary"])): r for r in read_written()}
+    written = {(r["key"], text_sha1(r["summary"])): r for r in read_written()}
     by_item: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in judged:
-        by_item[(r["key"], _norm(r["summary"]))].append(r)
+        by_item[(r["key"], r["summary_sha1"])].append(r)
     pairs: dict[str, tuple[list[bool], list[bool]]] = defaultdict(lambda: ([], []))
     vs_writer: dict[str, list[bool]] = defaultdict(list)
     writer_labels, judge_labels = [], []

@@ -19,13 +19,35 @@ Rows already in the committed files are kept; a work file's row replaces nothing
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 
 from training.gold.abstracts import SUMMARY_DIR, load_abstracts
-from training.gold.faith_data import FAITH_DIR, read_judged, read_written
+from training.gold.faith_data import FAITH_DIR, read_judged, read_written, text_sha1
 
 SECOND_PREFIX = "d"
+
+
+def has_copy(key: str, summary: str) -> bool:
+    """Whether a sentence of ``summary`` is copied word for word from the article (``Article.copied``); such text
+    is the publishers' and is not stored. An article the installed sources lack counts as copied (nothing stored)."""
+    from nlp_service.summarize.verify import split_text
+    from training.gold.sources import split_of_keys
+
+    articles = split_of_keys()
+    if key not in articles:
+        return True
+    doc = _article(key)
+    return any(doc.copied(summary[a:b]) for a, b in split_text(summary))
+
+
+@functools.cache
+def _article(key: str):
+    from nlp_service.summarize.verify import Article
+    from training.gold.sources import split_of_keys
+
+    return Article.build(split_of_keys()[key][0].article)
 
 
 def _rows(folder: Path) -> list[tuple[str, dict]]:
@@ -49,7 +71,7 @@ def import_work(work: Path, summary_dir: Path = SUMMARY_DIR, faith_dir: Path = F
     second = {k: a.__dict__ for k, a in (current.second if current else {}).items()}
     written_path, judged_path = faith_dir / "written.jsonl", faith_dir / "judged.jsonl"
     written = {(r["key"], r["kind"]): r for r in (read_written(written_path) if written_path.is_file() else [])}
-    judged = {(r["key"], r["summary"], r["judge"]): r
+    judged = {(r["key"], r["summary_sha1"], r["judge"]): r
               for r in (read_judged(judged_path) if judged_path.is_file() else [])}
     pending_second = []
     for batch, r in _rows(work / "out"):
@@ -74,12 +96,16 @@ def import_work(work: Path, summary_dir: Path = SUMMARY_DIR, faith_dir: Path = F
             second.setdefault(row["key"], row)
     judged_rows = [row for folder in sorted(work.glob("judge*/out")) for row in _rows(folder)]
     for _batch, r in judged_rows:
-        judged.setdefault((r["key"], r["summary"], r["judge"]), {k: r.get(k) for k in (
-            "key", "summary", "faithful", "type", "span", "fluent", "covers", "judge", "note")})
+        row = {k: r.get(k) for k in ("key", "summary", "faithful", "type", "span", "fluent", "covers", "judge", "note")}
+        row["summary_sha1"] = text_sha1(r["summary"])
+        if has_copy(r["key"], r["summary"]):
+            row["summary"] = None  # the publishers' words are not stored; the hash still finds the verdict
+        judged.setdefault((row["key"], row["summary_sha1"], row["judge"]), row)
+    written = {k: r for k, r in written.items() if not has_copy(r["key"], r["summary"])}
     _write(summary_dir / "pass1.jsonl", list(first.values()), lambda r: r["key"])
     _write(summary_dir / "pass2.jsonl", list(second.values()), lambda r: r["key"])
     _write(written_path, list(written.values()), lambda r: (r["key"], r["kind"]))
-    _write(judged_path, list(judged.values()), lambda r: (r["key"], r["summary"], r["judge"]))
+    _write(judged_path, list(judged.values()), lambda r: (r["key"], r["summary_sha1"], r["judge"]))
     load_abstracts(summary_dir)  # the files just written must read back clean
     read_written(written_path)
     read_judged(judged_path)
