@@ -16,11 +16,11 @@ A bad file stops with :class:`AbstractError`, whose message names the file, the 
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from training.gold.jsonl import json_rows
 from training.gold.sources import SOURCES
 from training.summary_pairs import Pair
 
@@ -83,21 +83,14 @@ def read_abstracts(path: str | Path, known_keys: set[str] | None = None) -> list
     path = Path(path)
     out: list[Abstract] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as fh:
-        for line_no, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except (json.JSONDecodeError, ValueError) as exc:
-                raise _fail(path, line_no, "(row)", f"not valid JSON: {exc}") from None
-            a = parse_row(row, path, line_no)
-            if a.key in seen:
-                raise _fail(path, line_no, "key", f"duplicate key {a.key!r} (first on line {seen[a.key]})")
-            if known_keys is not None and a.key not in known_keys:
-                raise _fail(path, line_no, "key", f"{a.key!r} is not an article of the installed sources")
-            seen[a.key] = line_no
-            out.append(a)
+    for line_no, row in json_rows(path, _fail):
+        a = parse_row(row, path, line_no)
+        if a.key in seen:
+            raise _fail(path, line_no, "key", f"duplicate key {a.key!r} (first on line {seen[a.key]})")
+        if known_keys is not None and a.key not in known_keys:
+            raise _fail(path, line_no, "key", f"{a.key!r} is not an article of the installed sources")
+        seen[a.key] = line_no
+        out.append(a)
     return out
 
 

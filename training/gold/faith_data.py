@@ -21,10 +21,10 @@ A bad file stops with :class:`FaithDataError`, whose message names the file, the
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
+from training.gold.jsonl import json_rows
 from training.gold.sources import SOURCES
 
 FAITH_DIR = Path(__file__).resolve().parents[1] / "data" / "faithfulness"
@@ -83,16 +83,9 @@ def _check_common(row: Any, path: Path, line: int, fields: set[str], person: str
 def _read(path: str | Path, check) -> list[dict[str, Any]]:
     path = Path(path)
     out = []
-    with path.open(encoding="utf-8") as fh:
-        for line_no, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except ValueError as exc:
-                raise _fail(path, line_no, "(row)", f"not valid JSON: {exc}") from None
-            check(row, path, line_no)
-            out.append(row)
+    for line_no, row in json_rows(path, _fail):
+        check(row, path, line_no)
+        out.append(row)
     return out
 
 

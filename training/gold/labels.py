@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlp_service.taxonomy import load_taxonomy
+from training.gold.jsonl import json_rows
 from training.gold.sources import SOURCES
 
 GOLD_DIR = Path(__file__).resolve().parents[1] / "data" / "gold"
@@ -100,22 +101,19 @@ def read_labels(path: str | Path, known_keys: set[str] | None = None) -> list[Go
     path = Path(path)
     out: list[GoldLabel] = []
     seen: dict[str, int] = {}
-    with path.open(encoding="utf-8") as fh:
-        for line_no, raw in enumerate(fh, 1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise _fail(path, line_no, "(row)", f"not valid JSON: {exc.msg}") from None
-            label = parse_row(row, path, line_no)
-            if label.key in seen:
-                raise _fail(path, line_no, "source_id", f"duplicate id {label.key!r} (first on line {seen[label.key]})")
-            if known_keys is not None and label.key not in known_keys:
-                raise _fail(path, line_no, "source_id", f"id {label.source_id!r} is not in the {label.source} source")
-            seen[label.key] = line_no
-            out.append(label)
+    for line_no, row in json_rows(path, _fail, _json_problem):
+        label = parse_row(row, path, line_no)
+        if label.key in seen:
+            raise _fail(path, line_no, "source_id", f"duplicate id {label.key!r} (first on line {seen[label.key]})")
+        if known_keys is not None and label.key not in known_keys:
+            raise _fail(path, line_no, "source_id", f"id {label.source_id!r} is not in the {label.source} source")
+        seen[label.key] = line_no
+        out.append(label)
     return out
+
+
+def _json_problem(exc: ValueError) -> str:
+    return f"not valid JSON: {exc.msg if isinstance(exc, json.JSONDecodeError) else exc}"
 
 
 @dataclass
