@@ -92,7 +92,7 @@ train-faithfulness: setup
 
 eval: setup
 	$(PY) -m training.evaluation.run --checkpoint checkpoints --out reports
-	$(PY) scripts/model_quality.py reports/eval.json  # the web model page's figures (nlp_service/web/quality.json)
+	$(PY) scripts/model_quality.py reports/eval.json  # the web model page's figures (nlp_service/serve/web/quality.json)
 	$(PY) -m training.evaluation.faithfulness --checkpoint checkpoints --out reports
 
 eval-summary: setup

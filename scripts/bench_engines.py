@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_articles import synthetic_articles, write_jsonl  # noqa: E402
 
 from nlp_service.analyzer import DEFAULT_CHECKPOINTS, Analyzer  # noqa: E402
-from nlp_service.batch import BatchConfig, run_batch  # noqa: E402
+from nlp_service.batch.runner import BatchConfig, run_batch  # noqa: E402
 
 RAY_SETUPS = ((1, 1.0), (1, 2.0), (2, 1.0))  # (actors, CPUs per actor)
 
@@ -35,7 +35,7 @@ def bench(n: int, rounds: int, workdir: Path) -> dict:
     import ray
     import torch
 
-    from nlp_service.engines.ray import RayConfig, loopback_only, run_ray
+    from nlp_service.batch.engines.ray import RayConfig, loopback_only, run_ray
 
     src = write_jsonl(synthetic_articles(n), workdir / "in.jsonl")
     config = BatchConfig(progress=False)

@@ -1,6 +1,6 @@
-"""Writes the model page's quality snapshot, ``nlp_service/web/quality.json``, from ``make eval``'s report.
+"""Writes the model page's quality snapshot, ``nlp_service/serve/web/quality.json``, from ``make eval``'s report.
 
-    python scripts/model_quality.py [reports/eval.json] [--out nlp_service/web/quality.json]
+    python scripts/model_quality.py [reports/eval.json] [--out nlp_service/serve/web/quality.json]
 
 ``make eval`` runs it after the evaluation. The snapshot is committed because ``reports/`` is not: a fresh clone's
 model page still shows the measured figures (the gold test split's per-theme F1 of the shipped classifier, of

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlp_service.decision import DecisionGold, DecisionInputs, DecisionState
+from nlp_service.classify.decision import DecisionGold, DecisionInputs, DecisionState
 
 
 def synthetic_inputs(n: int, themes: list[str], regions: list[str], rng: np.random.Generator, signal: float = 2.0):

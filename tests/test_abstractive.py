@@ -137,7 +137,7 @@ def zero_shot(tmp_path_factory) -> AbstractiveSummarizer:
 def test_serving_dtype_follows_the_cpu(monkeypatch):
     import torch
 
-    from nlp_service import weights
+    from nlp_service.runtime import weights
 
     for has_fp16, expected in ((True, torch.float16), (False, torch.float32)):
         monkeypatch.setattr(weights, "cpu_has_fp16", lambda has_fp16=has_fp16: has_fp16)
@@ -222,7 +222,7 @@ def test_cached_folder_matches_gguf_logits():
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from nlp_service.gguf_cache import smollm2_gguf, smollm2_path
+    from nlp_service.runtime.gguf_cache import smollm2_gguf, smollm2_path
 
     gguf = smollm2_gguf()
     cached = smollm2_path()

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from nlp_service.analyzer import AnalyzeOptions, Analyzer
-from nlp_service.batch import (
+from nlp_service.batch.runner import (
     DUPLICATE_ID,
     NO_TEXT,
     BadRow,
@@ -263,7 +263,7 @@ def test_a_run_killed_with_sigkill_resumes_without_duplicates_or_gaps(tmp_path, 
         "import sys; sys.path.insert(0, sys.argv[3])\n"
         "from conftest import FakeClassifier, FakeSummarizer\n"
         "from nlp_service.analyzer import Analyzer\n"
-        "from nlp_service.batch import BatchConfig, run_batch\n"
+        "from nlp_service.batch.runner import BatchConfig, run_batch\n"
         "a = Analyzer(classifier=FakeClassifier(delay=0.02), summarizer=FakeSummarizer())\n"
         "run_batch(a, sys.argv[1], sys.argv[2], BatchConfig(batch_size=2, progress=False))\n"
     )

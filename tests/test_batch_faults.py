@@ -20,8 +20,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from nlp_service import batch_output, cli
-from nlp_service.batch import BatchConfig, BatchError, run_batch
+from nlp_service import cli
+from nlp_service.batch import outputs as batch_output
+from nlp_service.batch.runner import BatchConfig, BatchError, run_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,7 +113,7 @@ def test_a_number_too_long_for_python_is_an_error_record_and_the_run_goes_on(tmp
 
 
 def test_any_exception_while_parsing_a_line_is_an_error_record_naming_it(monkeypatch):
-    from nlp_service import batch as batch_module
+    from nlp_service.batch import runner as batch_module
 
     def loads(line: str) -> object:
         if "bad" in line:
@@ -292,7 +293,7 @@ def corrupt_parquet(path: Path) -> Path:
 
 
 def test_an_unexpected_error_is_one_line_and_exit_70_never_1(tmp_path, use_fakes, monkeypatch, capsys):
-    from nlp_service import batch as batch_module
+    from nlp_service.batch import runner as batch_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
@@ -400,14 +401,14 @@ def test_library_future_warnings_are_silenced(monkeypatch):
         warnings.simplefilter("always")
         cli.quiet_libraries()
         warnings.warn_explicit("x is deprecated", FutureWarning, "modeling_utils.py", 1, "transformers.modeling")
-        warnings.warn_explicit("ours", FutureWarning, "batch.py", 1, "nlp_service.batch")
+        warnings.warn_explicit("ours", FutureWarning, "batch.py", 1, "nlp_service.batch.runner")
     assert [str(w.message) for w in caught] == ["ours"]
     assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
 
 
 def test_the_progress_clock_starts_after_the_models_load(tmp_path, fake_classifier, fake_summarizer, monkeypatch):
-    from nlp_service import batch as batch_module
     from nlp_service.analyzer import Analyzer
+    from nlp_service.batch import runner as batch_module
 
     loaded_at: list[float] = []
 

@@ -12,7 +12,7 @@ import pytest
 
 from nlp_service import cli
 from nlp_service.analyzer import Analyzer
-from nlp_service.checkpoint_check import FIX_RESTORE, FIX_SETUP, FIX_VERSION, CheckpointProblem
+from nlp_service.runtime.checkpoints import FIX_RESTORE, FIX_SETUP, FIX_VERSION, CheckpointProblem
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_heads_full_of_nan_of_the_right_shape_are_refused(copy, tmp_path, capsys
 def test_an_infinite_bfloat16_value_is_found_too(tmp_path):
     import numpy as np
 
-    from nlp_service.checkpoint_check import _check_safetensors
+    from nlp_service.runtime.checkpoints import _check_safetensors
 
     data = np.array([0x3F80, 0x7F80], dtype="<u2").tobytes()  # bfloat16 1.0 and +inf
     header = json.dumps({"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}).encode()

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from nlp_service.analyzer import Analyzer
-from nlp_service.classifier import CheckpointError, TopicClassifier, masked_bce
-from nlp_service.decision import DecisionPipeline
+from nlp_service.classify.classifier import CheckpointError, TopicClassifier, masked_bce
+from nlp_service.classify.decision import DecisionPipeline
 from nlp_service.taxonomy import load_taxonomy
 from training import train_classifier
 
@@ -101,7 +101,7 @@ def _legacy_calibration(pipeline: DecisionPipeline) -> dict:
 def test_checkpoint_stores_the_fitted_decision_pipeline_with_each_rules_gain(tiny_checkpoint):
     raw = json.loads((tiny_checkpoint / "calibration.json").read_text())
     assert raw["format"] == "decision-pipeline"
-    from nlp_service.decision.pipeline import RULE_TYPES
+    from nlp_service.classify.decision.pipeline import RULE_TYPES
 
     assert [r["name"] for r in raw["rules"]] == [r.name for r in RULE_TYPES]
     assert all(isinstance(r["gain"], float) for r in raw["rules"])  # measured on validation when fitted
@@ -167,8 +167,8 @@ def test_unknown_labels_do_not_count_in_the_loss():
 def test_description_rule_needs_closeness_and_a_cue_word(tiny_checkpoint):
     """A theme without gold labels takes the description score only where the article is close to the theme's
     description *and* holds one of its cue words."""
-    from nlp_service.decision import DecisionState
-    from nlp_service.decision.description import DescriptionFitted, DescriptionRule
+    from nlp_service.classify.decision import DecisionState
+    from nlp_service.classify.decision.description import DescriptionFitted, DescriptionRule
 
     clf = TopicClassifier.load(tiny_checkpoint)
     texts = ["The bishop spoke to the village on Sunday.", "The village held a meeting on Sunday."]
@@ -192,7 +192,7 @@ def test_description_rule_needs_closeness_and_a_cue_word(tiny_checkpoint):
 
 
 def test_description_rule_is_fitted_at_the_target_precision():
-    from nlp_service.decision.description import DescriptionRule
+    from nlp_service.classify.decision.description import DescriptionRule
     from tests.decision_data import synthetic_inputs
 
     n = 40

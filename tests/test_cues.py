@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nlp_service.cues import cue_hits, cue_matrix
+from nlp_service.classify.cues import cue_hits, cue_matrix
 from nlp_service.taxonomy import load_taxonomy
 from training.examples import Example
 from training.weak_labels import weak_theme_labels
@@ -48,7 +48,7 @@ def test_weak_labels_use_the_same_cues():
 
 
 def test_cue_scores_are_measured_on_gold_themes_and_monotone():
-    from nlp_service.decision.cues import CueScore
+    from nlp_service.classify.decision.cues import CueScore
     from tests.decision_data import synthetic_inputs
 
     rng = np.random.default_rng(0)
@@ -69,7 +69,7 @@ def test_cue_scores_are_measured_on_gold_themes_and_monotone():
 def test_mpnet_weights_missing_give_the_setup_command(tmp_path, monkeypatch):
     import pytest
 
-    from nlp_service import weights
+    from nlp_service.runtime import weights
 
     def not_installed(name):
         raise weights.importlib.metadata.PackageNotFoundError(name)

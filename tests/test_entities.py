@@ -9,8 +9,8 @@ from importlib import resources
 import pytest
 
 from nlp_service import cli
-from nlp_service.ner import ner_available
-from nlp_service.server import create_app
+from nlp_service.places.ner import ner_available
+from nlp_service.serve.app import create_app
 
 pytestmark = pytest.mark.skipif(not ner_available(), reason="spaCy's model is not installed (make setup)")
 

@@ -38,11 +38,11 @@ from hypothesis import strategies as st
 from test_server import LiveServer, wait_ready
 
 from nlp_service.analyzer import Analyzer
-from nlp_service.batch import BatchConfig, BatchError, run_batch
-from nlp_service.batch_output import unescape_id
+from nlp_service.batch.outputs import unescape_id
+from nlp_service.batch.runner import BatchConfig, BatchError, run_batch
 from nlp_service.records import Analysis
-from nlp_service.server import create_app
-from nlp_service.text import InputError
+from nlp_service.serve.app import create_app
+from nlp_service.text.clean import InputError
 
 # Cases per target: (default run, make fuzz). The long run's figures sum to 10,000.
 CASES = {
@@ -425,7 +425,7 @@ def test_python_lists_give_each_row_a_record(fake_analyzer):
 def run_long_text(analyzer: Analyzer, fake: object, n: int, unit: str) -> None:
     """Text of any length, with or without spaces: a record or "text too long", and no model sees more than
     MAX_CHARS characters."""
-    from nlp_service.text import MAX_CHARS
+    from nlp_service.text.clean import MAX_CHARS
 
     text = (unit * (n // len(unit) + 1))[:n]
     [record, good] = analyzer.analyze([text, "Kenya held an election."])
@@ -501,7 +501,7 @@ id_pieces = st.one_of(st.characters(), st.sampled_from(["\\", "u", "d", "D", "c"
 @fuzz("ids", st.lists(st.lists(id_pieces, max_size=12).map("".join), max_size=6))
 def run_ids(values: list[str]) -> None:
     """Ids are escaped one-to-one: storable as UTF-8, reversible, and distinct ids stay distinct."""
-    from nlp_service.batch_output import escape_id
+    from nlp_service.batch.outputs import escape_id
 
     escaped = [escape_id(v) for v in values]
     for value, e in zip(values, escaped, strict=True):
@@ -523,7 +523,7 @@ def run_checkpoint_weights(work: Path, dtype: str, values: list[float]) -> None:
     """A weight file is refused exactly when one of its values is NaN or infinite."""
     import numpy as np
 
-    from nlp_service.checkpoint_check import CheckpointProblem, _check_safetensors
+    from nlp_service.runtime.checkpoints import CheckpointProblem, _check_safetensors
 
     array = np.array(values, dtype={"F32": "<f4", "F16": "<f2", "F64": "<f8"}[dtype])
     header = json.dumps({"w": {"dtype": dtype, "shape": [len(values)], "data_offsets": [0, array.nbytes]}}).encode()

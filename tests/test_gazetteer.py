@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from nlp_service.gazetteer import CountryMention, load_gazetteer, resolve_country
+from nlp_service.places.gazetteer import CountryMention, load_gazetteer, resolve_country
 
 
 @pytest.fixture(scope="module")

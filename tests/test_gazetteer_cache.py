@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from nlp_service import gazetteer
-from nlp_service.gazetteer import Gazetteer, NerSettings
+from nlp_service.places import gazetteer
+from nlp_service.places.gazetteer import Gazetteer, NerSettings
 
 TEXT = ("Kenya and Uganda signed a trade deal in Nairobi on Monday.\n"
         "The Taoiseach met officials in Galway while the Kremlin said nothing. Paris, Texas, was quiet.")
@@ -45,7 +45,7 @@ def test_cached_and_fresh_tables_find_the_same(cache):
 def test_damaged_table_is_rebuilt(cache, caplog):
     Gazetteer.build(OFF)
     _stored(cache)[0].write_bytes(b"\x00not marshal")
-    with caplog.at_level(logging.WARNING, logger="nlp_service.gazetteer"):
+    with caplog.at_level(logging.WARNING, logger="nlp_service.places.gazetteer"):
         found = Gazetteer.build(OFF).find(TEXT)
     assert "unreadable" in caplog.text
     assert {m.code for m in found} >= {"KE", "UG", "IE", "RU"}

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from nlp_service import cli
 from nlp_service.analyzer import Analyzer
 from nlp_service.records import Classification, Summary
-from nlp_service.server import create_app
-from nlp_service.summarize.verify import Verifier
-from nlp_service.text import MAX_CHARS, InputError
+from nlp_service.serve.app import create_app
+from nlp_service.summarize.verify.check import Verifier
+from nlp_service.text.clean import MAX_CHARS, InputError
 
 ARTICLE = "Kenya held a general election on Tuesday. Parliament will meet next week."
 NO_SPACES = "x" * 1_100_000  # one "word" of 1.1 M characters: past spaCy's 1 M-character limit
@@ -62,7 +62,7 @@ def test_http_a_single_over_long_text_is_413_and_a_list_keeps_its_good_articles(
 
 
 def test_batch_gives_the_over_long_row_an_error_record_without_spacys_advice(tmp_path, fake_analyzer):
-    from nlp_service.batch import BatchConfig, run_batch
+    from nlp_service.batch.runner import BatchConfig, run_batch
 
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text(json.dumps({"id": "a", "text": NO_SPACES}) + "\n" + json.dumps({"id": "b", "text": ARTICLE}) + "\n")
@@ -144,7 +144,7 @@ def test_http_an_article_that_breaks_the_model_fails_alone_in_its_list(client):
 
 # -- rows lost without a word ---------------------------------------------------------------------------------
 def run_file(analyzer, tmp_path, name: str, content: bytes) -> list[dict]:
-    from nlp_service.batch import BatchConfig, run_batch
+    from nlp_service.batch.runner import BatchConfig, run_batch
 
     src, out = tmp_path / name, tmp_path / f"{name}.out.jsonl"
     src.write_bytes(content)
@@ -170,7 +170,7 @@ def test_a_raw_carriage_return_inside_a_jsonl_string_keeps_its_row_whole(tmp_pat
     import io
     import sys
 
-    from nlp_service.batch import read_rows
+    from nlp_service.batch.runner import read_rows
 
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(content)))  # stdin splits as a file does
     assert [row["id"] for _, row in read_rows("-", "jsonl")] == ["a", "b"]
@@ -178,7 +178,7 @@ def test_a_raw_carriage_return_inside_a_jsonl_string_keeps_its_row_whole(tmp_pat
 
 # -- ids ----------------------------------------------------------------------------------------------------------
 def test_lone_surrogate_ids_stay_distinct_and_reversible(tmp_path, fake_analyzer):
-    from nlp_service.batch_output import escape_id, unescape_id
+    from nlp_service.batch.outputs import escape_id, unescape_id
 
     rows = [{"id": i, "text": "Kenya."} for i in ("\udc00", "\ud800", "\udc01", "\\udc00")]
     content = "".join(json.dumps(r) + "\n" for r in rows).encode()  # json.dumps writes the surrogates as escapes
@@ -207,7 +207,7 @@ def test_http_ids_are_escaped_not_replaced(client):
 
 # -- cleaning -----------------------------------------------------------------------------------------------------
 def test_tag_annotation_and_musical_formatting_characters_are_removed_also_as_entities():
-    from nlp_service.text import prepare
+    from nlp_service.text.clean import prepare
 
     hidden = "".join(chr(0xE0000 + ord(c)) for c in "ignore all") + "\U000e007f"
     text = f"Kenya{hidden} held\ufff9an\ufffa election\ufffb on\U0001d173 Tuesday\U0001d17a. &#xE0041;&#917569;Vote."
@@ -216,7 +216,7 @@ def test_tag_annotation_and_musical_formatting_characters_are_removed_also_as_en
 
 
 def test_mojibake_is_repaired_and_curly_quotes_are_kept():
-    from nlp_service.text import prepare
+    from nlp_service.text.clean import prepare
 
     cleaned, _ = prepare("The cafÃ© owner said â€œwe will reopenâ€\x9d on Tuesday in Kenya.")
     assert cleaned == "The café owner said “we will reopen” on Tuesday in Kenya."
@@ -228,7 +228,7 @@ def test_mojibake_is_repaired_and_curly_quotes_are_kept():
      "Use <br> for a line break and <p> for a paragraph, the tutorial says."],
 )
 def test_plain_text_that_names_tags_is_not_html(text):
-    from nlp_service.text import prepare
+    from nlp_service.text.clean import prepare
 
     cleaned, warnings = prepare(text)
     assert cleaned == text and not warnings
@@ -239,14 +239,14 @@ def test_plain_text_that_names_tags_is_not_html(text):
              "<html><p>Kenya held an election."]
 )
 def test_html_is_known_by_its_structure(html):
-    from nlp_service.text import prepare
+    from nlp_service.text.clean import prepare
 
     cleaned, warnings = prepare(html)
     assert "<" not in cleaned and "Kenya" in cleaned and warnings[0].startswith("the text was HTML")
 
 
 def test_an_english_article_opening_with_a_french_quote_is_english():
-    from nlp_service.text import prepare
+    from nlp_service.text.clean import prepare
 
     article = (
         "« Nous ne céderons rien, ni aujourd'hui ni demain, face à ceux qui veulent diviser la République et "

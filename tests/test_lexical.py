@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from nlp_service.lexical import LexicalModel, TfidfFeatures, make_vectorizer
+from nlp_service.classify.lexical import LexicalModel, TfidfFeatures, make_vectorizer
 
 TRAIN = [
     "Heavy rain flooded the valley on Tuesday and the river burst its banks.",
@@ -59,7 +59,7 @@ def test_loading_does_not_import_scikit_learn(tmp_path):
 
     vec, x = _fitted()
     LexicalModel(vec, np.zeros((1, x.shape[1])), np.zeros(1), np.zeros((1, x.shape[1])), np.zeros(1)).save(tmp_path)
-    code = ("import sys; from pathlib import Path; from nlp_service.lexical import LexicalModel; "
+    code = ("import sys; from pathlib import Path; from nlp_service.classify.lexical import LexicalModel; "
             f"LexicalModel.load(Path({str(tmp_path)!r})).logits(['a text']); print('sklearn' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -12,9 +12,9 @@ import pytest
 
 pytest.importorskip("onnxruntime")
 
-from nlp_service import onnx_cache  # noqa: E402
-from nlp_service.onnx_model import RuntimeOptions  # noqa: E402
-from nlp_service.weights import prune_folders  # noqa: E402
+from nlp_service.runtime import onnx_cache  # noqa: E402
+from nlp_service.runtime.onnx_model import RuntimeOptions  # noqa: E402
+from nlp_service.runtime.weights import prune_folders  # noqa: E402
 
 ONNX, TORCH = RuntimeOptions("onnx", threads=1), RuntimeOptions("torch", threads=1)
 SENTENCES = [
@@ -38,7 +38,7 @@ def tiny_bert(tmp_path_factory) -> Path:
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 
-    from nlp_service.weights import minilm_path
+    from nlp_service.runtime.weights import minilm_path
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny-bert")
@@ -50,7 +50,7 @@ def tiny_bert(tmp_path_factory) -> Path:
 
 
 def _encoder(path: Path, quantize: bool, runtime: RuntimeOptions):
-    from nlp_service.encoder import SentenceEncoder
+    from nlp_service.runtime.encoder import SentenceEncoder
 
     return SentenceEncoder(path, max_length=32, quantize=quantize, runtime=runtime)
 
@@ -69,7 +69,7 @@ def test_exported_encoder_matches_torch_and_is_cached(tiny_bert, cache):
 
 
 def test_a_cached_graph_is_reused_and_new_weights_get_a_new_one(tiny_bert, cache, monkeypatch, tmp_path):
-    import nlp_service.encoder as encoder_module
+    import nlp_service.runtime.encoder as encoder_module
 
     _encoder(tiny_bert, True, ONNX)
     before = sorted(cache.iterdir())
@@ -101,7 +101,7 @@ def test_int8_graph_stays_close_to_fp32(tiny_bert, cache):
 
 
 def test_failed_export_falls_back_to_torch(tiny_bert, cache, monkeypatch, caplog):
-    import nlp_service.encoder as encoder_module
+    import nlp_service.runtime.encoder as encoder_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("exporter unavailable")
@@ -148,7 +148,7 @@ def shipped(checkpoints, tmp_path_factory):
     cache of this module's own so that the export itself runs."""
     import torch
 
-    from nlp_service.classifier import TopicClassifier
+    from nlp_service.classify.classifier import TopicClassifier
 
     torch.set_num_threads(1)
     folder = checkpoints / "classifier"
@@ -192,8 +192,8 @@ def test_shipped_classifier_labels_match_torch(shipped):
 
 
 def test_classifier_falls_back_to_torch_when_onnx_fails(checkpoints, monkeypatch, tmp_path):
-    import nlp_service.classifier_onnx as classifier_onnx
-    from nlp_service.classifier import TopicClassifier
+    import nlp_service.classify.onnx_heads as classifier_onnx
+    from nlp_service.classify.classifier import TopicClassifier
 
     monkeypatch.setenv("NLP_SERVICE_CACHE", str(tmp_path))
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
 from nlp_service.analyzer import Analyzer
-from nlp_service.server import create_app
+from nlp_service.serve.app import create_app
 
 ARTICLE = "Kenya held a general election on Tuesday. Parliament will meet next week."
 SUMMARY = "Kenya held an election."

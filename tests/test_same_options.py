@@ -11,7 +11,7 @@ import pytest
 from test_server import LiveServer, wait_ready
 
 from nlp_service import cli
-from nlp_service.server import create_app
+from nlp_service.serve.app import create_app
 
 
 @pytest.fixture

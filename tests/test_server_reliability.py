@@ -17,8 +17,8 @@ from test_server import ARTICLE, LiveServer, wait_ready
 
 from nlp_service import cli
 from nlp_service.analyzer import Analyzer
-from nlp_service.microbatch import BatcherConfig
-from nlp_service.server import ServerConfig, create_app
+from nlp_service.serve.app import ServerConfig, create_app
+from nlp_service.serve.microbatch import BatcherConfig
 
 
 class GatedClassifier:

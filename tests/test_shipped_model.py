@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from nlp_service.decision.country_relevance import RelevanceSettings
+from nlp_service.classify.decision.country_relevance import RelevanceSettings
 
 pytestmark = pytest.mark.slow
 
@@ -131,8 +131,8 @@ def test_research_and_space_news_is_science(example_records, real_analyzer):
 
 
 def test_shipped_classifier_runs_as_configured(checkpoints):
-    from nlp_service.classifier import TopicClassifier
-    from nlp_service.onnx_model import RuntimeOptions
+    from nlp_service.classify.classifier import TopicClassifier
+    from nlp_service.runtime.onnx_model import RuntimeOptions
 
     torch_runtime = RuntimeOptions(backend="torch")  # the fallback path; tests/test_onnx_runtime.py has ONNX's
     fast = TopicClassifier.load(checkpoints / "classifier", runtime=torch_runtime)

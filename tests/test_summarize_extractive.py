@@ -176,7 +176,7 @@ def test_lead_baseline():
 def minilm():
     import torch
 
-    from nlp_service.encoder import shared_encoder
+    from nlp_service.runtime.encoder import shared_encoder
 
     torch.set_num_threads(1)
     return shared_encoder()
@@ -194,7 +194,7 @@ def test_real_encoder_picks_a_sentence_about_the_flood(minilm):
 def test_int8_encoder_embeds_like_fp32_and_is_chosen_by_the_params(minilm):
     import numpy as np
 
-    from nlp_service.encoder import shared_encoder
+    from nlp_service.runtime.encoder import shared_encoder
 
     int8 = shared_encoder(quantize=True)
     assert int8 is not minilm and shared_encoder(quantize=True) is int8

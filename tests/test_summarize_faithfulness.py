@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp_service.summarize.faithfulness import (
+from nlp_service.summarize.verify.rule import (
     check,
     extract_names,
     extract_numbers,

@@ -1,6 +1,6 @@
 import pytest
 
-from nlp_service.text import InputError, clean_text, english_share, prepare
+from nlp_service.text.clean import InputError, clean_text, english_share, prepare
 
 
 def test_clean_text_removes_scraping_artefacts():

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from nlp_service import cli
-from nlp_service.text import InputError, cap_words, count_words, prepare
+from nlp_service.text.clean import InputError, cap_words, count_words, prepare
 
 PAGE = """<!DOCTYPE html><html><head><title>Floods hit Nairobi</title>
 <style>p { color: red }</style><script>var ad = "<p>Buy now</p>";</script></head>

@@ -1,5 +1,5 @@
-"""The serving tokenizer (``nlp_service.tokenizer``) gives the ids, padding and masks transformers' AutoTokenizer
-gives for the packaged MiniLM, so the ONNX graphs read exactly what they were calibrated on."""
+"""The serving tokenizer (``nlp_service.runtime.tokenizer``) gives the ids, padding and masks transformers'
+AutoTokenizer gives for the packaged MiniLM, so the ONNX graphs read exactly what they were calibrated on."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlp_service.tokenizer import EncoderTokenizer
-from nlp_service.weights import minilm_path
+from nlp_service.runtime.tokenizer import EncoderTokenizer
+from nlp_service.runtime.weights import minilm_path
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles.jsonl"
 

@@ -120,7 +120,7 @@ def tiny_run(tmp_path_factory) -> tuple[Path, Path, dict]:
 def test_training_keeps_pairs_whose_summary_the_input_supports():
     from transformers import AutoTokenizer
 
-    from nlp_service.gguf_cache import smollm2_path
+    from nlp_service.runtime.gguf_cache import smollm2_path
     from training.summary_pairs import supported_pairs
 
     tok = AutoTokenizer.from_pretrained(smollm2_path())
@@ -134,7 +134,7 @@ def test_training_keeps_pairs_whose_summary_the_input_supports():
 def test_labels_cover_only_the_summary():
     from transformers import AutoTokenizer
 
-    from nlp_service.gguf_cache import smollm2_path
+    from nlp_service.runtime.gguf_cache import smollm2_path
     from nlp_service.summarize.abstractive import PromptFormat
     from training.train_summarizer import PairDataset
 

@@ -12,7 +12,7 @@ import pytest
 
 from nlp_service import cli
 from nlp_service.analyzer import Analyzer
-from nlp_service.checkpoint_check import (
+from nlp_service.runtime.checkpoints import (
     FIX_NOT_A_CHECKPOINT,
     FIX_RESTORE,
     CheckpointProblem,
@@ -58,7 +58,7 @@ def test_nlp_service_batch_takes_the_trained_folder(trained, tmp_path, capsys):
 
 
 def test_a_root_with_only_a_trained_checker_uses_it_beside_the_shipped_models(checkpoints, tmp_path, monkeypatch):
-    from nlp_service.summarize.verify import Verifier
+    from nlp_service.summarize.verify.check import Verifier
 
     shutil.copytree(checkpoints / "faithfulness", tmp_path / "faithfulness")
     layout = check_checkpoint(tmp_path)

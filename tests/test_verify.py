@@ -15,7 +15,7 @@ from nlp_service import cli
 from nlp_service.analyzer import Analyzer
 from nlp_service.records import Verification
 from nlp_service.summarize import Summarizer, SummarizerConfig
-from nlp_service.summarize.verify import Article, Calibration, Verifier, split_text
+from nlp_service.summarize.verify.check import Article, Calibration, Verifier, split_text
 
 ARTICLE = """Harbour town opens ferry terminal
 The small harbour town of Eastmere opened a new ferry terminal on Friday, the council said.
@@ -187,7 +187,7 @@ def test_cli_verify_stdin_to_stdout(monkeypatch, fake_analyzer, capsys):
 def test_http_verify(fake_analyzer):
     from fastapi.testclient import TestClient
 
-    from nlp_service.server import create_app
+    from nlp_service.serve.app import create_app
 
     with TestClient(create_app(fake_analyzer)) as client:
         fake_analyzer.warm_up = lambda tasks=(): None  # type: ignore[method-assign]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nlp_service.summarize.consistency import ConsistencyModel
-from nlp_service.summarize.verify import Verifier
+from nlp_service.summarize.verify.check import Verifier
+from nlp_service.summarize.verify.model import ConsistencyModel
 from tests.example_texts import FERRY_ARTICLE
 
 FOLDER = Path(__file__).resolve().parent.parent / "checkpoints" / "faithfulness"

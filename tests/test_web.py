@@ -17,11 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nlp_service.analyzer import TASKS, AnalyzeOptions
-from nlp_service.microbatch import BatcherConfig, QueueFull
-from nlp_service.server import ServerConfig, create_app
-from nlp_service.web import STATIC
-from nlp_service.web.jobs import JobLimits, records_csv
-from nlp_service.web.model_info import quality_snapshot
+from nlp_service.serve.app import ServerConfig, create_app
+from nlp_service.serve.microbatch import BatcherConfig, QueueFull
+from nlp_service.serve.web import STATIC
+from nlp_service.serve.web.jobs import JobLimits, records_csv
+from nlp_service.serve.web.model_info import quality_snapshot
 from tests.web_fakes import evidence_analyzer, loading_analyzer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Fit the decision pipeline (``nlp_service.decision``) of a served classifier on the validation split: every
+"""Fit the decision pipeline (``nlp_service.classify.decision``) of a served classifier on the validation split: every
 rule in order, each on what the rules before it made of the validation articles, through the same ``apply``
 that serving runs; then each rule's gain is measured and the optional rules that do not help are switched off.
 
@@ -10,10 +10,10 @@ import logging
 
 import numpy as np
 
-from nlp_service.classifier import TopicClassifier
-from nlp_service.decision import DecisionGold, DecisionPipeline, default_rules
-from nlp_service.decision.lexical import primary_accuracy
-from nlp_service.decision.metrics import masked_micro_f1, set_f1
+from nlp_service.classify.classifier import TopicClassifier
+from nlp_service.classify.decision import DecisionGold, DecisionPipeline, default_rules
+from nlp_service.classify.decision.lexical import primary_accuracy
+from nlp_service.classify.decision.metrics import masked_micro_f1, set_f1
 from nlp_service.taxonomy import PARTIAL_GOLD_THEMES, load_taxonomy
 from training.datasets import LabelledSet
 

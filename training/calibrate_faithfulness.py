@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from nlp_service.summarize.verify import Article, Calibration, Verifier
+from nlp_service.summarize.verify.check import Article, Calibration, Verifier
 from training.faith_pairs import Pair, read_pairs, source_splits
 
 log = logging.getLogger("calibrate_faithfulness")

@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from transformers import AutoTokenizer
 
-from nlp_service.classifier import LORA_TARGETS
-from nlp_service.encoder import SentenceEncoder
-from nlp_service.onnx_model import RuntimeOptions
+from nlp_service.classify.classifier import LORA_TARGETS
+from nlp_service.runtime.encoder import SentenceEncoder
+from nlp_service.runtime.onnx_model import RuntimeOptions
+from nlp_service.runtime.weights import resolve_base_model
 from nlp_service.taxonomy import load_taxonomy
-from nlp_service.weights import resolve_base_model
 from training.calibrate import primary_region_gold
 from training.datasets import LabelledSet, build_set, source_splits
 from training.evaluation.baselines import LinearProbes

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from nlp_service.summarize.verify import Article, VerifierSettings, split_text
+from nlp_service.summarize.verify.check import Article, VerifierSettings, split_text
 from training.faith_pairs import Pair
 from training.gold.abstracts import SUMMARY_DIR, load_abstracts
 from training.gold.faith_data import FAITH_DIR, read_judged, read_written

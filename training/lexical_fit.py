@@ -1,4 +1,4 @@
-"""Fit the TF-IDF lexical expert (nlp_service.lexical) on the training split, with the same label masks and
+"""Fit the TF-IDF lexical expert (nlp_service.classify.lexical) on the training split, with the same label masks and
 weights as the transformer."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import logging
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from nlp_service.lexical import LexicalModel, make_vectorizer
+from nlp_service.classify.lexical import LexicalModel, make_vectorizer
 from training.datasets import LabelledSet
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ import logging
 import time
 from pathlib import Path
 
-from nlp_service.classifier import CALIBRATION_NAME, ClassifierConfig, TopicClassifier, serving_encoder
-from nlp_service.lexical import VOCAB_NAME, WEIGHTS_NAME
-from nlp_service.onnx_model import RuntimeOptions
+from nlp_service.classify.classifier import CALIBRATION_NAME, ClassifierConfig, TopicClassifier, serving_encoder
+from nlp_service.classify.lexical import VOCAB_NAME, WEIGHTS_NAME
+from nlp_service.runtime.onnx_model import RuntimeOptions
 from nlp_service.taxonomy import load_taxonomy
 from training.calibrate import fit_calibration, weak_themes
 from training.datasets import load_training_data

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from transformers import AutoTokenizer, HfArgumentParser, Trainer, TrainingArguments
 
-from nlp_service.classifier import (
+from nlp_service.classify.classifier import (
     ClassifierConfig,
     TopicClassifier,
     build_model,
@@ -33,10 +33,10 @@ from nlp_service.classifier import (
     save_checkpoint,
     serving_model,
 )
-from nlp_service.decision import DecisionPipeline, default_rules
+from nlp_service.classify.decision import DecisionPipeline, default_rules
+from nlp_service.runtime.tokenizer import EncoderTokenizer
+from nlp_service.runtime.weights import resolve_base_model
 from nlp_service.taxonomy import load_taxonomy
-from nlp_service.tokenizer import EncoderTokenizer
-from nlp_service.weights import resolve_base_model
 from training.calibrate import fit_calibration, weak_themes
 from training.datasets import LabelledSet, load_training_data
 from training.lexical_fit import COMPLETE_ROW_WEIGHT, fit_lexical
@@ -286,7 +286,7 @@ def _warmup_linear(total: int, warmup_ratio: float):
 
 
 def _rules_table(rules: list[dict]) -> str:
-    from nlp_service.decision.pipeline import RULE_TYPES
+    from nlp_service.classify.decision.pipeline import RULE_TYPES
 
     why = {r.name: r.why for r in RULE_TYPES}
     rows = [f"  | {r['rule']} | {'on' if r['enabled'] else 'off'} | {r['metric']} | {r['with']} | {r['without']} | "
@@ -312,7 +312,7 @@ countries from a gazetteer reconciled with the region head.
 - Reading: {cfg.max_length}-token chunks, {cfg.max_chunks} per article, pooled by "{cfg.chunk_aggregation}";
   encoder weights {"int8 (dynamic quantisation of the Linear layers at load)" if cfg.quantize == "int8" else "fp32"},
   as calibrated. Lexical expert (TF-IDF 1–2-grams + linear heads over the whole article): {"on" if lexical else "off"}.
-- Decision pipeline (`calibration.json`, `nlp_service/decision/`), fitted on the validation split in this order;
+- Decision pipeline (`calibration.json`, `nlp_service/classify/decision/`), fitted on validation in this order;
   gain = the rule's target metric on validation with it minus without it; rules that did not help are stored off:
 
 {_rules_table(val.get("rules") or [])}

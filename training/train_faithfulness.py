@@ -36,7 +36,7 @@ from typing import Any
 
 import torch
 
-from nlp_service.summarize.consistency import ConsistencyModel, ModelSettings, build_model, encode, trainable
+from nlp_service.summarize.verify.model import ConsistencyModel, ModelSettings, build_model, encode, trainable
 from training.faith_pairs import GeneratorConfig, Pair, generate, read_pairs, source_splits, write_pairs
 
 log = logging.getLogger("train_faithfulness")

@@ -4,7 +4,7 @@
 
 A training file is JSONL (``text``, or ``title`` + ``body``, and a ``labels`` list) or CSV (the same columns,
 ``labels`` separated by ``;``). The label set is every label the training file uses. Each label gets a logistic
-head on the pooled, L2-normalised embedding of the shipped classifier's encoder (``nlp_service.own_themes``);
+head on the pooled, L2-normalised embedding of the shipped classifier's encoder (``nlp_service.classify.own_themes``);
 the encoder itself is not retrained, so a few dozen rows train in seconds to minutes on a laptop's CPU.
 Thresholds are the F1-best on the validation file, or, without one, on out-of-fold predictions of the training
 rows; a label with fewer than ``MIN_VALIDATION_POSITIVES`` validation examples keeps ``DEFAULT_THRESHOLD`` and the
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp_service.own_themes import OwnThemeHeads, OwnThemesConfig, features
+from nlp_service.classify.own_themes import OwnThemeHeads, OwnThemesConfig, features
 
 # A threshold fitted on fewer positives than this follows one or two articles rather than the label.
 MIN_VALIDATION_POSITIVES = 3
@@ -98,8 +98,8 @@ def label_matrix(labels: list[list[str]], names: list[str]) -> np.ndarray:
 def embed(texts: list[str]) -> tuple[np.ndarray, str]:
     """The shipped classifier's pooled embedding of each text, cleaned as serving cleans it, and its version."""
     from nlp_service.analyzer import DEFAULT_CHECKPOINTS
-    from nlp_service.classifier import TopicClassifier
-    from nlp_service.text import InputError, prepare
+    from nlp_service.classify.classifier import TopicClassifier
+    from nlp_service.text.clean import InputError, prepare
 
     clf = TopicClassifier.load(DEFAULT_CHECKPOINTS / "classifier")
     cleaned = []

@@ -16,8 +16,8 @@ from typing import Any
 from nlp_service.records import Summary
 from nlp_service.summarize.config import CONFIG_NAME, METHODS, SummarizerConfig
 from nlp_service.summarize.extractive import Encoder, ExtractiveSummarizer, lead, trim_to_words
-from nlp_service.summarize.faithfulness import MIN_REPAIRED_WORDS, repair
-from nlp_service.summarize.verify import Verifier, split_text
+from nlp_service.summarize.verify.check import Verifier, split_text
+from nlp_service.summarize.verify.rule import MIN_REPAIRED_WORDS, repair
 
 FAITHFULNESS_DIR = "faithfulness"  # the checker's checkpoint, beside the summariser folder
 

@@ -168,7 +168,7 @@ class AbstractiveConfig:
         """The torch dtype ``dtype`` names on this machine."""
         import torch
 
-        from nlp_service.weights import cpu_has_fp16
+        from nlp_service.runtime.weights import cpu_has_fp16
 
         if self.dtype not in SERVING_DTYPES:
             raise ValueError(f"dtype must be one of {sorted(SERVING_DTYPES)}, not {self.dtype!r}")
@@ -178,7 +178,7 @@ class AbstractiveConfig:
 
 def resolve_base(name: str) -> Path:
     """A base-model name from a config → local folder (the packaged SmolLM2, converted once, or a path)."""
-    from nlp_service.gguf_cache import gemma3_path, smollm2_path
+    from nlp_service.runtime.gguf_cache import gemma3_path, smollm2_path
 
     if name in (BASE_MODEL_NAME, f"HuggingFaceTB/{BASE_MODEL_NAME}", "smollm2"):
         return smollm2_path()
@@ -187,7 +187,7 @@ def resolve_base(name: str) -> Path:
     path = Path(name)
     if path.is_dir():
         return path
-    from nlp_service.weights import WeightsNotFound
+    from nlp_service.runtime.weights import WeightsNotFound
 
     raise WeightsNotFound(f"unknown base model {name!r}: not the packaged SmolLM2 nor a local folder")
 
@@ -213,7 +213,7 @@ def merged_decoder(base: Path, folder: Path, dtype: Any) -> Path:
     and skips peft."""
     import torch
 
-    from nlp_service.weights import cached_folder, files_digest
+    from nlp_service.runtime.weights import cached_folder, files_digest
 
     dtype_name = str(dtype).removeprefix("torch.")
     files = [p for p in (*base.glob("*"), *folder.glob("adapter_*")) if p.is_file()]
@@ -353,7 +353,7 @@ class AbstractiveSummarizer:
         if quantize:  # int8 starts from float32 weights, the adapter merged
             model = merge_adapter(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32), folder)
 
-            from nlp_service.weights import quantize_int8
+            from nlp_service.runtime.weights import quantize_int8
 
             model = quantize_int8(model.eval())
         else:

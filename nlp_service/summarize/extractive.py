@@ -149,7 +149,7 @@ class ExtractiveSummarizer:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            from nlp_service.encoder import shared_encoder  # loads torch + MiniLM on first use only
+            from nlp_service.runtime.encoder import shared_encoder  # loads torch + MiniLM on first use only
 
             self._encoder = shared_encoder(self.params.quantize)
         return self._encoder

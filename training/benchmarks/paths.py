@@ -34,7 +34,7 @@ class BuiltPath:
 def plain_pipeline(max_length: int) -> BuiltPath:
     from transformers import pipeline
 
-    from nlp_service.weights import minilm_path
+    from nlp_service.runtime.weights import minilm_path
 
     pipe = pipeline(
         "feature-extraction", model=str(minilm_path()), device="cpu",
@@ -47,8 +47,8 @@ def plain_automodel(max_length: int, batch_size: int = 32) -> BuiltPath:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from nlp_service.encoder import mean_pool
-    from nlp_service.weights import minilm_path
+    from nlp_service.runtime.encoder import mean_pool
+    from nlp_service.runtime.weights import minilm_path
 
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
     model = AutoModel.from_pretrained(minilm_path()).eval()
@@ -69,8 +69,8 @@ def plain_automodel(max_length: int, batch_size: int = 32) -> BuiltPath:
 # -- the project's classifier -------------------------------------------------------------------------------------
 def classifier(s: BenchSettings, runtime: str, quantize: bool, max_length: int | None = None,
                max_chunks: int | None = None) -> BuiltPath:
-    from nlp_service.classifier import TopicClassifier
-    from nlp_service.onnx_model import RuntimeOptions
+    from nlp_service.classify.classifier import TopicClassifier
+    from nlp_service.runtime.onnx_model import RuntimeOptions
 
     clf = TopicClassifier.load(s.checkpoint / "classifier", quantize=quantize, runtime=RuntimeOptions(runtime))
     if max_length or max_chunks:
@@ -84,8 +84,8 @@ def classifier(s: BenchSettings, runtime: str, quantize: bool, max_length: int |
 def classifier_encoder(s: BenchSettings) -> BuiltPath:
     """The shipped classifier's encoder alone (tokenising, the int8 graph, chunk pooling), without the gazetteer,
     NER, lexical expert and decision rules: the ceiling the whole classify path stays under."""
-    from nlp_service.classifier import TopicClassifier
-    from nlp_service.onnx_model import RuntimeOptions
+    from nlp_service.classify.classifier import TopicClassifier
+    from nlp_service.runtime.onnx_model import RuntimeOptions
 
     clf = TopicClassifier.load(s.checkpoint / "classifier", runtime=RuntimeOptions("onnx"))
     return BuiltPath(clf.text_outputs, "encoder", clf, f"{clf.runtime} {clf.cfg.quantize or 'fp32'}")
@@ -102,8 +102,8 @@ def lead_1(s: BenchSettings) -> BuiltPath:
 
 
 def extractive(s: BenchSettings, runtime: str, quantize: bool) -> BuiltPath:
-    from nlp_service.encoder import SentenceEncoder
-    from nlp_service.onnx_model import RuntimeOptions
+    from nlp_service.runtime.encoder import SentenceEncoder
+    from nlp_service.runtime.onnx_model import RuntimeOptions
     from nlp_service.summarize.config import SummarizerConfig
     from nlp_service.summarize.extractive import ExtractiveSummarizer
 

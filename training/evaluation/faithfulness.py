@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from nlp_service.summarize.verify import Verifier, VerifierSettings
+from nlp_service.summarize.verify.check import Verifier, VerifierSettings
 from training.evaluation.faith_team import evaluate_team_pairs
 from training.evaluation.faith_team import markdown as team_markdown
 
@@ -67,7 +67,7 @@ def best_threshold(incorrect_scores: list[float], correct_scores: list[float]) -
 
 
 def rule_flags(articles: list[str], summaries: list[str]) -> list[bool]:
-    from nlp_service.summarize.faithfulness import check
+    from nlp_service.summarize.verify.rule import check
 
     return [not check(s, a).passed for a, s in zip(articles, summaries, strict=True)]
 

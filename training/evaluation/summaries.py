@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from nlp_service.summarize import Summarizer, lead
-from nlp_service.summarize.faithfulness import SourceIndex
-from nlp_service.summarize.verify import Verifier
+from nlp_service.summarize.verify.check import Verifier
+from nlp_service.summarize.verify.rule import SourceIndex
 from training.evaluation import summary_report
 from training.evaluation.judged import JudgedSummaries
 from training.evaluation.summary_metrics import aggregate, score_summary

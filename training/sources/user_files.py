@@ -31,9 +31,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp_service.gazetteer import resolve_country
+from nlp_service.places.gazetteer import resolve_country
 from nlp_service.taxonomy import load_taxonomy
-from nlp_service.text import clean_text
+from nlp_service.text.clean import clean_text
 from training.examples import Example
 
 SUFFIXES = (".jsonl", ".json", ".csv")

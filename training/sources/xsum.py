@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nlp_service.text import clean_text
-from nlp_service.weights import package_dir
+from nlp_service.runtime.weights import package_dir
+from nlp_service.text.clean import clean_text
 from training.examples import Example
 
 
