@@ -19,27 +19,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nlp_service.analyzer import ALL_TASKS, TASKS, AnalyzeOptions, Analyzer
-from nlp_service.batch.errors import (
+from nlp_service.batch import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_ROWS_FAILED,
     EXIT_USAGE,
+    FORMATS,
     BatchError,
     Terminated,
     raise_terminated,
 )
+from nlp_service.batch.engines import ENGINES, SHARD_FORMATS
 from nlp_service.runtime import logs
 
 if TYPE_CHECKING:
-    from nlp_service.batch.runner import BatchConfig, BatchStats
+    from nlp_service.batch import BatchConfig, BatchStats
 
 log = logging.getLogger("nlp_service")
 
 # Subcommand → training module run as ``python -m``; every argument after the subcommand goes to it unchanged.
 DELEGATES = {"eval": "training.evaluation.run", "train": "training.train_classifier"}
 
-EXIT_ROW_FAILED = EXIT_ROWS_FAILED  # the name earlier callers imported
 RESUME_HINT = "run the same command again to resume"
 
 
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="output file: JSONL (appended to; - for stdout), or .csv / .parquet by its suffix (written at the end)",
     )
     b.add_argument(
-        "--format", choices=("jsonl", "csv", "parquet"), help="input format (default: by extension; .gz is read)"
+        "--format", choices=FORMATS, help="input format (default: by extension; .gz is read)"
     )
     b.add_argument("--encoding", type=_encoding, default=None, help=ENCODING_HELP)
     b.add_argument(
@@ -258,7 +259,7 @@ def _add_engine_options(b: argparse.ArgumentParser) -> None:
     g = b.add_argument_group("scale-out (docs/scale-out.md)")
     g.add_argument(
         "--engine",
-        choices=("local", "ray"),
+        choices=ENGINES,
         default="local",
         help="local: this process (default); ray: Ray Data over a pool of actors (needs the .[ray] extra)",
     )
@@ -266,14 +267,14 @@ def _add_engine_options(b: argparse.ArgumentParser) -> None:
     g.add_argument("--num-actors", type=_positive_int, help="Ray: model replicas, one CPU each (default 2)")
     g.add_argument(
         "--shard-format",
-        choices=("jsonl", "parquet"),
+        choices=SHARD_FORMATS,
         help="Ray, OUTPUT a folder (a name not ending in .jsonl): format of its shards (default jsonl)",
     )
 
 
 # -- verify ------------------------------------------------------------------------------------------------
 def cmd_verify(args: argparse.Namespace) -> int:
-    from nlp_service.batch.verify import run_verify
+    from nlp_service.batch import run_verify
 
     try:
         stats = run_verify(load_analyzer(args.checkpoint), args.input, args.output, args.batch_size, args.encoding)
@@ -287,9 +288,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 # -- batch -------------------------------------------------------------------------------------------------
 def cmd_batch(args: argparse.Namespace) -> int:
-    from nlp_service.batch.export import export as export_records
-    from nlp_service.batch.export import export_format, partial_path
-    from nlp_service.batch.runner import BatchConfig, run_batch
+    from nlp_service.batch import BatchConfig, export_format, export_records, partial_path, run_batch
 
     previous = _on_sigterm(raise_terminated)
     try:
@@ -435,7 +434,7 @@ def _show(lines: Iterable[str]) -> int:
             print(f"(line {line_no} is not a JSON record)\n")
             continue
         print(format_record(record))
-    return EXIT_ROW_FAILED if bad else EXIT_OK
+    return EXIT_ROWS_FAILED if bad else EXIT_OK
 
 
 def printable(value: object) -> str:
@@ -539,7 +538,7 @@ def delegate(module: str, args: list[str], verbose: bool = False) -> int:
         if isinstance(exc.code, int):
             return exc.code
         print(exc.code, file=sys.stderr)
-        return EXIT_ROW_FAILED
+        return EXIT_ROWS_FAILED
     except Exception as exc:  # a bug in the training code: still one line, with a code of its own
         return _delegate_error(exc, verbose, EXIT_INTERNAL)
     finally:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_articles import synthetic_articles, write_jsonl  # noqa: E402
 
 from nlp_service.analyzer import DEFAULT_CHECKPOINTS, Analyzer  # noqa: E402
-from nlp_service.batch.runner import BatchConfig, run_batch  # noqa: E402
+from nlp_service.batch import BatchConfig, run_batch  # noqa: E402
 
 RAY_SETUPS = ((1, 1.0), (1, 2.0), (2, 1.0))  # (actors, CPUs per actor)
 

@@ -16,20 +16,20 @@ import pyarrow.parquet as pq
 import pytest
 
 from nlp_service.analyzer import AnalyzeOptions, Analyzer
-from nlp_service.batch.runner import (
+from nlp_service.batch import (
     DUPLICATE_ID,
     NO_TEXT,
     BadRow,
     BatchConfig,
     BatchError,
-    detect_format,
-    done_ids,
     read_jsonl,
     read_rows,
     row_id,
     row_text,
     run_batch,
 )
+from nlp_service.batch.outputs import scan_output
+from nlp_service.batch.readers import detect_format
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -224,7 +224,7 @@ def test_resume_counts_duplicate_ids(tmp_path, fake_analyzer):
     src = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "first"}, {"id": "a", "text": "second"}])
     out = tmp_path / "out.jsonl"
     run_batch(fake_analyzer, str(src), str(out), quiet())
-    assert done_ids(str(out)) == {"a": 2}
+    assert scan_output(str(out)).counts == {"a": 2}
     lines = out.read_bytes().splitlines(keepends=True)
     out.write_bytes(lines[0])  # the duplicate's error record was lost
     run_batch(fake_analyzer, str(src), str(out), quiet())
@@ -263,7 +263,7 @@ def test_a_run_killed_with_sigkill_resumes_without_duplicates_or_gaps(tmp_path, 
         "import sys; sys.path.insert(0, sys.argv[3])\n"
         "from conftest import FakeClassifier, FakeSummarizer\n"
         "from nlp_service.analyzer import Analyzer\n"
-        "from nlp_service.batch.runner import BatchConfig, run_batch\n"
+        "from nlp_service.batch import BatchConfig, run_batch\n"
         "a = Analyzer(classifier=FakeClassifier(delay=0.02), summarizer=FakeSummarizer())\n"
         "run_batch(a, sys.argv[1], sys.argv[2], BatchConfig(batch_size=2, progress=False))\n"
     )

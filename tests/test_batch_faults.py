@@ -21,8 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from nlp_service import cli
+from nlp_service.batch import BatchConfig, BatchError, run_batch
 from nlp_service.batch import outputs as batch_output
-from nlp_service.batch.runner import BatchConfig, BatchError, run_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -113,7 +113,7 @@ def test_a_number_too_long_for_python_is_an_error_record_and_the_run_goes_on(tmp
 
 
 def test_any_exception_while_parsing_a_line_is_an_error_record_naming_it(monkeypatch):
-    from nlp_service.batch import runner as batch_module
+    from nlp_service.batch import readers as batch_module
 
     def loads(line: str) -> object:
         if "bad" in line:
@@ -293,7 +293,7 @@ def corrupt_parquet(path: Path) -> Path:
 
 
 def test_an_unexpected_error_is_one_line_and_exit_70_never_1(tmp_path, use_fakes, monkeypatch, capsys):
-    from nlp_service.batch import runner as batch_module
+    import nlp_service.batch as batch_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from nlp_service.analyzer import AnalyzeOptions
-from nlp_service.batch.runner import BatchConfig, run_batch
+from nlp_service.batch import BatchConfig, run_batch
 from nlp_service.runtime.onnx_model import RuntimeOptions
 from nlp_service.serve.app import create_app
 

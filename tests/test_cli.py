@@ -152,7 +152,7 @@ def test_eval_and_train_hand_all_arguments_to_the_training_module(tmp_path, monk
 
 def test_console_script_help_without_loading_models_or_training():
     code = (
-        "import sys; from nlp_service import cli; import nlp_service.batch.runner, nlp_service.serve.app\n"
+        "import sys; from nlp_service import cli; import nlp_service.batch, nlp_service.serve.app\n"
         "assert not [m for m in sys.modules if m.split('.')[0] == 'training'], 'imports training'\n"
         "assert 'torch' not in sys.modules, 'imports torch'\n"
         "sys.exit(cli.main(['--help']))\n"

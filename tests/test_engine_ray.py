@@ -21,9 +21,9 @@ import pytest
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (make setup-ray)")
 
 from nlp_service import cli  # noqa: E402
+from nlp_service.batch import BatchConfig, BatchError, run_batch  # noqa: E402
 from nlp_service.batch.engines.outputs import read_output, shard_paths  # noqa: E402
 from nlp_service.batch.engines.ray import RayConfig, loopback_only, run_ray  # noqa: E402
-from nlp_service.batch.runner import BatchConfig, run_batch  # noqa: E402
 
 pytestmark = pytest.mark.ray
 
@@ -32,8 +32,6 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from make_articles import synthetic_articles, write_jsonl  # noqa: E402
 from ray_fakes import broken, slow_fake  # noqa: E402
-
-from nlp_service.batch.runner import BatchError  # noqa: E402
 
 START_TIMEOUT_S = 120  # a Ray that does not come up in this time fails the module instead of hanging CI
 TEST_TIMEOUT_S = 240
@@ -171,7 +169,7 @@ _DRIVER = """
 import sys, functools
 sys.path[:0] = [sys.argv[4]]
 from ray_fakes import slow_fake
-from nlp_service.batch.runner import BatchConfig
+from nlp_service.batch import BatchConfig
 from nlp_service.batch.engines.ray import RayConfig, run_ray
 run_ray(sys.argv[1], sys.argv[2], BatchConfig(batch_size=4, progress=False), RayConfig(address=sys.argv[3]),
         analyzer_factory=functools.partial(slow_fake, sys.argv[5], 0.05))
@@ -290,7 +288,7 @@ def test_a_resume_follows_the_local_engines_rules(tmp_path, output):
 
 
 def test_a_missing_input_is_a_file_fault(tmp_path):
-    from nlp_service.batch.errors import EXIT_IO
+    from nlp_service.batch import EXIT_IO
 
     missing, out = str(tmp_path / "nope.jsonl"), str(tmp_path / "o.jsonl")
     assert cli.main(["batch", "-i", missing, "-o", out, "--engine", "ray", "--no-progress"]) == EXIT_IO

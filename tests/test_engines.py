@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from nlp_service.batch import BatchConfig, BatchError, run_batch
 from nlp_service.batch.engines.inputs import expand_input, read_windows
 from nlp_service.batch.engines.outputs import (
     StaleJob,
@@ -18,8 +19,7 @@ from nlp_service.batch.engines.outputs import (
     read_output,
     write_shard,
 )
-from nlp_service.batch.engines.parquet_records import records_to_table, table_to_records
-from nlp_service.batch.runner import BatchConfig, BatchError, run_batch
+from nlp_service.batch.parquet_records import records_to_table, table_to_records
 
 
 def jsonl(path: Path, rows: list[dict | str]) -> Path:

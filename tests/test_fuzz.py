@@ -38,8 +38,7 @@ from hypothesis import strategies as st
 from test_server import LiveServer, wait_ready
 
 from nlp_service.analyzer import Analyzer
-from nlp_service.batch.outputs import unescape_id
-from nlp_service.batch.runner import BatchConfig, BatchError, run_batch
+from nlp_service.batch import BatchConfig, BatchError, run_batch, unescape_id
 from nlp_service.records import Analysis
 from nlp_service.serve.app import create_app
 from nlp_service.text.clean import InputError
@@ -501,7 +500,7 @@ id_pieces = st.one_of(st.characters(), st.sampled_from(["\\", "u", "d", "D", "c"
 @fuzz("ids", st.lists(st.lists(id_pieces, max_size=12).map("".join), max_size=6))
 def run_ids(values: list[str]) -> None:
     """Ids are escaped one-to-one: storable as UTF-8, reversible, and distinct ids stay distinct."""
-    from nlp_service.batch.outputs import escape_id
+    from nlp_service.batch import escape_id
 
     escaped = [escape_id(v) for v in values]
     for value, e in zip(values, escaped, strict=True):

@@ -62,7 +62,7 @@ def test_http_a_single_over_long_text_is_413_and_a_list_keeps_its_good_articles(
 
 
 def test_batch_gives_the_over_long_row_an_error_record_without_spacys_advice(tmp_path, fake_analyzer):
-    from nlp_service.batch.runner import BatchConfig, run_batch
+    from nlp_service.batch import BatchConfig, run_batch
 
     src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     src.write_text(json.dumps({"id": "a", "text": NO_SPACES}) + "\n" + json.dumps({"id": "b", "text": ARTICLE}) + "\n")
@@ -144,7 +144,7 @@ def test_http_an_article_that_breaks_the_model_fails_alone_in_its_list(client):
 
 # -- rows lost without a word ---------------------------------------------------------------------------------
 def run_file(analyzer, tmp_path, name: str, content: bytes) -> list[dict]:
-    from nlp_service.batch.runner import BatchConfig, run_batch
+    from nlp_service.batch import BatchConfig, run_batch
 
     src, out = tmp_path / name, tmp_path / f"{name}.out.jsonl"
     src.write_bytes(content)
@@ -170,7 +170,7 @@ def test_a_raw_carriage_return_inside_a_jsonl_string_keeps_its_row_whole(tmp_pat
     import io
     import sys
 
-    from nlp_service.batch.runner import read_rows
+    from nlp_service.batch import read_rows
 
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(content)))  # stdin splits as a file does
     assert [row["id"] for _, row in read_rows("-", "jsonl")] == ["a", "b"]
@@ -178,7 +178,7 @@ def test_a_raw_carriage_return_inside_a_jsonl_string_keeps_its_row_whole(tmp_pat
 
 # -- ids ----------------------------------------------------------------------------------------------------------
 def test_lone_surrogate_ids_stay_distinct_and_reversible(tmp_path, fake_analyzer):
-    from nlp_service.batch.outputs import escape_id, unescape_id
+    from nlp_service.batch import escape_id, unescape_id
 
     rows = [{"id": i, "text": "Kenya."} for i in ("\udc00", "\ud800", "\udc01", "\\udc00")]
     content = "".join(json.dumps(r) + "\n" for r in rows).encode()  # json.dumps writes the surrogates as escapes

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from nlp_service.analyzer import AnalyzeOptions
-from nlp_service.batch.runner import BatchConfig, run_batch
+from nlp_service.batch import BatchConfig, run_batch
 from nlp_service.records import Analysis
 from nlp_service.taxonomy import load_taxonomy
 

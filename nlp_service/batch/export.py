@@ -5,7 +5,7 @@ The batch runner writes JSONL, which is what makes a run resumable (whole lines,
 converts it into the output and removes it; an interrupted run leaves the partial file, and the same command
 resumes from it.
 
-Parquet keeps the records whole (``engines.parquet_records``: one fixed schema, lists of structs). CSV has one
+Parquet keeps the records whole (``parquet_records``: one fixed schema, lists of structs). CSV has one
 flat row per record: each list of tags becomes ``<list>`` (names, or country codes, joined by ``;``) and
 ``<list>_scores`` (their scores, in the same order); warnings are joined by ``;`` too.
 """
@@ -18,6 +18,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from nlp_service.batch.files import STDIO
+
 EXPORT_FORMATS = {".csv": "csv", ".parquet": "parquet"}
 PARTIAL_SUFFIX = ".partial.jsonl"
 CSV_COLUMNS = (
@@ -29,7 +31,7 @@ JOIN = ";"
 
 def export_format(output: str) -> str | None:
     """"csv" or "parquet" for an output path with that suffix; None for JSONL (or stdout)."""
-    return EXPORT_FORMATS.get(Path(output).suffix.lower()) if output != "-" else None
+    return EXPORT_FORMATS.get(Path(output).suffix.lower()) if output != STDIO else None
 
 
 def partial_path(output: str) -> str:
@@ -55,14 +57,14 @@ def _records(jsonl: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def export(jsonl: str, output: str, fmt: str) -> None:
+def export_records(jsonl: str, output: str, fmt: str) -> None:
     """Write the records of ``jsonl`` to ``output`` as ``fmt`` (atomically: a temporary sibling, renamed)."""
     records = _records(jsonl)
     tmp = f"{output}.tmp"
     if fmt == "parquet":
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # lazy: pyarrow is heavy; only Parquet outputs pay for it
 
-        from nlp_service.batch.engines.parquet_records import records_to_table
+        from nlp_service.batch.parquet_records import records_to_table  # lazy: imports pyarrow
 
         pq.write_table(records_to_table(records), tmp)
     else:

@@ -29,7 +29,7 @@ from nlp_service.batch.errors import BatchError, FileFault
 
 log = logging.getLogger(__name__)
 
-STDIO = "-"
+STDIO = "-"  # as --input or --output: stdin / stdout
 SNIFF_BYTES = 65_536
 _NEWLINE = {"jsonl": "\n", "csv": ""}
 _BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from nlp_service.batch.errors import FileFault, OutputLocked
+from nlp_service.batch.files import STDIO
 
 log = logging.getLogger(__name__)
 
-STDIO = "-"
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 # Line breaks JSON leaves raw but str.splitlines() (and JavaScript, for U+2028/9) split on: written as escapes,
@@ -91,7 +91,9 @@ def record_bytes(record: dict[str, Any]) -> bytes:
 class Previous:
     """What earlier runs left in the output file."""
 
-    counts: Counter[str] = field(default_factory=Counter)  # records per id
+    # Records per id: a count rather than a set, so that a duplicate id in the input (written as a "duplicate id"
+    # error record) is recognised on resume too: its k-th row is done when the file holds k records for it.
+    counts: Counter[str] = field(default_factory=Counter)
     failed: int = 0  # error records
     tasks: set[frozenset[str]] = field(default_factory=set)  # task sets of the result records
 
@@ -258,15 +260,6 @@ def scan_output(path: str) -> Previous:
     except UnicodeDecodeError as exc:
         raise FileFault(f"the existing output {path} is not a UTF-8 JSONL file") from exc
     return prev
-
-
-def done_ids(path: str) -> Counter[str]:
-    """How many records each id already has in ``path``; a half-written last line is cut off first.
-
-    A count rather than a set so that a duplicate id in the input (written as a "duplicate id" error record)
-    is recognised on resume too: the k-th occurrence of an id is done when the file holds k records for it.
-    """
-    return scan_output(path).counts
 
 
 def _truncate_partial_line(path: str) -> None:

@@ -10,12 +10,12 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
-from nlp_service.batch.files import open_text
+from nlp_service.batch.files import STDIO, open_text
 from nlp_service.batch.outputs import record_bytes
-from nlp_service.batch.runner import BadRow, read_jsonl, row_id, row_label, row_text
+from nlp_service.batch.readers import BadRow, read_jsonl
+from nlp_service.batch.rows import row_id, row_label, row_text
 from nlp_service.records import Verification
 
 
@@ -56,7 +56,7 @@ def run_verify(
     input is read as ``nlp-service batch`` reads JSONL (decoding, line splitting); FileFault if it cannot be."""
     stats = VerifyStats()
     with open_text(input_path, "jsonl", encoding) as src, contextlib.ExitStack() as closing:
-        dst = sys.stdout if output_path == "-" else closing.enter_context(Path(output_path).open("w", encoding="utf-8"))
+        dst = sys.stdout if output_path == STDIO else closing.enter_context(open(output_path, "w", encoding="utf-8"))
         batch: list[tuple[str, Any, Any, str | None]] = []
         for row in _rows(src):
             batch.append(row)

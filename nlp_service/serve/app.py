@@ -43,8 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_v
 
 from nlp_service import __version__
 from nlp_service.analyzer import DEFAULT_CHECKPOINTS, TASKS, AnalyzeOptions, Analyzer
-from nlp_service.batch.outputs import escape_id
-from nlp_service.batch.runner import NO_TEXT, row_text
+from nlp_service.batch import NO_TEXT, escape_id, row_text
 from nlp_service.serve import web
 from nlp_service.serve.microbatch import BatcherConfig, MicroBatcher, QueueFull
 from nlp_service.serve.web.jobs import JobLimits

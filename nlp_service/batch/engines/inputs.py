@@ -3,8 +3,7 @@
 A window is what the local runner analyses at once: ``batch_size × window_factor`` consecutive rows that still
 need a record. The loop in ``read_windows`` is ``run_batch``'s read loop (same readers, ids, row labels and
 ``RowRules``: the duplicate and resume rules), so a window holds the same rows as the local engine's, and each
-row is a batch.py ``_Item``: a text to analyse, or an error record already made. batch.py's private ``_Item`` is
-reused on purpose: the row → error-record rule must be the local engine's own.
+row is a ``RowItem``: a text to analyse, or an error record already made (the local engine's own rule).
 """
 
 from __future__ import annotations
@@ -17,19 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp_service.batch.runner import (
-    BatchError,
-    FileFault,
-    RowRules,
-    _Item,
-    check_input,
-    detect_format,
-    read_rows,
-    row_id,
-    row_label,
-)
-
-_KNOWN = (".jsonl", ".ndjson", ".csv", ".parquet")
+from nlp_service.batch.errors import BatchError, FileFault
+from nlp_service.batch.files import STDIO
+from nlp_service.batch.readers import EXTENSIONS, check_input, detect_format, read_rows
+from nlp_service.batch.rows import RowItem, RowRules, numbered_id, row_label
 
 
 @dataclass(frozen=True)
@@ -41,7 +31,7 @@ class InputFile:
 
 @dataclass
 class Window:
-    items: list[_Item]
+    items: list[RowItem]
     key: str  # stable name of the window: input file + first row number (a retry writes the same shard)
     skipped: int = 0  # rows before (and in) this window that an earlier run already wrote
     rows_in: int = 0  # rows read for this window, skipped ones included
@@ -50,11 +40,11 @@ class Window:
 
 def expand_input(spec: str, fmt: str | None = None) -> list[InputFile]:
     """A file, a folder (every .jsonl/.ndjson/.csv/.parquet under it) or a glob, in sorted order."""
-    if spec == "-":
+    if spec == STDIO:
         raise BatchError("the Ray engine reads files (its readers run on the cluster), not stdin")
     if os.path.isdir(spec):
         root = Path(spec)
-        paths = sorted(str(p) for p in root.rglob("*") if p.is_file() and p.suffix.lower() in _KNOWN)
+        paths = sorted(str(p) for p in root.rglob("*") if p.is_file() and p.suffix.lower() in EXTENSIONS)
         base = str(root)
     elif any(ch in spec for ch in "*?["):
         paths = sorted(p for p in glob.glob(spec, recursive=True) if os.path.isfile(p))
@@ -79,14 +69,13 @@ def read_windows(source: InputFile, window_rows: int, already: Counter[str], mul
     carries the error after the rows read before it, as ``run_batch`` finishes those rows before it stops.
     """
     rules = RowRules(already)
-    window: list[_Item] = []
+    window: list[RowItem] = []
     skipped = rows_in = 0
     first_row = 0
     try:
         for row_no, row in read_rows(source.path, source.fmt):
             rows_in += 1
-            id_ = row_id(row, row_no)
-            auto = id_ == str(row_no) and row_id(row, row_no + 1) != id_  # the id came from row_no
+            id_, auto = numbered_id(row, row_no)
             if multi_file and auto:
                 id_ = f"{source.label}:{row_no}"
             where = row_label(source.fmt, row_no)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nlp_service.batch.errors import BatchError, FileFault
+from nlp_service.batch.files import STDIO
 from nlp_service.batch.outputs import Previous, record_bytes, record_tasks, scan_output
-from nlp_service.batch.runner import STDIO, BatchError, FileFault
 
 SHARD_FORMATS = ("jsonl", "parquet")
 _FILE_SUFFIXES = (".jsonl", ".ndjson")
@@ -112,9 +113,9 @@ def write_shard(
             fh.flush()
             os.fsync(fh.fileno())
     else:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # lazy: pyarrow is heavy; only Parquet shards pay for it
 
-        from nlp_service.batch.engines.parquet_records import records_to_table
+        from nlp_service.batch.parquet_records import records_to_table  # lazy: imports pyarrow
 
         pq.write_table(records_to_table(records), tmp)
     if job is not None and (owner := folder_owner(folder)) != job:
@@ -127,9 +128,9 @@ def write_shard(
 def read_shard(path: str) -> list[dict[str, Any]]:
     """The records of one shard, as dicts equal to the ones the local engine writes."""
     if path.endswith(".parquet"):
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # lazy: pyarrow is heavy; only Parquet shards pay for it
 
-        from nlp_service.batch.engines.parquet_records import table_to_records
+        from nlp_service.batch.parquet_records import table_to_records  # lazy: imports pyarrow
 
         return table_to_records(pq.read_table(path))
     with open(path, encoding="utf-8") as fh:

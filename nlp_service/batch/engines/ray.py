@@ -2,18 +2,18 @@
 
 Pipeline (one Ray Data dataset, streamed):
 
-1. one row per input file → ``flat_map``: the file read with batch.py's readers, cut into windows exactly as
+1. one row per input file → ``flat_map``: the file read with the batch readers, cut into windows exactly as
    the local runner cuts it (``inputs.read_windows``); one dataset row per window;
 2. ``map_batches`` over a fixed pool of actors (``WindowActor``): each loads the models once, then analyses
-   one window at a time with batch.py's window runner (length-sorted batches of ``batch_size``);
-3. the records go to one JSONL file, written by the driver in input order with batch.py's ``RecordWriter``
+   one window at a time with the local ``runner.WindowRunner`` (length-sorted batches of ``batch_size``);
+3. the records go to one JSONL file, written by the driver in input order with the batch ``RecordWriter``
    (which locks the file, as the local engine does), or each actor writes its window as a shard of an output
    folder.
 
 Resume follows the local engine's rules: ids already written are skipped, a resume with other --tasks than
 the records it continues is refused, and error records of earlier runs count in the exit code.
 
-batch.py's private ``_WindowRunner`` is reused on purpose, not copied: both engines must make the same batches.
+``WindowRunner`` is reused on purpose, not copied: both engines must make the same batches.
 A window is one dataset row, never split or merged by Ray, so each article is analysed in the same batch as
 locally and gets the same scores. An actor that dies is restarted and its window retried by Ray
 (Ray Data's actor defaults); records are written only after a window is complete.
@@ -37,16 +37,9 @@ from typing import Any
 from nlp_service.analyzer import DEFAULT_CHECKPOINTS, Analyzer
 from nlp_service.batch.engines.inputs import InputFile, expand_input, read_windows
 from nlp_service.batch.engines.outputs import OutputTarget, already_written, claim_folder, output_target, write_shard
-from nlp_service.batch.runner import (
-    BatchConfig,
-    BatchError,
-    BatchStats,
-    RecordWriter,
-    Terminated,
-    _same_file,
-    _WindowRunner,
-    check_resume_tasks,
-)
+from nlp_service.batch.errors import BatchError, Terminated
+from nlp_service.batch.outputs import RecordWriter
+from nlp_service.batch.runner import BatchConfig, BatchStats, WindowRunner, check_resume_tasks, same_file
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +79,7 @@ def run_ray(
     config, ray_config = config or BatchConfig(), ray_config or RayConfig()
     files = expand_input(input_spec, config.fmt)
     target = output_target(output_path, ray_config.shard_format)
-    if not target.is_folder and any(_same_file(f.path, target.path) for f in files):
+    if not target.is_folder and any(same_file(f.path, target.path) for f in files):
         raise BatchError("--input and --output are the same file")
     if analyzer_factory is None:
         root = (checkpoint or DEFAULT_CHECKPOINTS).resolve()
@@ -99,11 +92,11 @@ def run_ray(
         if writer is not None:
             previous = writer.previous()
             check_resume_tasks(target.path, previous.tasks, config.options.tasks)  # before Ray starts
+        import ray  # lazy: Ray is an optional extra (.[ray], ~250 MB)
+
         started_ray = _connect(ray_config)
         try:
             if target.is_folder:
-                import ray
-
                 claim_folder(target.path, ray.get_runtime_context().get_job_id())
                 previous = already_written(target)  # after the claim: a failed job's late shards are refused
                 check_resume_tasks(target.path, previous.tasks, config.options.tasks)
@@ -119,8 +112,6 @@ def run_ray(
                 stats.seconds = time.perf_counter() - started
         finally:
             if started_ray:
-                import ray
-
                 ray.shutdown()
     finally:
         if writer is not None:
@@ -130,7 +121,7 @@ def run_ray(
 
 def _connect(cfg: RayConfig) -> bool:
     """Join ``cfg.address`` or start a local Ray; True when this call started it (and must stop it)."""
-    import ray
+    import ray  # lazy: Ray is an optional extra (.[ray], ~250 MB)
 
     if ray.is_initialized():
         return False
@@ -165,7 +156,7 @@ def loopback_only() -> None:
     variable is read when ray is imported, by this process (hence the constant too) and by the processes it starts.
     """
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    import ray._private.ray_constants as ray_constants
+    import ray._private.ray_constants as ray_constants  # lazy: Ray is an optional extra
 
     ray_constants.ENABLE_RAY_CLUSTER = False
 
@@ -180,7 +171,7 @@ def _run(
     factory: AnalyzerFactory,
     stats: BatchStats,
 ) -> None:
-    import ray.data
+    import ray.data  # lazy: Ray is an optional extra (.[ray], ~250 MB)
 
     ctx = ray.data.DataContext.get_current()
     saved = (ctx.execution_options.preserve_order, ctx.target_max_block_size, ctx.enable_progress_bars)
@@ -301,14 +292,14 @@ class WindowActor:
         folder: str | None,
         shard_format: str | None,
     ):
-        import torch
+        import torch  # lazy: heavy; the actor process needs it, the driver does not
 
         torch.set_num_threads(threads)  # one replica per CPU share: more threads would fight the others
         self.analyzer = factory()
         self.analyzer.warm_up(config.options.tasks)  # load now: a load error stops the job, not one window
         self.config, self.folder, self.shard_format = config, folder, shard_format
         if folder is not None:
-            import ray
+            import ray  # lazy: Ray is an optional extra (.[ray], ~250 MB)
 
             self.job = ray.get_runtime_context().get_job_id()  # the job this actor writes for
 
@@ -317,7 +308,7 @@ class WindowActor:
         out: dict[str, list[Any]] = {k: [] for k in keys}
         for row in batch.to_pylist():
             stats, writer = BatchStats(), _ListWriter()
-            _WindowRunner(self.analyzer, self.config, writer, stats, _NoBar()).run(pickle.loads(row["items"]))
+            WindowRunner(self.analyzer, self.config, writer, stats, _NoBar()).run(pickle.loads(row["items"]))
             if self.folder is not None:
                 if writer.records:
                     write_shard(self.folder, row["key"], writer.records, self.shard_format or "jsonl", self.job)

@@ -3,7 +3,7 @@ queue (the ``MicroBatcher`` that serves ``/v1/analyze``), a few articles at a ti
 progress.
 
 The store lives in the server process (memory only): a job survives a page reload (the page keeps its id), not
-a server restart. Rows are read by the batch script's own readers and rules (``nlp_service.batch.runner``), so a row
+a server restart. Rows are read by the batch script's own readers and rules (``nlp_service.batch``), so a row
 the batch script turns into an error record is an error record here too, with the same message.
 
 Why a few articles at a time: a job never holds more than ``chunk`` places of the queue, so a person pressing
@@ -26,14 +26,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nlp_service.analyzer import TASKS, AnalyzeOptions
-from nlp_service.batch.outputs import record_bytes
-from nlp_service.batch.runner import (
+from nlp_service.batch import (
     BadRow,
     BatchError,
     RowRules,
-    _check_jsonl_fields,
+    check_jsonl_fields,
     read_csv,
     read_jsonl,
+    record_bytes,
     row_id,
     row_label,
 )
@@ -141,7 +141,7 @@ def parse_upload(data: bytes, fmt: str, max_rows: int) -> list[_Row]:
     rules = RowRules(Counter())
     try:
         source: Iterator[tuple[int, dict[str, Any] | BadRow]] = (
-            _check_jsonl_fields(reader, "the file") if fmt == "jsonl" else reader
+            check_jsonl_fields(reader, "the file") if fmt == "jsonl" else reader
         )
         for row_no, row in source:
             if len(rows) >= max_rows:
