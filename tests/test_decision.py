@@ -124,7 +124,7 @@ def test_country_relevance_learns_which_mentions_make_a_country_of_the_story():
     """Countries named often and early are the story's; one named once, late, is not. The learned rule finds
     that from gold countries, reports probabilities best first, and regions then follow the reported countries."""
     from nlp_service.classify.decision.country_relevance import CountryRelevance, RegionsFromCountries
-    from nlp_service.places.gazetteer import CountryMention
+    from nlp_service.places import CountryMention
 
     rng = np.random.default_rng(3)
     n = 200
@@ -155,7 +155,7 @@ def test_country_relevance_learns_which_mentions_make_a_country_of_the_story():
 def test_training_rows_serve_only_the_rules_that_read_the_text():
     """Fully labelled training articles join validation for the country model (its features come from the text),
     while the rules on the model's scores (scaling, thresholds) are fitted on validation alone."""
-    from nlp_service.places.gazetteer import CountryMention
+    from nlp_service.places import CountryMention
 
     rng = np.random.default_rng(5)
     regions = ["Eastern Africa", "Northern Europe", "Western Europe"]
@@ -189,7 +189,7 @@ def test_of_near_equal_countries_the_first_named_leads():
     """Two countries the model is near-certain of are ordered by which the text names first (the headline's
     subject); a clearly better country keeps its place, and one reported country is left as it is."""
     from nlp_service.classify.decision.country_relevance import first_named_first
-    from nlp_service.places.gazetteer import CountryMention
+    from nlp_service.places import CountryMention
 
     mentions = [CountryMention("RU", 20, 0.05, True, 0.9), CountryMention("BY", 12, 0.0, True, 0.9)]
     assert first_named_first([("RU", 0.98), ("BY", 0.97)], mentions, 0.03) == [("BY", 0.97), ("RU", 0.98)]

@@ -9,7 +9,7 @@ from importlib import resources
 import pytest
 
 from nlp_service import cli
-from nlp_service.places.ner import ner_available
+from nlp_service.places import ner_available
 from nlp_service.serve.app import create_app
 
 pytestmark = pytest.mark.skipif(not ner_available(), reason="spaCy's model is not installed (make setup)")

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from nlp_service.places.gazetteer import CountryMention, load_gazetteer, resolve_country
+from nlp_service.places import CountryMention, load_gazetteer, resolve_country
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +138,19 @@ def test_resolve_country_unchanged():
     assert resolve_country("U.K.") == "GB"
     assert resolve_country("Congo") == "CG"
     assert resolve_country("global") is None
+
+
+def test_the_package_data_globs_ship_every_place_file():
+    """setuptools installs only files the package-data globs match: the gazetteer cannot start without its tables."""
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    from nlp_service.places.data_files import PLACE_DATA, place_data_files
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["nlp_service"]
+    assert len(place_data_files()) == 13
+    for path in place_data_files():
+        relative = path.relative_to(PLACE_DATA.parent.parent).as_posix()
+        assert any(fnmatch.fnmatch(relative, g) and relative.count("/") == g.count("/") for g in globs), relative

@@ -1,5 +1,5 @@
-"""The gazetteer's table is stored once per set of data files (``cached_table``) and read back on later starts;
-a damaged or unwritable cache only costs the time of building it."""
+"""The gazetteer's table is stored once per set of data files (``places.tables.cached_table``) and read back on later
+starts; a damaged or unwritable cache only costs the time of building it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import logging
 
 import pytest
 
-from nlp_service.places import gazetteer
-from nlp_service.places.gazetteer import Gazetteer, NerSettings
+from nlp_service.places import Gazetteer, NerSettings, tables
 
 TEXT = ("Kenya and Uganda signed a trade deal in Nairobi on Monday.\n"
         "The Taoiseach met officials in Galway while the Kremlin said nothing. Paris, Texas, was quiet.")
@@ -18,11 +17,11 @@ OFF = NerSettings(enabled=False)
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("NLP_SERVICE_CACHE", str(tmp_path))
-    return tmp_path / gazetteer.TABLE_CACHE
+    return tmp_path / tables.TABLE_CACHE
 
 
 def _stored(cache) -> list:
-    return sorted(cache.glob(f"table-*/{gazetteer.TABLE_FILE}"))
+    return sorted(cache.glob(f"table-*/{tables.TABLE_FILE}"))
 
 
 def test_table_is_stored_then_read_back(cache, monkeypatch):
@@ -32,7 +31,7 @@ def test_table_is_stored_then_read_back(cache, monkeypatch):
     def no_build():
         raise AssertionError("the stored table should have been read")
 
-    monkeypatch.setattr(gazetteer, "_raw_table", no_build)
+    monkeypatch.setattr(tables, "raw_table", no_build)
     reread = Gazetteer.build(OFF)
     assert repr(reread.find(TEXT)) == repr(built.find(TEXT))
     assert len(reread) == len(built)
@@ -45,7 +44,7 @@ def test_cached_and_fresh_tables_find_the_same(cache):
 def test_damaged_table_is_rebuilt(cache, caplog):
     Gazetteer.build(OFF)
     _stored(cache)[0].write_bytes(b"\x00not marshal")
-    with caplog.at_level(logging.WARNING, logger="nlp_service.places.gazetteer"):
+    with caplog.at_level(logging.WARNING, logger="nlp_service.places.tables"):
         found = Gazetteer.build(OFF).find(TEXT)
     assert "unreadable" in caplog.text
     assert {m.code for m in found} >= {"KE", "UG", "IE", "RU"}
@@ -59,6 +58,6 @@ def test_unwritable_cache_still_builds(tmp_path, monkeypatch):
 
 
 def test_digest_follows_the_table_format(monkeypatch):
-    before = gazetteer.table_digest()
-    monkeypatch.setattr(gazetteer, "TABLE_FORMAT", "test")
-    assert gazetteer.table_digest() != before
+    before = tables.table_digest()
+    monkeypatch.setattr(tables, "TABLE_FORMAT", "test")
+    assert tables.table_digest() != before

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from nlp_service.places.gazetteer import load_gazetteer
+from nlp_service.places import load_gazetteer
 
 GERMAN = ("Bahnstreik legt den Fernverkehr lahm\nDie Lokführergewerkschaft hat am Montag in ganz Deutschland zu "
           "einem Streik aufgerufen. Die Deutsche Bahn strich die meisten Fernzüge, Pendler wichen auf Busse aus.")

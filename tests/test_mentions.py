@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from nlp_service.places.gazetteer import KINDS, CountryMention, Gazetteer, MentionSpan, load_gazetteer
-from nlp_service.places.ner import NerSettings, ner_available
+from nlp_service.places import KINDS, CountryMention, Gazetteer, MentionSpan, NerSettings, load_gazetteer, ner_available
+from nlp_service.places.ner import opening
 
 TEXTS = [
     "Ethiopians celebrate Timkat\nCrowds gathered in Addis Ababa and in Gondar for the festival.",
@@ -191,8 +191,6 @@ def test_ner_labels_spans_and_batching():
 
 @needs_ner
 def test_ner_tags_only_the_opening():
-    from nlp_service.places.ner import opening
-
     gaz = Gazetteer.build(NerSettings(enabled=True, max_words=3))
     found = {m.code: m for m in gaz.find("Kenya and Uganda signed a trade deal in Nairobi with Tanzania.")}
     assert found["KE"].ner_label == "GPE" and found["TZ"].ner_label is None

@@ -25,7 +25,7 @@ from nlp_service.classify.descriptions import centred_similarity, prototype_text
 from nlp_service.classify.explain import Explainer
 from nlp_service.classify.lexical import LexicalModel
 from nlp_service.classify.onnx_heads import OnnxTopicModel, onnx_topic_model
-from nlp_service.places.gazetteer import CountryMention, load_gazetteer
+from nlp_service.places import CountryMention, load_gazetteer
 from nlp_service.records import Classification, CountryTag, MentionEvidence, RegionTag, ThemeTag
 from nlp_service.runtime.encoder import CHARS_PER_TOKEN, mean_pool
 from nlp_service.runtime.onnx_model import RuntimeOptions, onnx_available

@@ -43,10 +43,9 @@ def ner_available() -> bool:
 @cache
 def load_ner():
     """The spaCy pipeline with only its NER (and the NER's own tok2vec), loaded once."""
-    import spacy
+    import spacy  # lazy: spaCy is optional (the gazetteer works without it) and slow to import
 
-    nlp = spacy.load(MODEL, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
-    return nlp
+    return spacy.load(MODEL, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
 
 
 _WORD = re.compile(r"\S+")

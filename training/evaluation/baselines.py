@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from nlp_service.places.gazetteer import load_gazetteer
+from nlp_service.places import load_gazetteer
 from training.calibrate import primary_region_gold
 from training.datasets import LabelledSet
 from training.evaluation.metrics import set_f1

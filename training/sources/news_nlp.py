@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nlp_service.places.gazetteer import resolve_country
+from nlp_service.places import resolve_country
 from nlp_service.runtime.weights import package_dir
 from nlp_service.taxonomy import NEWS_NLP_THEME_MAP
 from nlp_service.text.clean import clean_text

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp_service.places.gazetteer import resolve_country
+from nlp_service.places import resolve_country
 from nlp_service.taxonomy import load_taxonomy
 from nlp_service.text.clean import clean_text
 from training.examples import Example

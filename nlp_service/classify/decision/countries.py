@@ -11,7 +11,7 @@ import numpy as np
 from nlp_service.classify.decision.base import Rule
 from nlp_service.classify.decision.metrics import set_f1
 from nlp_service.classify.decision.state import DecisionGold, DecisionState
-from nlp_service.places.gazetteer import CountryMention
+from nlp_service.places import CountryMention
 from nlp_service.taxonomy import load_taxonomy
 
 

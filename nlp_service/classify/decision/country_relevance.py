@@ -20,7 +20,7 @@ import numpy as np
 from nlp_service.classify.decision.base import Rule, sigmoid
 from nlp_service.classify.decision.metrics import set_f1
 from nlp_service.classify.decision.state import DecisionGold, DecisionState
-from nlp_service.places.gazetteer import CountryMention
+from nlp_service.places import CountryMention
 from nlp_service.taxonomy import load_taxonomy
 
 KINDS: tuple[str, ...] = ("name", "code", "demonym", "capital", "city", "subdivision", "institution")

