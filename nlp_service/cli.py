@@ -374,7 +374,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from nlp_service.serve.app import ServerConfig, create_app, uvicorn_config
+    from nlp_service.serve import ServerConfig, create_app, uvicorn_config
     from nlp_service.serve.microbatch import BatcherConfig
 
     # Bound here rather than by uvicorn: a port in use or a host that does not resolve is one clear line.
