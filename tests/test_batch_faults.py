@@ -293,7 +293,7 @@ def corrupt_parquet(path: Path) -> Path:
 
 
 def test_an_unexpected_error_is_one_line_and_exit_70_never_1(tmp_path, use_fakes, monkeypatch, capsys):
-    import nlp_service.batch as batch_module
+    from nlp_service.cli import batch as batch_module  # where the command looks run_batch up
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")

@@ -1,4 +1,5 @@
-"""The ``nlp-service`` command: batch (exit codes, stdin/stdout, summary line), show, eval/train hand-over."""
+"""The ``nlp-service`` command: batch (exit codes, stdin/stdout, summary line), show, and the commands other
+packages add (train and eval)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,22 @@ import os
 import subprocess
 import sys
 import textwrap
+import tomllib
+from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
 
 from nlp_service import cli
+from nlp_service.cli.plugins import GROUP, installed_commands
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def project_commands() -> dict[str, EntryPoint]:
+    """The commands pyproject.toml adds (the installed metadata has them only after ``pip install -e .``)."""
+    table = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"][GROUP]
+    return {name: EntryPoint(name, value, GROUP) for name, value in table.items()}
 
 
 @pytest.fixture
@@ -126,39 +136,72 @@ def test_show_prints_records_readably(tmp_path, capsys):
     assert "(line 3 is not a JSON record)" in shown
 
 
-def test_eval_and_train_hand_all_arguments_to_the_training_module(tmp_path, monkeypatch, capsys):
+def fake_plugins(tmp_path: Path, monkeypatch) -> dict[str, EntryPoint]:
+    """A package ``fake_training`` whose commands print their arguments and return 3 (``run``) or raise
+    SystemExit(3) as a script's ``sys.exit`` does (``exits``), and an entry point whose package is missing."""
     pkg = tmp_path / "fake_training"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    (pkg / "run.py").write_text(
+    (pkg / "cli.py").write_text(
         textwrap.dedent(
             """
             import sys
-            if __name__ == "__main__":
-                print("ARGS", sys.argv[1:])
+
+            def run(args):
+                print("ARGS", args, sys.argv[0])
+                return 3
+
+            def exits(args):
                 sys.exit(3)
             """
         )
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setitem(cli.DELEGATES, "eval", "fake_training.run")
-    assert cli.main(["eval", "--help", "--split", "test"]) == 3
-    assert "ARGS ['--help', '--split', 'test']" in capsys.readouterr().out
+    return {
+        "eval": EntryPoint("eval", "fake_training.cli:run", GROUP),
+        "train": EntryPoint("train", "fake_training.cli:exits", GROUP),
+        "gone": EntryPoint("gone", "no_such_package.cli:main", GROUP),
+    }
 
-    monkeypatch.setitem(cli.DELEGATES, "train", "no_such_package.train")
-    assert cli.main(["train"]) == 2
-    assert "no_such_package.train is not available" in capsys.readouterr().err
+
+def test_plugin_commands_get_all_arguments_and_give_the_exit_code(tmp_path, monkeypatch, capsys):
+    plugins = fake_plugins(tmp_path, monkeypatch)
+    assert cli.main(["eval", "--help", "--split", "test"], plugins=plugins) == 3
+    assert "ARGS ['--help', '--split', 'test'] nlp-service eval" in capsys.readouterr().out
+    assert cli.main(["-v", "train", "x"], plugins=plugins) == 3
+    assert cli.main(["gone"], plugins=plugins) == 2
+    assert "the command 'gone' (no_such_package.cli:main) cannot be loaded" in capsys.readouterr().err
+
+
+def test_without_plugins_a_missing_command_says_how_to_get_it(capsys):
+    assert cli.main(["train", "--output-dir", "x"], plugins={}) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no package has added commands to nlp-service" in err and "pip install -e ." in err
+    assert cli.main(["--help"], plugins={}) == 0 and "train" not in capsys.readouterr().out
+
+
+def test_the_project_adds_train_and_eval_by_entry_point():
+    declared = project_commands()
+    assert set(declared) == {"train", "eval"}
+    assert all(callable(entry.load()) for entry in declared.values())
+    installed = {name: entry.value for name, entry in installed_commands().items()}
+    if not installed:
+        pytest.skip("the installed metadata predates the entry points: pip install -e . refreshes it")
+    assert installed == {name: entry.value for name, entry in declared.items()}
 
 
 def test_console_script_help_without_loading_models_or_training():
     code = (
         "import sys; from nlp_service import cli; import nlp_service.batch, nlp_service.serve.app\n"
+        "from test_cli import project_commands\n"
+        "code = cli.main(['--help'], plugins=project_commands())\n"
         "assert not [m for m in sys.modules if m.split('.')[0] == 'training'], 'imports training'\n"
         "assert 'torch' not in sys.modules, 'imports torch'\n"
-        "sys.exit(cli.main(['--help']))\n"
+        "sys.exit(code)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])},
     )
     assert result.returncode == 0, result.stderr
     for command in ("batch", "serve", "show", "eval", "train"):

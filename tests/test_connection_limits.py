@@ -12,7 +12,7 @@ import httpx
 import pytest
 import uvicorn
 
-from nlp_service.serve.app import ServerConfig, create_app, uvicorn_config
+from nlp_service.serve import ServerConfig, create_app, uvicorn_config
 
 READ_TIMEOUT_S = 0.5
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from nlp_service.analyzer import AnalyzeOptions, Analyzer
-from nlp_service.serve.microbatch import BatcherConfig, DeadlinePassed, MicroBatcher, QueueFull
+from nlp_service.serve import BatcherConfig, DeadlinePassed, MicroBatcher, QueueFull
 
 CLASSIFY = AnalyzeOptions(tasks=("classify",))
 

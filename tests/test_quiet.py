@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_cli import project_commands
 
 from nlp_service import cli
 
@@ -22,7 +23,8 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "OMP_NU
 
 def test_a_training_error_is_one_line_with_exit_code_2(tmp_path, capsys):
     missing = tmp_path / "nowhere.jsonl"
-    code = cli.main(["train", "--sources", "none", "--train-files", str(missing), "--output-dir", str(tmp_path)])
+    args = ["train", "--sources", "none", "--train-files", str(missing), "--output-dir", str(tmp_path)]
+    code = cli.main(args, plugins=project_commands())  # the training package's own command
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and err.startswith("nlp-service: error:"), err
     assert "nowhere.jsonl" in err and "Traceback" not in err

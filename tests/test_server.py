@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 
 from nlp_service.analyzer import Analyzer
-from nlp_service.serve.app import create_app
+from nlp_service.serve import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = "Kenya held a general election on Tuesday. Parliament will meet next week."
@@ -236,7 +236,7 @@ def test_a_failed_load_keeps_readyz_at_503(serve, fake_summarizer, caplog):
     ready = c.get("/readyz")
     assert ready.status_code == 503 and "failed to load" in ready.json()["reason"]
     assert c.post("/v1/analyze", json={"text": ARTICLE}).status_code == 503
-    failures = [r for r in caplog.records if r.name == "nlp_service.serve.app" and "loading the models" in r.message]
+    failures = [r for r in caplog.records if r.name == "nlp_service.serve.state" and "loading the models" in r.message]
     assert [(r.getMessage(), r.exc_info) for r in failures] == [
         ("loading the models failed; the service will not become ready: no weights", False)  # no traceback
     ]

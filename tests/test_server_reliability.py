@@ -17,8 +17,7 @@ from test_server import ARTICLE, LiveServer, wait_ready
 
 from nlp_service import cli
 from nlp_service.analyzer import Analyzer
-from nlp_service.serve.app import ServerConfig, create_app
-from nlp_service.serve.microbatch import BatcherConfig
+from nlp_service.serve import BatcherConfig, ServerConfig, create_app
 
 
 class GatedClassifier:

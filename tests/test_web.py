@@ -17,10 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nlp_service.analyzer import TASKS, AnalyzeOptions
-from nlp_service.serve.app import ServerConfig, create_app
-from nlp_service.serve.microbatch import BatcherConfig, QueueFull
+from nlp_service.serve import BatcherConfig, JobLimits, QueueFull, ServerConfig, create_app
+from nlp_service.serve.jobs import records_csv
 from nlp_service.serve.web import STATIC
-from nlp_service.serve.web.jobs import JobLimits, records_csv
 from nlp_service.serve.web.model_info import quality_snapshot
 from tests.web_fakes import evidence_analyzer, loading_analyzer
 
@@ -74,7 +73,7 @@ def test_batch_page_states_the_limits(client):
 
 
 def test_static_files_name_no_other_host():
-    for path in STATIC.glob("*.*"):
+    for path in [*STATIC.glob("*.*"), *(STATIC.parent / "templates").glob("*.html")]:
         text = path.read_text("utf-8")
         urls = re.findall(r"https?://[^\s\"'<>)]+", text)
         assert urls in ([], ["http://www.w3.org/2000/svg"]), (path.name, urls)
@@ -108,7 +107,7 @@ def test_the_package_data_globs_ship_every_web_file():
 
     globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["nlp_service"]
     package = ROOT / "nlp_service"
-    for path in (package / "web").rglob("*"):
+    for path in (package / "serve" / "web").rglob("*"):
         if path.is_file() and path.suffix != ".py" and "__pycache__" not in path.parts:
             relative = path.relative_to(package).as_posix()
             assert any(fnmatch.fnmatch(relative, g) and relative.count("/") == g.count("/") for g in globs), relative

@@ -23,8 +23,7 @@ import httpx
 import pytest
 from test_server import LiveServer
 
-from nlp_service.serve.app import ServerConfig, create_app
-from nlp_service.serve.web.jobs import JobLimits
+from nlp_service.serve import JobLimits, ServerConfig, create_app
 from tests.web_fakes import evidence_analyzer, loading_analyzer
 
 pytestmark = pytest.mark.browser

@@ -31,6 +31,7 @@ def read_timeout_protocol(seconds: float) -> type | str:
     """uvicorn's ``http`` protocol class with a ``seconds`` deadline per request; ``"auto"`` (no deadline, a
     warning) where httptools, a dependency of the service, is missing."""
     try:
+        # lazy: uvicorn and httptools load only in a server that runs (and httptools may be missing)
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
     except ImportError:
         log.warning("httptools is not installed: requests have no read deadline (pip install httptools)")

@@ -1,0 +1,100 @@
+"""What the service answers with, and how ``/openapi.json`` documents it: the response class every endpoint uses,
+the error body, and the documented answers of the article endpoints and ``/readyz``."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+
+class SafeJSONResponse(JSONResponse):
+    """JSON that can always be sent: a lone surrogate from the request (valid in JSON text, not in UTF-8)
+    would make the default renderer raise, turning a client's odd input into a 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def json_content(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """One documented answer: a description and its JSON body's schema."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+# What every 4xx / 5xx body is: ``detail`` says why; a request that does not validate also lists ``errors``.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg"],
+                "properties": {"loc": {"type": "string"}, "msg": {"type": "string"}},
+                "additionalProperties": False,
+            },
+        },
+    },
+    "additionalProperties": False,
+}
+READY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: json_content(
+        {
+            "type": "object",
+            "required": ["ready", "model"],
+            "properties": {
+                "ready": {"const": True},
+                "model": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+            "additionalProperties": False,
+        },
+        "the models are loaded",
+    ),
+    503: json_content(
+        {
+            "type": "object",
+            "required": ["ready", "reason"],
+            "properties": {"ready": {"const": False}, "reason": {"type": "string"}},
+            "additionalProperties": False,
+        },
+        "the models are loading, or failed to load",
+    ),
+}
+ARTICLE_ERRORS = {
+    400: "the body cannot be decoded",
+    413: "body too large, too many articles, or a single article's text too long",
+    422: "invalid request, or a single article without usable text",
+    500: "an internal error (the cause is in the server log)",
+    503: "models still loading, or the queue is full (see Retry-After)",
+    504: "the request waited longer than the server's timeout",
+}
+
+
+def article_responses(record: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """The documented answers of an article endpoint: one record, or ``{"results": [...]}`` for a list (one of
+    the two, never both: a record has no ``results`` field), and the error bodies."""
+    results = {
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "items": record}},
+        "additionalProperties": False,
+    }
+    out: dict[int | str, dict[str, Any]] = {
+        200: json_content({"oneOf": [record, results]}, "one record, or {'results': [records]} for a list")
+    }
+    out.update({code: json_content(ERROR_SCHEMA, text) for code, text in ARTICLE_ERRORS.items()})
+    return out
+
+
+def data_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in ``nlp_service/data`` as an OpenAPI document embeds it."""
+    schema = json.loads(resources.files("nlp_service.data").joinpath(name).read_text("utf-8"))
+    # OpenAPI 3.1 takes JSON Schema 2020-12 as is; only the document-level keys are out of place inside it.
+    return {k: v for k, v in schema.items() if k not in ("$schema", "$id")}
