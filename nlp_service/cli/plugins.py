@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import traceback
 import warnings
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, distributions
 
 from nlp_service.batch import EXIT_INTERNAL, EXIT_OK, EXIT_ROWS_FAILED, EXIT_USAGE
 from nlp_service.cli.console import error, quiet_libraries
@@ -26,8 +26,16 @@ NONE_INSTALLED = (
 
 
 def installed_commands() -> dict[str, EntryPoint]:
-    """The commands the installed packages add, by name (reads metadata only: nothing is imported)."""
-    return {entry.name: entry for entry in entry_points(group=GROUP)}
+    """The commands the installed packages add, by name (reads metadata only: nothing is imported).
+
+    Every distribution's metadata is read, not only the first of each name (what ``entry_points()`` does): a stale
+    ``*.egg-info`` folder in a source checkout on ``sys.path`` would otherwise hide the installed commands."""
+    commands: dict[str, EntryPoint] = {}
+    for dist in distributions():
+        for entry in dist.entry_points:
+            if entry.group == GROUP:
+                commands.setdefault(entry.name, entry)
+    return commands
 
 
 def run_plugin(name: str, entry: EntryPoint, args: list[str], verbose: bool = False) -> int:
