@@ -24,6 +24,9 @@ FAITHFULNESS_DIR = "faithfulness"  # the checker's checkpoint, beside the summar
 
 
 class Summarizer:
+    """The summariser of one checkpoint: its config, the extractive summariser, the abstractive model (loaded on
+    first use), the consistency checker and the guard policy."""
+
     def __init__(
         self,
         config: SummarizerConfig | None = None,
