@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
 
 from nlp_service.records import Analysis, Classification, Entity, Summary, Verification
+from nlp_service.summarize import DEFAULT_MAX_WORDS
 from nlp_service.text import language
 from nlp_service.text.clean import InputError, cap_words, count_words, prepare, prepare_summary
 
@@ -40,7 +41,7 @@ class SummarizerComponent(Protocol):
     version: str
 
     def summarize(
-        self, texts: list[str], max_words: int = 45, method: str | None = None
+        self, texts: list[str], max_words: int = DEFAULT_MAX_WORDS, method: str | None = None
     ) -> list[Summary]: ...
 
 
@@ -72,7 +73,7 @@ class AnalyzeOptions:
     tasks: tuple[str, ...] = TASKS
     thresholds: dict[str, float] | None = None  # label name → threshold, overrides the tuned ones
     top_k: int | None = None  # at most k labels per list
-    max_words: int = 45  # summary length cap
+    max_words: int = DEFAULT_MAX_WORDS  # summary length cap
     method: str | None = None  # summariser method; None = the checkpoint's measured default
     explain: bool = False  # each reported theme carries its evidence (sentence and terms)
 
@@ -187,7 +188,7 @@ class Analyzer:
     @overload
     def summarize(self, texts: list[str], **options: Any) -> list[Summary]: ...
 
-    def summarize(self, texts, *, max_words=45, method=None):
+    def summarize(self, texts, *, max_words=DEFAULT_MAX_WORDS, method=None):
         """Summaries of at most ``max_words`` words (at least 1). Raises InputError for an unusable single text;
         in a list, a bad text gives a record with ``error`` set and the others go on."""
         if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
@@ -210,7 +211,7 @@ class Analyzer:
     def analyze(self, texts: list[str], **options: Any) -> list[Analysis]: ...
 
     def analyze(
-        self, texts, *, ids=None, tasks=TASKS, thresholds=None, top_k=None, max_words=45, method=None,
+        self, texts, *, ids=None, tasks=TASKS, thresholds=None, top_k=None, max_words=DEFAULT_MAX_WORDS, method=None,
         explain=False,
     ):
         """Full records. In a list, a bad text gives a record with ``error`` set and the others go on."""

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from nlp_service.summarize.abstractive import (
-    AbstractiveConfig,
-    AbstractiveSummarizer,
+from nlp_service.summarize import abstractive_model
+from nlp_service.summarize.abstractive import AbstractiveSummarizer
+from nlp_service.summarize.abstractive_model import AbstractiveConfig
+from nlp_service.summarize.abstractive_prompt import (
     PromptFormat,
     build_prompt,
     max_new_tokens,
@@ -137,10 +138,8 @@ def zero_shot(tmp_path_factory) -> AbstractiveSummarizer:
 def test_serving_dtype_follows_the_cpu(monkeypatch):
     import torch
 
-    from nlp_service.runtime import weights
-
     for has_fp16, expected in ((True, torch.float16), (False, torch.float32)):
-        monkeypatch.setattr(weights, "cpu_has_fp16", lambda has_fp16=has_fp16: has_fp16)
+        monkeypatch.setattr(abstractive_model, "cpu_has_fp16", lambda has_fp16=has_fp16: has_fp16)
         assert AbstractiveConfig(dtype="auto").torch_dtype() == expected
     assert AbstractiveConfig(dtype="bfloat16").torch_dtype() == torch.bfloat16
     assert AbstractiveConfig(dtype="float16").torch_dtype() == torch.float16
@@ -152,21 +151,19 @@ def test_serving_dtype_follows_the_cpu(monkeypatch):
 def test_merged_model_is_stored_once_at_the_serving_dtype(tmp_path, monkeypatch):
     import torch
 
-    from nlp_service.summarize import abstractive
-
     monkeypatch.setenv("NLP_SERVICE_CACHE", str(tmp_path / "cache"))
     folder = tmp_path / "bf16"
     folder.mkdir()
     cfg = AbstractiveConfig(prompt=PromptFormat(max_input_tokens=64), version="bf16-test", dtype="bfloat16")
     (folder / "config.json").write_text(json.dumps(cfg.to_dict()))
     first = AbstractiveSummarizer.load(folder)
-    stored = list((tmp_path / "cache" / abstractive.MERGED_CACHE).glob("bf16-bfloat16-*/model.safetensors"))
+    stored = list((tmp_path / "cache" / abstractive_model.MERGED_CACHE).glob("bf16-bfloat16-*/model.safetensors"))
     assert len(stored) == 1 and first.model.dtype == torch.bfloat16
 
     def no_merge(*args, **kwargs):
         raise AssertionError("the stored merged model should have been loaded")
 
-    monkeypatch.setattr(abstractive, "merge_adapter", no_merge)
+    monkeypatch.setattr(abstractive_model, "merge_adapter", no_merge)
     again = AbstractiveSummarizer.load(folder)
     assert again.model.dtype == torch.bfloat16
     assert again.generate([ARTICLE], max_words=10)[0]
@@ -249,7 +246,7 @@ def test_shipped_adapter_summarises_an_article():
 def test_source_only_names_blocks_a_name_or_figure_the_input_lacks():
     import torch
 
-    from nlp_service.summarize.abstractive import SourceOnlyNames
+    from nlp_service.summarize.abstractive_constraints import SourceOnlyNames
 
     class Vocab:
         pieces = ["the", " Oslo", " Paris", " 1", "2", " 4", "0", " said", " town"]

@@ -12,7 +12,7 @@ from nlp_service import cli
 from nlp_service.analyzer import Analyzer
 from nlp_service.records import Classification, Summary
 from nlp_service.serve.app import create_app
-from nlp_service.summarize.verify.check import Verifier
+from nlp_service.summarize.verify import Verifier
 from nlp_service.text.clean import MAX_CHARS, InputError
 
 ARTICLE = "Kenya held a general election on Tuesday. Parliament will meet next week."

@@ -10,8 +10,8 @@ import zlib
 import numpy as np
 import pytest
 
+from nlp_service.summarize.config import ExtractiveParams
 from nlp_service.summarize.extractive import (
-    ExtractiveParams,
     ExtractiveSummarizer,
     lead,
     split_document,

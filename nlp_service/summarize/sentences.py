@@ -1,6 +1,11 @@
-"""Sentence splitting for the summarisers and the faithfulness check (pysbd, English rules).
+"""Sentence splitting for the summarisers and the faithfulness check: every sentence splitter of the section.
 
-Bounded cost on any input: a summary of 1–2 sentences is drawn from the start of an article, so only the
+``split_sentences`` / ``iter_paragraphs``: pysbd, English rules, for what the summarisers choose from and for
+the rule's sentence starts. ``sentence_spans``: a regex splitter giving character spans, for the consistency
+checker, which splits every article and summary it checks and cannot afford pysbd. The two cut some texts
+differently (the checker's copy test allows for that: ``verify.article.LONG_COPY_WORDS``).
+
+pysbd at bounded cost on any input: a summary of 1–2 sentences is drawn from the start of an article, so only the
 first ``max_chars`` characters (25k ≈ 4,000 words) are split at all; pysbd runs per paragraph, lazily, and a
 paragraph too long to be prose (no sentence end for hundreds of words) is cut into ~40-word pieces instead of
 being handed to pysbd, so a 60,000-word text without punctuation cannot stall a batch.
@@ -88,3 +93,41 @@ def iter_sentences(text: str, max_chars: int = MAX_CHARS) -> Iterator[str]:
 def split_sentences(text: str, max_chars: int = MAX_CHARS) -> list[str]:
     """Sentences of ``text`` in order, whitespace-normalised; never longer than MAX_SENTENCE_WORDS words."""
     return list(iter_sentences(text, max_chars))
+
+
+# the regex splitter: a sentence end, closing quotes or brackets, space, and an opening capital or digit
+_SPAN_END = re.compile(r"(?<=[.!?…])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof gen col lt sgt capt maj gov sen rep st rev jr sr inc co corp ltd no vs etc jan feb mar apr
+    jun jul aug sep sept oct nov dec""".split()
+)
+
+
+def _abbreviation_before(text: str, end: int) -> bool:
+    """The period at text[end - 1] closes an abbreviation ("Gen.", "Apr.") or an initial ("J.", "U.S.")."""
+    word = text[:end].rstrip(".\"”’')]").rsplit(None, 1)[-1] if text[:end].strip() else ""
+    last = word.split(".")[-1] or (word.split(".")[-2] if word.count(".") >= 1 else "")
+    return last.lower() in _ABBREVIATIONS or (len(last) == 1 and last.isupper())
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of sentences: the cheap regex splitter (pysbd costs ~10 ms per 1,000 characters, more
+    than the whole consistency check; its windows and summary sentences need no finer cut). No cut after an
+    abbreviation or an initial."""
+    spans, start = [], 0
+    for m in _SPAN_END.finditer(text):
+        if text[m.start() - 1: m.start()] == "." and _abbreviation_before(text, m.start()):
+            continue
+        if text[start: m.start()].strip():
+            spans.append((start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    out = []
+    for a, b in spans:  # trim whitespace
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        out.append((a, b))
+    return out

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from nlp_service.summarize import DEFAULT_MAX_WORDS
+
 Run = Callable[[list[str]], Any]
 
 
@@ -19,7 +21,7 @@ Run = Callable[[list[str]], Any]
 class BenchSettings:
     checkpoint: Path = Path("checkpoints")
     threads: int = 2
-    max_words: int = 45  # summary length cap
+    max_words: int = DEFAULT_MAX_WORDS  # summary length cap
 
 
 @dataclass

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from nlp_service.summarize.verify.check import Verifier
+from nlp_service.summarize.verify import Verifier
 from training.faith_team import LabelledSummary, labelled_summaries
 
 

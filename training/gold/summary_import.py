@@ -32,19 +32,19 @@ SECOND_PREFIX = "d"
 def has_copy(key: str, summary: str) -> bool:
     """Whether a sentence of ``summary`` is copied word for word from the article (``Article.copied``); such text
     is the publishers' and is not stored. An article the installed sources lack counts as copied (nothing stored)."""
-    from nlp_service.summarize.verify.check import split_text
+    from nlp_service.summarize.sentences import sentence_spans
     from training.gold.sources import split_of_keys
 
     articles = split_of_keys()
     if key not in articles:
         return True
     doc = _article(key)
-    return any(doc.copied(summary[a:b]) for a, b in split_text(summary))
+    return any(doc.copied(summary[a:b]) for a, b in sentence_spans(summary))
 
 
 @functools.cache
 def _article(key: str):
-    from nlp_service.summarize.verify.check import Article
+    from nlp_service.summarize.verify import Article
     from training.gold.sources import split_of_keys
 
     return Article.build(split_of_keys()[key][0].article)

