@@ -70,7 +70,7 @@ loadtest: setup
 	$(PY) scripts/loadtest.py --out reports/loadtest.json
 
 lint: setup
-	$(VENV)/bin/ruff check nlp_service training tests
+	$(VENV)/bin/ruff check nlp_service training tests scripts
 
 train: train-classifier train-summarizer train-faithfulness
 
