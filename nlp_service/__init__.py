@@ -2,7 +2,7 @@
 
 from nlp_service.analyzer import AnalyzeOptions, Analyzer
 from nlp_service.records import Analysis, Classification, CountryTag, RegionTag, Summary, ThemeTag
-from nlp_service.text.clean import InputError
+from nlp_service.text import InputError
 
 __version__ = "0.1.0"
 

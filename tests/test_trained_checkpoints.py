@@ -12,6 +12,7 @@ import pytest
 
 from nlp_service import cli
 from nlp_service.analyzer import Analyzer
+from nlp_service.classify.decision import DecisionPipeline
 from nlp_service.runtime.checkpoints import (
     FIX_NOT_A_CHECKPOINT,
     FIX_RESTORE,
@@ -35,7 +36,7 @@ def trained(tmp_path_factory, checkpoints) -> Path:
 
 
 def test_a_trained_classifier_folder_loads_as_it_is_with_the_shipped_summariser(trained, checkpoints):
-    layout = check_checkpoint(trained)
+    layout = check_checkpoint(trained, DecisionPipeline.from_dict)
     assert layout.classifier == trained
     assert layout.summarizer == checkpoints / "summarizer" and layout.faithfulness == checkpoints / "faithfulness"
     assert layout.borrowed == ("summarizer", "faithfulness")
@@ -61,7 +62,7 @@ def test_a_root_with_only_a_trained_checker_uses_it_beside_the_shipped_models(ch
     from nlp_service.summarize.verify import Verifier
 
     shutil.copytree(checkpoints / "faithfulness", tmp_path / "faithfulness")
-    layout = check_checkpoint(tmp_path)
+    layout = check_checkpoint(tmp_path, DecisionPipeline.from_dict)
     assert layout.faithfulness == tmp_path / "faithfulness" and layout.classifier == checkpoints / "classifier"
     loaded, real = [], Verifier.load
     monkeypatch.setattr(Verifier, "load", classmethod(lambda cls, folder: loaded.append(Path(folder)) or real(folder)))

@@ -25,9 +25,10 @@ from nlp_service.runtime.onnx_model import RuntimeOptions
 from nlp_service.runtime.weights import resolve_base_model
 from nlp_service.taxonomy import load_taxonomy
 from training.calibrate import primary_region_gold
-from training.datasets import LabelledSet, build_set, source_splits
+from training.datasets import LabelledSet, build_set
 from training.evaluation.baselines import LinearProbes
 from training.evaluation.metrics import multilabel_report
+from training.sources.splits import source_splits
 
 log = logging.getLogger("compare_encoders")
 ENCODERS = ("all-MiniLM-L6-v2", "all-mpnet-base-v2")

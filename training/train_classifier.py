@@ -23,7 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoTokenizer, HfArgumentParser, Trainer, TrainingArguments
+from transformers import (
+    AutoTokenizer,
+    HfArgumentParser,
+    Trainer,
+    TrainingArguments,
+    get_linear_schedule_with_warmup,
+)
 
 from nlp_service.classify.classifier import (
     ClassifierConfig,
@@ -214,7 +220,7 @@ def main(argv: list[str] | None = None) -> Path:
         weight_decay=run_args.weight_decay,
     )
     steps = max(1, int(np.ceil(len(train_rows) / run_args.batch_size) * run_args.epochs))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _warmup_linear(steps, run_args.warmup_ratio))
+    scheduler = get_linear_schedule_with_warmup(optimizer, max(1, int(steps * run_args.warmup_ratio)), steps)
     args = TrainingArguments(
         output_dir=str(Path(run_args.output_dir) / ".trainer"),
         per_device_train_batch_size=run_args.batch_size,
@@ -274,15 +280,6 @@ def main(argv: list[str] | None = None) -> Path:
     shutil.rmtree(out / ".trainer", ignore_errors=True)
     log.info("saved %s in %.0f s", out, time.time() - started)
     return out
-
-
-def _warmup_linear(total: int, warmup_ratio: float):
-    warm = max(1, int(total * warmup_ratio))
-
-    def factor(step: int) -> float:
-        return step / warm if step < warm else max(0.0, (total - step) / max(1, total - warm))
-
-    return factor
 
 
 def _rules_table(rules: list[dict]) -> str:

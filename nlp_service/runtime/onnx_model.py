@@ -30,7 +30,7 @@ class RuntimeOptions:
 
 def onnx_available() -> bool:
     try:
-        import onnxruntime  # noqa: F401
+        import onnxruntime  # noqa: F401  # lazy: an import that fails says ONNX Runtime cannot serve here
     except ImportError:
         return False
     return True
@@ -42,6 +42,7 @@ class OnnxModel:
     def __init__(self, path: Path, threads: int | None = None, dynamic_int8: bool = False):
         """``dynamic_int8``: the graph quantises its activations per call (``quantize_dynamic``), one scale over
         the whole batch, so a row's outputs depend on the other rows of its call (``batch_invariant``)."""
+        # lazy: onnxruntime and torch are heavy; --help must not load them
         import onnxruntime as ort
         import torch
 

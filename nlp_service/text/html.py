@@ -42,7 +42,7 @@ def looks_like_html(text: str) -> bool:
 
 def html_to_text(html: str) -> str:
     """Title, then the body's text with one line per block element; markup, scripts and boilerplate dropped."""
-    from selectolax.lexbor import LexborHTMLParser  # imported here: only HTML input pays for the parser
+    from selectolax.lexbor import LexborHTMLParser  # lazy: only HTML input pays for the parser
 
     tree = LexborHTMLParser(html)
     title_node = tree.css_first("title")

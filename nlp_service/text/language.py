@@ -32,6 +32,7 @@ def _model() -> Any:
     if _identifier is None:
         with _lock:
             if _identifier is None:
+                # lazy: loaded with its model (about a second) on the first article; --help must not pay for it
                 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
                 _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

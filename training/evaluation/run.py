@@ -19,7 +19,7 @@ import numpy as np
 from nlp_service.classify.classifier import TopicClassifier
 from nlp_service.taxonomy import load_taxonomy
 from training.calibrate import decision_gold, primary_region_gold
-from training.datasets import LabelledSet, build_set, source_splits
+from training.datasets import LabelledSet, build_set
 from training.evaluation import report as report_writer
 from training.evaluation.baselines import GazetteerBaseline, TfidfBaseline
 from training.evaluation.calibration import evaluate_calibration
@@ -33,6 +33,7 @@ from training.evaluation.topics import evaluate_single_topic
 from training.gold.agreement import gold_agreement
 from training.gold.dataset import load_gold, with_gold
 from training.gold.labels import GOLD_DIR
+from training.sources.splits import source_splits
 from training.weak_labels import WeakLabelConfig
 
 log = logging.getLogger("eval")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from nlp_service.taxonomy import load_taxonomy
 from training.gold.jsonl import json_rows
-from training.gold.sources import SOURCES
+from training.gold.sources import SOURCES, gold_pools
 
 GOLD_DIR = Path(__file__).resolve().parents[1] / "data" / "gold"
 PASS_FILES: tuple[str, ...] = ("pass1.jsonl", "pass2.jsonl", "adjudicated.jsonl")
@@ -148,8 +148,6 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) < 2 or args[0] != "check":
         print("usage: python -m training.gold.labels check FILE [FILE ...]", file=sys.stderr)
         return 2
-    from training.gold.sources import gold_pools
-
     keys = set(gold_pools().by_key())
     for path in args[1:]:
         try:

