@@ -249,7 +249,7 @@ def _first_non_finite(path: Path, header: dict[str, Any], data_start: int) -> st
 def _check_calibration(folder: Path, config: dict[str, Any]) -> None:
     """calibration.json parses into the decision pipeline, fits config.json's labels, and every number in it is
     finite (one NaN threshold turns a label off for every article)."""
-    from nlp_service.classify.decision.pipeline import DecisionPipeline
+    from nlp_service.classify.decision import DecisionPipeline
 
     path = folder / "calibration.json"
     raw = _read_json(path)
