@@ -115,7 +115,7 @@ class Analyzer:
         clf_dir, sum_dir = layout.classifier, layout.summarizer
 
         def load_classifier() -> ClassifierComponent:
-            from nlp_service.classify.classifier import TopicClassifier
+            from nlp_service.classify import TopicClassifier  # lazy: torch is heavy; --help must not load it
 
             try:
                 classifier = TopicClassifier.load(clf_dir)
@@ -123,7 +123,7 @@ class Analyzer:
                 raise explain(clf_dir, exc) from exc
             if layout.themes is None:
                 return classifier
-            from nlp_service.classify.own_themes import OwnThemeClassifier, OwnThemeHeads
+            from nlp_service.classify import OwnThemeClassifier, OwnThemeHeads  # lazy: as above
 
             try:
                 return OwnThemeClassifier(classifier, OwnThemeHeads.load(layout.themes))

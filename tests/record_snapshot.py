@@ -72,7 +72,7 @@ def example_articles() -> list[dict]:
 def probe() -> str:
     """SHA-256 of the raw float bytes the two encoders give for PROBE_SENTENCES on this machine."""
     from nlp_service.analyzer import DEFAULT_CHECKPOINTS
-    from nlp_service.classify.classifier import TopicClassifier
+    from nlp_service.classify import TopicClassifier
     from nlp_service.runtime.encoder import shared_encoder
 
     h = hashlib.sha256()

@@ -12,6 +12,7 @@ import pytest
 
 from nlp_service.analyzer import AnalyzeOptions
 from nlp_service.batch import BatchConfig, run_batch
+from nlp_service.classify import TopicClassifier
 from nlp_service.runtime.onnx_model import RuntimeOptions
 from nlp_service.serve.app import create_app
 
@@ -74,8 +75,6 @@ def test_the_python_api_scores_an_article_the_same_alone_among_others_and_in_pai
 @pytest.mark.parametrize("backend", ["onnx", "torch"])
 def test_every_score_of_the_int8_encoder_is_batch_invariant(checkpoints, articles, backend):
     """All probabilities, not only the reported ones, for both runtimes the classifier can be served by."""
-    from nlp_service.classify.classifier import TopicClassifier
-
     clf = TopicClassifier.load(checkpoints / "classifier", runtime=RuntimeOptions(backend=backend))
     assert clf.cfg.quantize == "int8" and not clf.batch_invariant  # the case that needs one row per call
     targets, mates = articles

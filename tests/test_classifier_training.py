@@ -11,9 +11,12 @@ import pytest
 import torch
 
 from nlp_service.analyzer import Analyzer
-from nlp_service.classify.classifier import CheckpointError, TopicClassifier, masked_bce
-from nlp_service.classify.decision import DecisionPipeline
+from nlp_service.classify import CheckpointError, TopicClassifier
+from nlp_service.classify.decision import RULE_TYPES, DecisionState
+from nlp_service.classify.decision.description import DescriptionFitted, DescriptionRule
+from nlp_service.classify.model import masked_bce
 from nlp_service.taxonomy import load_taxonomy
+from tests.decision_data import synthetic_inputs
 from training import train_classifier
 
 SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_sample.jsonl"
@@ -76,33 +79,9 @@ def test_trained_checkpoint_serves_records_sorted_and_above_threshold(tiny_check
     assert len(clf.classify([text], top_k=2, thresholds={"themes": 0.0})[0].themes) == 2
 
 
-def _legacy_calibration(pipeline: DecisionPipeline) -> dict:
-    """The flat calibration.json checkpoints had before the decision pipeline, with the same values."""
-    r = {rule.name: rule for rule in pipeline.rules}
-    p, t = r["platt"].fitted, r["thresholds"].fitted
-    return {
-        "theme_a": p.theme_a, "theme_b": p.theme_b, "theme_thresholds": t.themes,
-        "region_a": p.region_a, "region_b": p.region_b, "region_thresholds": t.regions,
-        "gaz_weight": r["gazetteer_regions"].fitted.weight if r["gazetteer_regions"].enabled else 0.0,
-        "country_threshold": r["countries"].fitted.threshold, "chunk_aggregation": "mean",
-        "lexical_theme_weight": r["lexical_blend"].fitted.theme_weight if r["lexical_blend"].enabled else 0.0,
-        "lexical_region_weight": r["lexical_blend"].fitted.region_weight if r["lexical_blend"].enabled else 0.0,
-        "primary_region_floor": 0.25 if r["primary_region_floor"].enabled else 2.0,  # 2: never
-        "country_mention_floor": 0.3,
-        "cue_themes": r["cue_score"].fitted.themes, "cue_scores": r["cue_score"].fitted.scores,
-        "cue_min_hits": r["cue_score"].fitted.min_hits if r["cue_score"].enabled else 0,
-        "description_themes": r["description"].fitted.themes,
-        "description_threshold": r["description"].fitted.threshold,
-        "description_score": r["description"].fitted.score if r["description"].enabled else 0.0,
-        "theme_prior_shift": r["prior_shift"].fitted.themes if r["prior_shift"].enabled else {},
-    }
-
-
 def test_checkpoint_stores_the_fitted_decision_pipeline_with_each_rules_gain(tiny_checkpoint):
     raw = json.loads((tiny_checkpoint / "calibration.json").read_text())
     assert raw["format"] == "decision-pipeline"
-    from nlp_service.classify.decision.pipeline import RULE_TYPES
-
     assert [r["name"] for r in raw["rules"]] == [r.name for r in RULE_TYPES]
     assert all(isinstance(r["gain"], float) for r in raw["rules"])  # measured on validation when fitted
     metrics = json.loads((tiny_checkpoint / "metrics.json").read_text())
@@ -110,22 +89,11 @@ def test_checkpoint_stores_the_fitted_decision_pipeline_with_each_rules_gain(tin
     assert "| rule | state |" in (tiny_checkpoint / "README.md").read_text()
 
 
-def test_checkpoints_from_before_the_pipeline_load_with_the_same_decisions(tiny_checkpoint, tmp_path):
+def test_a_calibration_file_that_is_not_a_decision_pipeline_is_refused(tiny_checkpoint, tmp_path):
     folder = tmp_path / "classifier"
     shutil.copytree(tiny_checkpoint, folder)
-    clf = TopicClassifier.load(folder)
-    texts = ["The prime minister met opposition leaders in parliament to discuss the budget.",
-             "Kenyan farmers in Kitui plant sorghum after drought; Nairobi officials promise help."]
-    before = [r.to_dict() for r in clf.classify(texts)]
-    legacy = _legacy_calibration(clf.decision)
-    (folder / "calibration.json").write_text(json.dumps(legacy))
-    assert [r.to_dict() for r in TopicClassifier.load(folder).classify(texts)] == before
-    del legacy["theme_prior_shift"]  # written before the prior shift existed: loads with no shift
-    (folder / "calibration.json").write_text(json.dumps(legacy))
-    assert TopicClassifier.load(folder).decision.rule("prior_shift").fitted.themes == {}
-    del legacy["theme_a"]
-    (folder / "calibration.json").write_text(json.dumps(legacy))
-    with pytest.raises(CheckpointError, match="calibration.json.*theme_a"):
+    (folder / "calibration.json").write_text(json.dumps({"theme_a": [1.0], "theme_thresholds": [0.5]}))
+    with pytest.raises(CheckpointError, match="calibration.json.*not a decision pipeline"):
         TopicClassifier.load(folder)
 
 
@@ -167,9 +135,6 @@ def test_unknown_labels_do_not_count_in_the_loss():
 def test_description_rule_needs_closeness_and_a_cue_word(tiny_checkpoint):
     """A theme without gold labels takes the description score only where the article is close to the theme's
     description *and* holds one of its cue words."""
-    from nlp_service.classify.decision import DecisionState
-    from nlp_service.classify.decision.description import DescriptionFitted, DescriptionRule
-
     clf = TopicClassifier.load(tiny_checkpoint)
     texts = ["The bishop spoke to the village on Sunday.", "The village held a meeting on Sunday."]
     inputs = clf.decision_inputs(texts)
@@ -192,9 +157,6 @@ def test_description_rule_needs_closeness_and_a_cue_word(tiny_checkpoint):
 
 
 def test_description_rule_is_fitted_at_the_target_precision():
-    from nlp_service.classify.decision.description import DescriptionRule
-    from tests.decision_data import synthetic_inputs
-
     n = 40
     inputs, gold, state = synthetic_inputs(n, ["politics", "weather"], ["Eastern Africa"], np.random.default_rng(0))
     gold.theme_labels[:] = 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from nlp_service.classify.cues import cue_hits, cue_matrix
+from nlp_service.classify.decision.cues import CueScore
 from nlp_service.taxonomy import load_taxonomy
+from tests.decision_data import synthetic_inputs
 from training.examples import Example
 from training.weak_labels import weak_theme_labels
 
@@ -48,9 +50,6 @@ def test_weak_labels_use_the_same_cues():
 
 
 def test_cue_scores_are_measured_on_gold_themes_and_monotone():
-    from nlp_service.classify.decision.cues import CueScore
-    from tests.decision_data import synthetic_inputs
-
     rng = np.random.default_rng(0)
     n = 400
     inputs, gold, state = synthetic_inputs(n, ["politics", "weather"], ["Eastern Africa"], rng)

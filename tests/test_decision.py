@@ -1,29 +1,38 @@
 """The decision pipeline: rules in a fixed order, fitted through the same apply serving runs, stored with fitted
-values apart from settings, pruned when they do not help, and read back from older calibration files."""
+values apart from settings, and pruned when they do not help on articles they were not fitted on."""
 
 from __future__ import annotations
 
+import copy
 import json
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
 
-from nlp_service.classify.decision import DecisionPipeline, default_rules
-from nlp_service.classify.decision.pipeline import RULE_TYPES
+from nlp_service.classify.decision import MIN_GAIN, RULE_TYPES, DecisionPipeline, DecisionState, default_rules
+from nlp_service.classify.decision.base import Rule
+from nlp_service.classify.decision.country_relevance import CountryRelevance, RegionsFromCountries, first_named_first
 from nlp_service.classify.decision.prior import PriorShift
+from nlp_service.places import CountryMention
 from tests.decision_data import synthetic_inputs
 
 THEMES = ["politics", "sport", "weather"]
 REGIONS = ["Eastern Africa", "Northern Europe"]
 
 
-@pytest.fixture()
-def fitted():
+@pytest.fixture(scope="module")
+def fitted_once():
     rng = np.random.default_rng(1)
     inputs, gold, _ = synthetic_inputs(300, THEMES, REGIONS, rng)
     pipeline = DecisionPipeline(default_rules())
     ablations = pipeline.fit(inputs, gold)
     return pipeline, inputs, gold, ablations
+
+
+@pytest.fixture()
+def fitted(fitted_once):
+    return copy.deepcopy(fitted_once)  # tests change the pipeline; the fit (folds and all) runs once
 
 
 def test_rules_run_in_their_documented_order_and_each_names_why():
@@ -123,9 +132,6 @@ def test_unreadable_pipelines_name_the_problem(fitted):
 def test_country_relevance_learns_which_mentions_make_a_country_of_the_story():
     """Countries named often and early are the story's; one named once, late, is not. The learned rule finds
     that from gold countries, reports probabilities best first, and regions then follow the reported countries."""
-    from nlp_service.classify.decision.country_relevance import CountryRelevance, RegionsFromCountries
-    from nlp_service.places import CountryMention
-
     rng = np.random.default_rng(3)
     n = 200
     regions = ["Eastern Africa", "Northern Europe", "Western Europe"]
@@ -155,8 +161,6 @@ def test_country_relevance_learns_which_mentions_make_a_country_of_the_story():
 def test_training_rows_serve_only_the_rules_that_read_the_text():
     """Fully labelled training articles join validation for the country model (its features come from the text),
     while the rules on the model's scores (scaling, thresholds) are fitted on validation alone."""
-    from nlp_service.places import CountryMention
-
     rng = np.random.default_rng(5)
     regions = ["Eastern Africa", "Northern Europe", "Western Europe"]
     val_inputs, val_gold, _ = synthetic_inputs(150, THEMES, regions, rng)
@@ -188,11 +192,54 @@ def test_training_rows_serve_only_the_rules_that_read_the_text():
 def test_of_near_equal_countries_the_first_named_leads():
     """Two countries the model is near-certain of are ordered by which the text names first (the headline's
     subject); a clearly better country keeps its place, and one reported country is left as it is."""
-    from nlp_service.classify.decision.country_relevance import first_named_first
-    from nlp_service.places import CountryMention
 
     mentions = [CountryMention("RU", 20, 0.05, True, 0.9), CountryMention("BY", 12, 0.0, True, 0.9)]
     assert first_named_first([("RU", 0.98), ("BY", 0.97)], mentions, 0.03) == [("BY", 0.97), ("RU", 0.98)]
     assert first_named_first([("RU", 0.98), ("BY", 0.80)], mentions, 0.03) == [("RU", 0.98), ("BY", 0.80)]
     assert first_named_first([("RU", 0.98)], mentions, 0.03) == [("RU", 0.98)]
     assert first_named_first([], mentions, 0.03) == []
+
+
+@dataclass
+class Memory:
+    themes: dict[str, list[bool]] = field(default_factory=dict)
+
+
+class MemorisedThemes(Rule):
+    """A rule that only overfits: it reports the gold themes of the articles it was fitted on, and nothing new for
+    any other article."""
+
+    name = "memorised_themes"
+    target = "themes"
+    why = "learns nothing that carries over to new articles"
+    Fitted = Memory
+
+    def fit(self, state: DecisionState, gold) -> None:
+        self.fitted = Memory({t: (gold.theme_labels[k] > 0).tolist() for k, t in enumerate(state.inputs.texts)})
+
+    def apply(self, state: DecisionState) -> None:
+        for k, text in enumerate(state.inputs.texts):
+            if text in self.fitted.themes:
+                state.theme_on[k] = self.fitted.themes[text]
+
+
+def test_a_rule_that_only_fits_its_own_articles_is_switched_off_on_held_out_folds():
+    """Measured on the articles it was fitted on, a memorising rule looks like a large gain; measured on folds it
+    was not fitted on, it gains nothing and is stored off, while a rule with real signal stays on. The values kept
+    are those fitted on every article."""
+    rng = np.random.default_rng(2)
+    n = 200
+    inputs, gold, _ = synthetic_inputs(n, THEMES, REGIONS, rng)
+    inputs.texts = [f"article {k}" for k in range(n)]
+    inputs.gazetteer = gold.region_labels.copy()  # the articles name their region: real evidence
+
+    in_sample = DecisionPipeline([*default_rules(), MemorisedThemes()])
+    gains = {a.rule: a.gain for a in in_sample.fit(inputs, gold, folds=1)}  # one fold: the fitted articles
+    assert gains["memorised_themes"] >= MIN_GAIN and in_sample.rule("memorised_themes").enabled
+
+    held_out = DecisionPipeline([*default_rules(), MemorisedThemes()])
+    gains = {a.rule: a.gain for a in held_out.fit(inputs, gold)}
+    assert gains["memorised_themes"] == 0.0 and not held_out.rule("memorised_themes").enabled
+    assert gains["gazetteer_regions"] >= MIN_GAIN and held_out.rule("gazetteer_regions").enabled
+    assert len(held_out.rule("memorised_themes").fitted.themes) == n
+    assert held_out.rule("platt").fitted == in_sample.rule("platt").fitted  # the kept fit is on every article

@@ -12,6 +12,7 @@ import pytest
 
 pytest.importorskip("onnxruntime")
 
+from nlp_service.classify import TopicClassifier, onnx_heads  # noqa: E402
 from nlp_service.runtime import onnx_cache  # noqa: E402
 from nlp_service.runtime.onnx_model import RuntimeOptions  # noqa: E402
 from nlp_service.runtime.weights import prune_folders  # noqa: E402
@@ -148,8 +149,6 @@ def shipped(checkpoints, tmp_path_factory):
     cache of this module's own so that the export itself runs."""
     import torch
 
-    from nlp_service.classify.classifier import TopicClassifier
-
     torch.set_num_threads(1)
     folder = checkpoints / "classifier"
     with pytest.MonkeyPatch.context() as mp:
@@ -192,15 +191,12 @@ def test_shipped_classifier_labels_match_torch(shipped):
 
 
 def test_classifier_falls_back_to_torch_when_onnx_fails(checkpoints, monkeypatch, tmp_path):
-    import nlp_service.classify.onnx_heads as classifier_onnx
-    from nlp_service.classify.classifier import TopicClassifier
-
     monkeypatch.setenv("NLP_SERVICE_CACHE", str(tmp_path))
 
     def broken(*args, **kwargs):
         raise RuntimeError("exporter unavailable")
 
-    monkeypatch.setattr(classifier_onnx, "export_onnx", broken)
+    monkeypatch.setattr(onnx_heads, "export_onnx", broken)
     clf = TopicClassifier.load(checkpoints / "classifier", runtime=ONNX)
     assert clf.runtime == "torch"
     assert clf.classify(_examples()[:1])[0].themes

@@ -7,7 +7,9 @@ import json
 import numpy as np
 import pytest
 
+from nlp_service.classify import TopicClassifier
 from nlp_service.classify.decision.country_relevance import RelevanceSettings
+from nlp_service.runtime.onnx_model import RuntimeOptions
 
 pytestmark = pytest.mark.slow
 
@@ -131,9 +133,6 @@ def test_research_and_space_news_is_science(example_records, real_analyzer):
 
 
 def test_shipped_classifier_runs_as_configured(checkpoints):
-    from nlp_service.classify.classifier import TopicClassifier
-    from nlp_service.runtime.onnx_model import RuntimeOptions
-
     torch_runtime = RuntimeOptions(backend="torch")  # the fallback path; tests/test_onnx_runtime.py has ONNX's
     fast = TopicClassifier.load(checkpoints / "classifier", runtime=torch_runtime)
     exact = TopicClassifier.load(checkpoints / "classifier", quantize=False, runtime=torch_runtime)

@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> dict:
     texts, bodies = [e.text for e in drawn], [e.article for e in drawn]
     words = [len(t.split()) for t in texts]
 
-    from nlp_service.classify.classifier import ClassifierConfig
+    from nlp_service.classify import ClassifierConfig
 
     cfg = ClassifierConfig.load(a.checkpoint / "classifier")
     data = load_labelled(cfg.themes, cfg.regions, a.summaries)

@@ -10,10 +10,15 @@ import logging
 
 import numpy as np
 
-from nlp_service.classify.classifier import TopicClassifier
-from nlp_service.classify.decision import DecisionGold, DecisionPipeline, default_rules
-from nlp_service.classify.decision.lexical import primary_accuracy
-from nlp_service.classify.decision.metrics import masked_micro_f1, set_f1
+from nlp_service.classify import TopicClassifier
+from nlp_service.classify.decision import (
+    DecisionGold,
+    DecisionPipeline,
+    default_rules,
+    masked_micro_f1,
+    primary_accuracy,
+    set_f1,
+)
 from nlp_service.taxonomy import PARTIAL_GOLD_THEMES, load_taxonomy
 from training.datasets import LabelledSet
 

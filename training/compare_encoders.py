@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from transformers import AutoTokenizer
 
-from nlp_service.classify.classifier import LORA_TARGETS
+from nlp_service.classify.checkpoint import LORA_TARGETS
 from nlp_service.runtime.encoder import SentenceEncoder
 from nlp_service.runtime.onnx_model import RuntimeOptions
 from nlp_service.runtime.weights import resolve_base_model

@@ -8,7 +8,8 @@ import logging
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from nlp_service.classify.lexical import LexicalModel, make_vectorizer
+from nlp_service.classify import LexicalModel
+from nlp_service.classify.lexical import make_vectorizer
 from training.datasets import LabelledSet
 
 log = logging.getLogger(__name__)

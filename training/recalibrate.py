@@ -13,7 +13,9 @@ import logging
 import time
 from pathlib import Path
 
-from nlp_service.classify.classifier import CALIBRATION_NAME, ClassifierConfig, TopicClassifier, serving_encoder
+from nlp_service.classify import ClassifierConfig, TopicClassifier, serving_encoder
+from nlp_service.classify.checkpoint import CALIBRATION_NAME
+from nlp_service.classify.decision import POOLINGS
 from nlp_service.classify.lexical import VOCAB_NAME, WEIGHTS_NAME
 from nlp_service.runtime.onnx_model import RuntimeOptions
 from nlp_service.taxonomy import load_taxonomy
@@ -33,7 +35,7 @@ def main(argv: list[str] | None = None) -> Path:
     p.add_argument("--no-lexical", action="store_true", help="drop the lexical expert")
     p.add_argument("--max-length", type=int, help="tokens per transformer chunk (default: keep the checkpoint's)")
     p.add_argument("--max-chunks", type=int, help="chunks read per article (default: keep the checkpoint's)")
-    p.add_argument("--chunk-aggregation", choices=["first", "mean", "max"], help="pooling of chunk logits")
+    p.add_argument("--chunk-aggregation", choices=POOLINGS, help="pooling of chunk logits")
     p.add_argument("--quantize", choices=["none", "int8"], help="int8: dynamic int8 Linear layers at inference")
     p.add_argument("--version", help="new model version string (default: keep the checkpoint's)")
     p.add_argument("--sources", help="comma list of training sources (default: the checkpoint's own)")

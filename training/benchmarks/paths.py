@@ -71,7 +71,7 @@ def plain_automodel(max_length: int, batch_size: int = 32) -> BuiltPath:
 # -- the project's classifier -------------------------------------------------------------------------------------
 def classifier(s: BenchSettings, runtime: str, quantize: bool, max_length: int | None = None,
                max_chunks: int | None = None) -> BuiltPath:
-    from nlp_service.classify.classifier import TopicClassifier
+    from nlp_service.classify import TopicClassifier
     from nlp_service.runtime.onnx_model import RuntimeOptions
 
     clf = TopicClassifier.load(s.checkpoint / "classifier", quantize=quantize, runtime=RuntimeOptions(runtime))
@@ -86,7 +86,7 @@ def classifier(s: BenchSettings, runtime: str, quantize: bool, max_length: int |
 def classifier_encoder(s: BenchSettings) -> BuiltPath:
     """The shipped classifier's encoder alone (tokenising, the int8 graph, chunk pooling), without the gazetteer,
     NER, lexical expert and decision rules: the ceiling the whole classify path stays under."""
-    from nlp_service.classify.classifier import TopicClassifier
+    from nlp_service.classify import TopicClassifier
     from nlp_service.runtime.onnx_model import RuntimeOptions
 
     clf = TopicClassifier.load(s.checkpoint / "classifier", runtime=RuntimeOptions("onnx"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 # The decision rules fit against the same scores the evaluation reports: one definition of each.
-from nlp_service.classify.decision.metrics import best_f1_threshold, prf, set_f1
+from nlp_service.classify.decision import best_f1_threshold, prf, set_f1
 
 __all__ = ["best_f1_threshold", "masked_counts", "multilabel_report", "prf", "set_f1"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp_service.classify.classifier import TopicClassifier
+from nlp_service.classify import TopicClassifier
 from nlp_service.taxonomy import load_taxonomy
 from training.calibrate import decision_gold, primary_region_gold
 from training.datasets import LabelledSet, build_set

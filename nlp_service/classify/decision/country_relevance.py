@@ -120,8 +120,8 @@ class CountryRelevance(Rule):
             self.fitted = RelevanceFitted()
             self.enabled = False
             return
-        from sklearn.linear_model import LogisticRegression  # fitting only: serving never imports scikit-learn
-        from sklearn.model_selection import cross_val_predict
+        from sklearn.linear_model import LogisticRegression  # lazy: fitting only; serving never loads scikit-learn
+        from sklearn.model_selection import cross_val_predict  # lazy: as above
 
         x, y = np.vstack(xs), np.array(ys, dtype=int)
         mean, scale = x.mean(0), x.std(0)
@@ -152,11 +152,6 @@ class CountryRelevance(Rule):
         margin = self.settings.first_named_margin
         state.countries = [first_named_first([(c, p) for c, p in scored if p >= t], ms, margin)
                            for scored, ms in zip(self.probabilities(state), state.inputs.mentions, strict=True)]
-
-
-@dataclass
-class RegionsFromCountriesSettings:
-    pass
 
 
 class RegionsFromCountries(Rule):

@@ -12,7 +12,7 @@ from nlp_service.classify.decision.state import DecisionGold, DecisionState
 
 
 def platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    from sklearn.linear_model import LogisticRegression  # fitting only: serving never imports scikit-learn
+    from sklearn.linear_model import LogisticRegression  # lazy: fitting only; serving never loads scikit-learn
 
     lr = LogisticRegression(C=100.0, max_iter=1000).fit(z.reshape(-1, 1), y.astype(int))
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])

@@ -114,3 +114,25 @@ def join_states(a: DecisionState, b: DecisionState) -> DecisionState:
 def join_gold(a: DecisionGold, b: DecisionGold) -> DecisionGold:
     return replace(a, **{f.name: _join(getattr(a, f.name), getattr(b, f.name))
                          for f in fields(DecisionGold) if f.name not in ("cue_themes", "description_themes")})
+
+
+def _take(value: object, rows: np.ndarray) -> object:
+    if isinstance(value, np.ndarray):
+        return value[rows]
+    if isinstance(value, list):
+        return [value[k] for k in rows]
+    return value  # a field this side lacks (None)
+
+
+def take_inputs(inputs: DecisionInputs, rows: np.ndarray) -> DecisionInputs:
+    """The inputs of the articles ``rows`` only (fitting on some articles and measuring on the others). The
+    description similarity is taken from the whole set's, and computed only if a rule asks for it."""
+    similarity_fn = (lambda: inputs.similarity[rows]) if inputs.similarity_fn is not None else None
+    return replace(inputs, similarity_fn=similarity_fn,
+                   **{f.name: _take(getattr(inputs, f.name), rows) for f in fields(DecisionInputs)
+                      if f.name not in ("themes", "regions", "similarity_fn")})
+
+
+def take_gold(gold: DecisionGold, rows: np.ndarray) -> DecisionGold:
+    return replace(gold, **{f.name: _take(getattr(gold, f.name), rows)
+                            for f in fields(DecisionGold) if f.name not in ("cue_themes", "description_themes")})
