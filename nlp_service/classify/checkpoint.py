@@ -1,5 +1,5 @@
 """A classifier checkpoint folder: its file names, its config (``ClassifierConfig``), reading its decision pipeline
-and writing the whole folder.
+(``model.save_checkpoint`` writes the whole folder).
 
 A checkpoint folder holds: config.json (ClassifierConfig), adapter/ (peft LoRA adapter), heads.safetensors,
 calibration.json (the decision pipeline: each rule's settings and fitted values), lexical expert, metrics.json,
@@ -11,16 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from safetensors.torch import save_file
 
 from nlp_service.classify.decision import DEFAULT_POOLING, DecisionPipeline
-from nlp_service.classify.lexical import LexicalModel
 from nlp_service.taxonomy import load_taxonomy
-
-if TYPE_CHECKING:
-    from nlp_service.classify.model import TopicModel
 
 CONFIG_NAME = "config.json"
 HEADS_NAME = "heads.safetensors"
@@ -105,20 +98,3 @@ def load_decision(folder: Path, cfg: ClassifierConfig) -> DecisionPipeline:
     except (ValueError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"{path}: {exc}") from exc
     return pipeline
-
-
-def save_checkpoint(
-    folder: Path,
-    cfg: ClassifierConfig,
-    model: TopicModel,
-    decision: DecisionPipeline,
-    lexical: LexicalModel | None = None,
-) -> None:
-    """Write every file of a checkpoint folder (the LoRA adapter unmerged, so training can resume from it)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    cfg.save(folder)
-    model.encoder.save_pretrained(folder / ADAPTER_DIR)
-    save_file({k: v.contiguous() for k, v in model.heads_state().items()}, folder / HEADS_NAME)
-    decision.save(folder / CALIBRATION_NAME)
-    if lexical is not None:
-        lexical.save(folder)

@@ -6,16 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 from torch import nn
 
 from nlp_service.classify.checkpoint import (
     ADAPTER_DIR,
+    CALIBRATION_NAME,
     HEADS_NAME,
     LORA_TARGETS,
     CheckpointError,
     ClassifierConfig,
 )
+from nlp_service.classify.decision import DecisionPipeline
+from nlp_service.classify.lexical import LexicalModel
 from nlp_service.runtime.encoder import mean_pool
 from nlp_service.runtime.weights import quantize_int8, resolve_base_model
 
@@ -115,3 +118,20 @@ def load_topic_model(folder: Path, cfg: ClassifierConfig) -> TopicModel:
     if any(k.startswith(("theme_head", "region_head")) for k in missing.missing_keys):
         raise CheckpointError(f"{folder / HEADS_NAME}: head weights missing or mis-shaped")
     return model.eval()
+
+
+def save_checkpoint(
+    folder: Path,
+    cfg: ClassifierConfig,
+    model: TopicModel,
+    decision: DecisionPipeline,
+    lexical: LexicalModel | None = None,
+) -> None:
+    """Write every file of a checkpoint folder (the LoRA adapter unmerged, so training can resume from it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg.save(folder)
+    model.encoder.save_pretrained(folder / ADAPTER_DIR)
+    save_file({k: v.contiguous() for k, v in model.heads_state().items()}, folder / HEADS_NAME)
+    decision.save(folder / CALIBRATION_NAME)
+    if lexical is not None:
+        lexical.save(folder)

@@ -12,6 +12,7 @@ from pathlib import Path
 from nlp_service.analyzer import ALL_TASKS, TASKS
 from nlp_service.batch import FORMATS
 from nlp_service.batch.engines import ENGINES, SHARD_FORMATS
+from nlp_service.summarize import DEFAULT_MAX_WORDS
 
 ENCODING_HELP = (
     "input encoding, e.g. latin-1, cp1252, utf-16 (default auto: a byte-order mark or UTF-16 is detected, "
@@ -80,7 +81,8 @@ def add_batch(b: argparse.ArgumentParser) -> None:
         "--batch-size", type=positive_int, default=16, help="articles per model call (default 16)"
     )
     b.add_argument(
-        "--max-words", type=positive_int, default=45, help="summary length cap in words (default 45)"
+        "--max-words", type=positive_int, default=DEFAULT_MAX_WORDS,
+        help=f"summary length cap in words (default {DEFAULT_MAX_WORDS})",
     )
     b.add_argument(
         "--method",

@@ -23,7 +23,7 @@ def cmd_serve(args: argparse.Namespace, load_analyzer: AnalyzerLoader) -> int:
     # lazy: fastapi and uvicorn take half a second to import; only this command needs them
     import uvicorn
 
-    from nlp_service.serve import BatcherConfig, ServerConfig, create_app, uvicorn_config
+    from nlp_service.serve import BatcherConfig, ServerConfig, create_app, uvicorn_config  # lazy: fastapi
 
     # Bound here rather than by uvicorn: a port in use or a host that does not resolve is one clear line.
     try:

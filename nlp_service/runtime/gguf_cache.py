@@ -38,6 +38,8 @@ def convert_gguf(gguf: Path, out: Path) -> Path:
     temporary sibling folder is renamed, so an interrupted conversion never leaves a half-written folder."""
     # lazy: torch and transformers are heavy, and only a first use converts
     import torch
+
+    # lazy: only a first conversion (cache miss) needs torch and transformers
     from safetensors.torch import save_file
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

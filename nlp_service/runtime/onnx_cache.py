@@ -33,7 +33,7 @@ class _DropRecords(logging.Filter):
 def weights_digest(files: Iterable[Path], extra: str = "") -> str:
     """Hash of the files (``files_digest``), the library versions that shape the graph and ``extra``."""
     import onnxruntime  # lazy: onnxruntime and torch are heavy; --help must not load them
-    import torch
+    import torch  # lazy: torch is heavy; only its version is read here
 
     return files_digest(files, f"{EXPORT_FORMAT}|{torch.__version__}|{onnxruntime.__version__}|{extra}")
 

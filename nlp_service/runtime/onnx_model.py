@@ -44,7 +44,7 @@ class OnnxModel:
         the whole batch, so a row's outputs depend on the other rows of its call (``batch_invariant``)."""
         # lazy: onnxruntime and torch are heavy; --help must not load them
         import onnxruntime as ort
-        import torch
+        import torch  # lazy: torch is heavy; only this fallback needs it
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or torch.get_num_threads()

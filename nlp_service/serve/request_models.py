@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_v
 
 from nlp_service.analyzer import TASKS
 from nlp_service.batch import NO_TEXT, escape_id, row_text
+from nlp_service.summarize import DEFAULT_MAX_WORDS
 
 Task = Literal["classify", "summarize", "entities"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -72,7 +73,7 @@ class ClassifyRequest(ArticleInput):
 
 
 class SummarizeRequest(ArticleInput):
-    max_words: int = Field(45, ge=5, le=400, description="summary length cap in words")
+    max_words: int = Field(DEFAULT_MAX_WORDS, ge=5, le=400, description="summary length cap in words")
     method: Literal["extractive", "abstractive"] | None = Field(
         None, description="summariser method; default: the checkpoint's measured best"
     )

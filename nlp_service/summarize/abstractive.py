@@ -72,7 +72,7 @@ class AbstractiveSummarizer:
         """One abstract per text (≤ 2 sentences, ≤ ``max_words`` words); an empty text gives ""."""
         # lazy: torch and transformers are heavy; importing the summariser must not load them
         import torch
-        from transformers import LogitsProcessorList, StoppingCriteriaList
+        from transformers import LogitsProcessorList, StoppingCriteriaList  # lazy: transformers is heavy
 
         out = [""] * len(texts)
         todo = [i for i, t in enumerate(texts) if t and t.strip()]
@@ -153,7 +153,7 @@ class SharedPrefix:
     def batch(self, rows: list[list[int]], pad_id: int, new_tokens: int) -> dict[str, Any]:
         # lazy: torch and transformers are heavy; importing the summariser must not load them
         import torch
-        from transformers import StaticCache
+        from transformers import StaticCache  # lazy: transformers is heavy
 
         n = len(self.ids)
         rests = [row[n:] for row in rows]

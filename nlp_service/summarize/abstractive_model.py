@@ -118,7 +118,7 @@ def load_decoder(folder: Path, config: AbstractiveConfig, quantize: bool) -> tup
     tokenizer pads on the left: in decoder-only batches, prompts end where generation starts."""
     # lazy: torch and transformers are heavy; the summariser loads them only when the abstractive method is used
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer  # lazy: transformers is heavy
 
     base = resolve_base(config.base_model)
     tokenizer = AutoTokenizer.from_pretrained(base)

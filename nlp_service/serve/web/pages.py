@@ -53,16 +53,16 @@ class Page:
     path: str  # its address, marked as the current page in the navigation
     main: str  # the file in templates/ that holds its <main>
     title: str
-    script: str  # its script in static/
+    scripts: tuple[str, ...]  # its scripts in static/, in the order they run (after common.js)
     body_attributes: str = ""  # tokens allowed: they are filled in with the page's values
 
 
-ANALYZE = Page("/", "index.html", "Analyze an article", "analyze.js")
+ANALYZE = Page("/", "index.html", "Analyze an article", ("spans.js", "analyze.js"))
 BATCH = Page(
-    "/batch", "batch.html", "Analyze a file", "batch.js",
+    "/batch", "batch.html", "Analyze a file", ("batch.js",),
     body_attributes=' data-max-bytes="{{max_bytes}}" data-max-rows="{{max_rows_raw}}"',
 )
-MODEL = Page("/model", "model.html", "The models", "model.js")
+MODEL = Page("/model", "model.html", "The models", ("model.js",))
 
 
 @functools.cache
@@ -78,7 +78,7 @@ def render(page: Page, values: dict[str, str] | None = None) -> str:
     layout = layout.replace(f'<a href="{page.path}">', f'<a href="{page.path}" aria-current="page">', 1)
     slots = {
         "title": page.title,
-        "script": page.script,
+        "scripts": "\n".join(f'  <script src="/static/{name}" defer></script>' for name in page.scripts),
         "body_attributes": page.body_attributes,
         "main": (TEMPLATES / page.main).read_text("utf-8").rstrip("\n"),
     }

@@ -81,7 +81,7 @@ def build_model(settings: ModelSettings) -> tuple[Any, Any]:
     """(tokenizer, model): the base encoder with a fresh one-logit head, lower parts frozen."""
     # lazy: transformers is heavy; only a model that is built needs it
     from transformers import AutoModel, AutoTokenizer
-    from transformers import logging as hf_logging
+    from transformers import logging as hf_logging  # lazy: transformers is heavy
 
     path = base_path(settings.base_model)
     verbosity = hf_logging.get_verbosity()
