@@ -142,3 +142,11 @@ def test_guard_policy_settings_change_its_choices():
     [out] = GuardPolicy(min_repaired_words=12).apply(
         Verifier.rule_only(), [SOURCE], [two], 45, lambda texts: [Summary("x", "extractive", True)])
     assert out.summary == "x"  # the 11-word repair is too short
+
+
+def test_a_possessive_name_opening_the_summary_is_checked():
+    """A sentence-opening word is usually a common word ("Officials said"), but one that owns something is a name:
+    an invented "Norwell's" is caught, the article's own "Norway's" passes."""
+    article = "Norway's two largest centre-left parties agreed on Tuesday to form a minority coalition government."
+    assert check("Norwell's two parties agreed to form a coalition.", article).unsupported == ["Norwell's"]
+    assert check("Norway's two parties agreed to form a coalition.", article).passed

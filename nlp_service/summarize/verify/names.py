@@ -60,6 +60,11 @@ def _is_strong(token: str) -> bool:
     return any(ch.isdigit() for ch in token) and any(ch.isupper() for ch in token)
 
 
+def _possessive(token: str) -> bool:
+    """"Norwell's", "Reuters'": a sentence opener that owns something is a name, not a common word."""
+    return bool(POSSESSIVE.search(token.translate(APOSTROPHES))) and "'" in token.translate(APOSTROPHES)
+
+
 def _sentence_starts(text: str) -> set[int]:
     """Character offsets where a sentence or quotation opens."""
     starts = {0}
@@ -111,7 +116,7 @@ def extract_names(text: str) -> list[Name]:
             span = span[1:]
             while span and span[0].lower() in CONNECTORS:
                 span = span[1:]
-        elif at_start and len(span) == 1 and not _is_strong(span[0]):
+        elif at_start and len(span) == 1 and not _is_strong(span[0]) and not _possessive(span[0]):
             word = norm_token(span[0])
             if country_of(span[0]) is None and word not in known_places():
                 span = []  # a capitalised sentence opener that is no known place: most likely a common word
