@@ -98,6 +98,7 @@ eval: setup
 	$(PY) -m training.evaluation.run --checkpoint checkpoints --out reports
 	$(PY) scripts/model_quality.py reports/eval.json  # the web model page's figures (nlp_service/serve/web/quality.json)
 	$(PY) -m training.evaluation.faithfulness --checkpoint checkpoints --out reports
+	$(PY) -m training.evaluation.plots --reports reports --out docs/evaluation  # docs/evaluation.md's figures
 
 eval-summary: setup
 	$(PY) -m training.evaluation.summaries --checkpoint checkpoints --out reports
