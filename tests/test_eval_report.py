@@ -36,3 +36,18 @@ def test_markdown_tables_become_html_tables():
     got = markdown_to_html("# Title\n\n| a | b |\n|---|---|\n| `x` | 2 |\ntext")
     assert got == ("<h1>Title</h1>\n<table><tr><th>a</th><th>b</th></tr><tr><td><code>x</code></td><td>2</td></tr>"
                    "</table>\n<p>text</p>")
+
+
+def test_markdown_reports_each_gold_set_beside_its_own_agreement():
+    from training.evaluation.report import markdown
+
+    report = small_report()
+    for model in report["models"].values():
+        model["gold4_themes"] = {"micro_f1": 0.81, "macro_f1": 0.74}
+        model["gold_r5_themes"] = {"micro_f1": 0.77, "macro_f1": 0.66}
+    report["agreement_by_set"] = {"gold4": {"theme_micro_f1": 0.953}, "gold_r5": {"theme_micro_f1": 0.935}}
+    md = markdown(report)
+    assert "| gold test themes (17) micro-F1 | 0.800 | 0.800 | 0.950 |" in md
+    assert "| gold test of rounds 1-4 (the model card's set) themes (17) micro-F1 | 0.810 | 0.810 | 0.953 |" in md
+    assert "| gold round 5 (random test draw, read in full) themes (17) micro-F1 | 0.770 | 0.770 | 0.935 |" in md
+    assert "| gold round 5 (random test draw, read in full) themes (17) macro-F1 | 0.660 | 0.660 | – |" in md

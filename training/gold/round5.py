@@ -13,8 +13,8 @@ Files (the gold label format of ``training.gold.labels``; labels and keys only):
   blind second reading of 15 % of them; ``adjudicated.jsonl``: a third reading's decision on every article where
   the two readings differ.
 
-Round 5 joins the gold set that training and ``make eval`` read once its disputes are adjudicated and the
-classifier is retrained on it (docs/annotation.md, "Round 5").
+These files are part of the gold set that training and ``make eval`` read (``training.gold.labels.load_annotations``
+says which label of an article wins); docs/annotation.md, "Round 5".
 """
 
 from __future__ import annotations
@@ -24,9 +24,7 @@ import json
 from pathlib import Path
 
 from training.gold.agreement import agreement
-from training.gold.labels import GOLD_DIR, read_labels
-
-ROUND5_DIR = GOLD_DIR / "round5"
+from training.gold.labels import ROUND5_DIR, read_labels
 
 
 def _label(r: dict, annotator: str) -> dict:
