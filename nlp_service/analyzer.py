@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, overload
 
 from nlp_service.places import ENTITY_TYPES, entity_spans, ner_available
 from nlp_service.records import Analysis, Classification, Entity, Summary, Verification
-from nlp_service.runtime.checkpoints import check_checkpoint, explain
+from nlp_service.runtime.checkpoints import check_checkpoint, checkpoint_labels, explain
 from nlp_service.summarize import DEFAULT_MAX_WORDS, Summarizer, Verifier
+from nlp_service.taxonomy import check_thresholds, taxonomy_labels
 from nlp_service.text import InputError, cap_words, count_words, language, prepare, prepare_summary
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,9 @@ class _Lazy:
 @dataclass(frozen=True)
 class AnalyzeOptions:
     tasks: tuple[str, ...] = TASKS
-    thresholds: dict[str, float] | None = None  # label name → threshold, overrides the tuned ones
+    # label name (or themes, regions, countries) → threshold, overrides the tuned ones; the names are checked
+    # against the checkpoint's labels by ``Analyzer.check_thresholds``
+    thresholds: dict[str, float] | None = None
     top_k: int | None = None  # at most k labels per list
     max_words: int = DEFAULT_MAX_WORDS  # summary length cap
     method: str | None = None  # summariser method; None = the checkpoint's measured default
@@ -86,22 +89,28 @@ class AnalyzeOptions:
             raise ValueError("max_words must be at least 5")
         if self.top_k is not None and self.top_k < 1:
             raise ValueError("top_k must be at least 1")
+        if self.thresholds:
+            check_thresholds(self.thresholds)
 
 
 class Analyzer:
     """Load with ``Analyzer.load()`` (the shipped ``checkpoints/``) or ``Analyzer.load(path)``.
 
     ``classify``, ``summarize`` and ``analyze`` take a string (→ one record) or a list (→ a list of records).
-    Components are loaded on first use and shared between threads.
+    Components are loaded on first use and shared between threads. ``labels``: the labels the classifier
+    reports, per list (``{"themes": [...], "regions": [...]}``), which are the names a threshold may be set for;
+    ``load`` reads them from the checkpoint, and without them they are the shipped taxonomy's.
     """
 
     def __init__(
         self,
         classifier: Callable[[], ClassifierComponent] | ClassifierComponent,
         summarizer: Callable[[], SummarizerComponent] | SummarizerComponent,
+        labels: Mapping[str, Sequence[str]] | None = None,
     ):
         self._classifier = _Lazy(classifier if callable(classifier) else (lambda: classifier))
         self._summarizer = _Lazy(summarizer if callable(summarizer) else (lambda: summarizer))
+        self._labels = {k: tuple(v) for k, v in (labels or taxonomy_labels()).items()}
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Analyzer:
@@ -141,7 +150,7 @@ class Analyzer:
             except (ValueError, TypeError, KeyError, OSError) as exc:
                 raise explain(sum_dir, exc) from exc
 
-        return cls(load_classifier, load_summarizer)
+        return cls(load_classifier, load_summarizer, checkpoint_labels(layout))
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     def warm_up(self, tasks: Sequence[str] = TASKS) -> None:
@@ -165,6 +174,17 @@ class Analyzer:
             out["summarizer"] = self._summarizer.get().version
         return out
 
+    @property
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        """The labels the classifier reports, per list ("themes", "regions"): known without loading a model."""
+        return dict(self._labels)
+
+    def check_thresholds(self, thresholds: Mapping[str, float] | None) -> None:
+        """Raise ValueError for a threshold name this checkpoint does not report (naming the closest valid one
+        and all of them) or a value outside [0, 1]. Loads no model: a batch checks before its first row."""
+        if thresholds:
+            check_thresholds(thresholds, self._labels)
+
     # -- public API --------------------------------------------------------------------------------------------
     @overload
     def classify(self, texts: str, **options: Any) -> Classification: ...
@@ -172,7 +192,9 @@ class Analyzer:
     def classify(self, texts: list[str], **options: Any) -> list[Classification]: ...
 
     def classify(self, texts, *, thresholds=None, top_k=None, explain=False):
-        """Countries, regions and themes above their thresholds. Raises InputError for an unusable single text."""
+        """Countries, regions and themes above their thresholds. Raises InputError for an unusable single text,
+        ValueError for a threshold name the checkpoint does not know or one outside [0, 1]."""
+        self.check_thresholds(thresholds)
         single = isinstance(texts, str)
         prepared = _prepare_all([texts] if single else list(texts), single)
         good = [p for p in prepared if not isinstance(p, InputError)]
@@ -214,8 +236,10 @@ class Analyzer:
         self, texts, *, ids=None, tasks=TASKS, thresholds=None, top_k=None, max_words=DEFAULT_MAX_WORDS, method=None,
         explain=False,
     ):
-        """Full records. In a list, a bad text gives a record with ``error`` set and the others go on."""
+        """Full records. In a list, a bad text gives a record with ``error`` set and the others go on. Raises
+        ValueError for options that cannot be used (an unknown threshold name among them)."""
         options = AnalyzeOptions(tuple(tasks), thresholds, top_k, max_words, method, explain)
+        self.check_thresholds(options.thresholds)
         single = isinstance(texts, str)
         batch = [texts] if single else list(texts)
         ids = [None] * len(batch) if ids is None else [None if i is None else str(i) for i in ids]

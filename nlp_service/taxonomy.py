@@ -16,9 +16,12 @@ Data files (``nlp_service/data``):
 from __future__ import annotations
 
 import csv
+import difflib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from numbers import Real
 
 
 @dataclass(frozen=True)
@@ -151,3 +154,39 @@ def load_taxonomy() -> Taxonomy:
         countries.append(Country(r["iso2"], r["iso3"], r["name"], r["m49"], r["region"]))
     ordered = sorted(regions.values(), key=lambda x: (x.continent, x.name))
     return Taxonomy(themes, ordered, countries)
+
+
+# -- threshold names ---------------------------------------------------------------------------------------------
+# Names that set the threshold of a whole list (``--threshold themes=0.4``) rather than of one label.
+THRESHOLD_LISTS = ("themes", "regions", "countries")
+
+
+def taxonomy_labels() -> dict[str, tuple[str, ...]]:
+    """The labels of the shipped taxonomy per list: what a classifier reports unless its checkpoint says
+    otherwise (an own-label checkpoint has its own themes)."""
+    tax = load_taxonomy()
+    return {"themes": tuple(tax.theme_names), "regions": tuple(tax.region_names)}
+
+
+def check_thresholds(thresholds: Mapping[str, object], labels: Mapping[str, Sequence[str]] | None = None) -> None:
+    """Raise ValueError for a threshold that is not a probability from 0 to 1, or, given ``labels`` (the labels
+    a checkpoint reports, per list), for a name that is neither a list (``THRESHOLD_LISTS``) nor one of those
+    labels: the decision rules look names up and would pass over a misspelt one without a word. The message
+    names the closest valid name and all of them."""
+    for name, value in thresholds.items():
+        if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"threshold {name!r} must be a probability from 0 to 1, got {value!r}")
+    if labels is None:
+        return
+    valid = [*THRESHOLD_LISTS, *(n for names in labels.values() for n in names)]
+    for name in thresholds:
+        if name in valid:
+            continue
+        lowered = {v.lower(): v for v in valid}
+        close = difflib.get_close_matches(str(name).lower(), list(lowered), n=1, cutoff=0.6)
+        hint = f" (did you mean {lowered[close[0]]!r}?)" if close else ""
+        lists = "; ".join(f"{group}: {', '.join(repr(n) for n in names)}" for group, names in labels.items())
+        raise ValueError(
+            f"unknown threshold name {name!r}{hint}; a threshold is set for a whole list "
+            f"({', '.join(THRESHOLD_LISTS)}) or for one label of this checkpoint — {lists}"
+        )

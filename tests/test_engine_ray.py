@@ -301,3 +301,42 @@ def test_a_file_without_a_text_field_stops_the_job_as_locally(tmp_path):
         run_ray(str(src), str(tmp_path / "o.jsonl"), quiet(), RayConfig(), analyzer_factory=factory)
     assert type(err.value) is BatchError and err.value.exit_code == 2
     assert (tmp_path / "o.jsonl").read_text() == ""
+
+
+def test_the_files_own_column_names_and_encoding_are_read_as_locally(tmp_path, fake_analyzer):
+    """--id-field / --text-field / --title-field / --body-field and --encoding reach Ray's readers."""
+    src = tmp_path / "in.csv"
+    src.write_bytes("story,headline,article\ns1,Zürich talks,Kenya and France sign.\ns2,Müller wins,Chile votes.\n"
+                    .encode("latin-1"))
+    config = quiet(encoding="latin-1", rename={"story": "id", "headline": "title", "article": "body"})
+    local, on_ray = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+    run_batch(fake_analyzer, str(src), str(local), config)
+    factory = functools.partial(slow_fake, str(tmp_path / "pids"), 0.0)
+    stats = run_ray(str(src), str(on_ray), config, RayConfig(num_actors=1), analyzer_factory=factory)
+    assert on_ray.read_bytes() == local.read_bytes() and (stats.ok, stats.failed) == (2, 0)
+    assert [r["id"] for r in read_output(str(on_ray))] == ["s1", "s2"]
+    assert [c["code"] for c in read_output(str(on_ray))[0]["countries"]] == ["FR", "KE"]
+
+
+def test_csv_and_parquet_outputs_on_ray_equal_the_local_engines(tmp_path, checkpoints):
+    import csv
+
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "in.csv"
+    with src.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["key", "story"])
+        writer.writerows([(a["id"], a.get("text") or a["title"] + "\n" + a["body"]) for a in synthetic_articles(4)])
+    common = ["batch", "-i", str(src), "--no-progress", "--checkpoint", str(checkpoints), "--tasks", "classify",
+              "--id-field", "key", "--text-field", "story"]
+    for suffix in ("csv", "parquet"):
+        local, on_ray = tmp_path / f"local.{suffix}", tmp_path / f"ray.{suffix}"
+        assert cli.main([*common, "-o", str(local)]) == 0
+        assert cli.main([*common, "-o", str(on_ray), "--engine", "ray", "--num-actors", "1"]) == 0
+        assert on_ray.is_file() and not Path(f"{on_ray}.partial.jsonl").exists()
+        if suffix == "csv":
+            assert on_ray.read_bytes() == local.read_bytes()
+        else:
+            assert pq.read_table(on_ray).to_pylist() == pq.read_table(local).to_pylist()
+        assert len(pq.read_table(on_ray).to_pylist() if suffix == "parquet" else on_ray.read_text().splitlines()) >= 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections import Counter
@@ -105,6 +106,26 @@ def test_ray_options_need_the_ray_engine(tmp_path, capsys):
     code = cli.main(["batch", "-i", str(src), "-o", str(tmp_path / "o.jsonl"), "--num-actors", "4", "--no-progress"])
     assert code == 2 and "need --engine ray" in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="the ray extra is not installed")
+def test_a_ray_job_refuses_what_it_cannot_do_before_ray_starts(tmp_path, capsys, checkpoints):
+    """A misspelt threshold name (checked against the checkpoint, no model loads) and --shard-format with a
+    one-file output are one line and exit code 2, before Ray starts and before anything is written."""
+    from nlp_service import cli
+
+    src = jsonl(tmp_path / "in.jsonl", [{"text": "Kenya votes."}])
+    ray_job = ["batch", "-i", str(src), "--engine", "ray", "--no-progress", "--checkpoint", str(checkpoints)]
+    assert cli.main([*ray_job, "-o", str(tmp_path / "o.jsonl"), "--threshold", "politcs=0.3"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nlp-service: error: unknown threshold name 'politcs' (did you mean 'politics'?)")
+    assert len(err.splitlines()) == 1
+    for output in ("o.jsonl", "o.csv", "o.parquet"):
+        assert cli.main([*ray_job, "-o", str(tmp_path / output), "--shard-format", "parquet"]) == 2
+        err = capsys.readouterr().err
+        assert "--shard-format is for a folder --output" in err and "drop --shard-format" in err
+        assert len(err.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
 
 
 def test_the_ray_engine_without_ray_installed_says_how_to_get_it(tmp_path, capsys, monkeypatch):

@@ -56,6 +56,7 @@ CASES = [
     ("/v1/analyze", {"text": "   "}, 422),
     ("/v1/verify", {"text": ARTICLE}, 422),
     ("/v1/verify", {"text": " ", "summary": "x"}, 422),
+    *[(p, {**SINGLE, "thresholds": {"politcs": 0.3}}, 422) for p in ("/v1/analyze", "/v1/classify")],
     ("/v1/classify", {"articles": [{"text": "a"}] * 4}, 413),
     ("/v1/verify", {"articles": [{"text": "a", "summary": "b"}] * 4}, 413),
     ("/v1/analyze", {"text": "x" * 1_100_000}, 413),

@@ -59,7 +59,7 @@ def test_a_threshold_that_is_not_name_equals_probability_exits_2(tmp_path, use_f
     assert "expected NAME=P with P between 0 and 1" in capsys.readouterr().err
 
 
-def test_http_takes_thresholds_and_rejects_ones_outside_0_1(fake_analyzer, seen_thresholds):
+def test_http_takes_thresholds_and_rejects_unknown_names_and_ones_outside_0_1(fake_analyzer, seen_thresholds):
     import httpx
 
     with LiveServer(create_app(fake_analyzer)) as live, httpx.Client(base_url=live.url, timeout=30) as client:
@@ -70,6 +70,69 @@ def test_http_takes_thresholds_and_rejects_ones_outside_0_1(fake_analyzer, seen_
             assert response.status_code == 200 and len(response.json()["countries"]) == 1
         assert seen_thresholds == [{"themes": 0.4}, {"themes": 0.4}]
         assert client.post("/v1/classify", json={**body, "thresholds": {"themes": 2}}).status_code == 422
+        for path in ("/v1/classify", "/v1/analyze"):
+            response = client.post(path, json={**body, "thresholds": {"politcs": 0.3}})
+            assert response.status_code == 422
+            assert response.json()["detail"].startswith("unknown threshold name 'politcs' (did you mean 'politics'?)")
+        assert len(seen_thresholds) == 2  # refused before any model ran
+
+
+def test_a_misspelt_threshold_name_stops_a_batch_before_its_first_row(tmp_path, use_fakes, fake_classifier, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "a", "text": "France and Kenya sign a deal."}) + "\n")
+    for output in ("o.jsonl", "o.csv"):
+        out = tmp_path / output
+        code = cli.main(["batch", "-i", str(src), "-o", str(out), "--no-progress", "--threshold", "politcs=0.3"])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.splitlines()) == 1, err
+        assert err.startswith("nlp-service: error: unknown threshold name 'politcs' (did you mean 'politics'?)")
+        assert "'Eastern Asia'" in err and "themes, regions, countries" in err  # the valid names
+        assert not out.exists() and not Path(f"{out}.partial.jsonl").exists()
+    assert fake_classifier.calls == []
+    # A region name is a label name too, spelt as the records spell it.
+    assert cli.main(["batch", "-i", str(src), "-o", str(tmp_path / "ok.jsonl"), "--no-progress",
+                     "--threshold", "Eastern Asia=0.3"]) == 0
+
+
+def test_the_python_api_refuses_unknown_threshold_names_and_values_outside_0_1(fake_analyzer):
+    text = "France and Kenya sign a deal."
+    with pytest.raises(ValueError, match=r"unknown threshold name 'politcs' \(did you mean 'politics'\?\)"):
+        fake_analyzer.classify(text, thresholds={"politcs": 0.3})
+    with pytest.raises(ValueError, match="unknown threshold name 'eastern asia' .*did you mean 'Eastern Asia'"):
+        fake_analyzer.analyze([text], thresholds={"eastern asia": 0.3})
+    with pytest.raises(ValueError, match="unknown threshold name 'xyzzy'; a threshold is set for a whole list"):
+        fake_analyzer.analyze(text, tasks=["summarize"], thresholds={"xyzzy": 0.3})
+    for bad in (1.5, -0.1, float("nan"), "0.3", True):
+        with pytest.raises(ValueError, match="threshold 'themes' must be a probability from 0 to 1"):
+            fake_analyzer.classify(text, thresholds={"themes": bad})
+    assert fake_analyzer.classify(text, thresholds={"politics": 0.3, "countries": 0.5}).countries
+
+
+def test_threshold_names_are_the_checkpoints_own_labels(tmp_path, checkpoints):
+    """An own-label checkpoint's themes replace the IPTC themes, read from its config before any model loads."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from nlp_service.analyzer import Analyzer
+
+    desks = ["courts", "football", "markets"]
+    folder = tmp_path / "desks"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(
+        {"taxonomy": "own", "themes": desks, "thresholds": dict.fromkeys(desks, 0.5), "version": "desks-1"}
+    ))
+    save_file({"weight": np.zeros((3, 8), np.float32), "bias": np.zeros(3, np.float32)},
+              str(folder / "theme_heads.safetensors"))
+    analyzer = Analyzer.load(folder)
+    assert analyzer.labels["themes"] == tuple(desks) and "Eastern Asia" in analyzer.labels["regions"]
+    analyzer.check_thresholds({"markets": 0.7, "Eastern Asia": 0.2, "themes": 0.4})
+    with pytest.raises(ValueError, match="'markts' \\(did you mean 'markets'\\?\\).*themes: 'courts', 'football'"):
+        analyzer.check_thresholds({"markts": 0.7})
+    with pytest.raises(ValueError, match="unknown threshold name 'politics'"):
+        analyzer.check_thresholds({"politics": 0.7})  # an IPTC theme this checkpoint does not report
+    # The shipped checkpoint's labels are those of its classifier's config.
+    config = json.loads((checkpoints / "classifier" / "config.json").read_text())
+    assert Analyzer.load(checkpoints).labels == {"themes": tuple(config["themes"]), "regions": tuple(config["regions"])}
 
 
 def test_batch_maps_the_files_own_column_names(tmp_path, use_fakes):

@@ -8,6 +8,7 @@ import time
 import zlib
 
 import numpy as np
+import pysbd
 import pytest
 
 from nlp_service.summarize.config import ExtractiveParams
@@ -18,7 +19,7 @@ from nlp_service.summarize.extractive import (
     strip_dateline,
     trim_to_words,
 )
-from nlp_service.summarize.sentences import split_sentences
+from nlp_service.summarize.sentences import rules_language, split_sentences
 
 ARTICLE = """Flood defences fail in river town
 Heavy rain caused the River Alder to burst its banks on Sunday, flooding more than 200 homes in Millbrook.
@@ -77,6 +78,46 @@ def test_split_sentences_cuts_unpunctuated_text_quickly():
 
 def test_split_sentences_of_empty_text():
     assert split_sentences("") == [] and split_sentences(" \n ") == []
+
+
+# German and French, written for these tests: ordinals and abbreviations that English rules take for sentence ends
+# ("am 1. | Januar", "u. | a.", "z. | B.", "cf. | chap.").
+GERMAN = ("Rentenreform beschlossen\nDas neue Rentengesetz tritt am 1. Januar in Kraft, teilte das Ministerium am "
+          "Montag mit. Die Regierung plant u. a. höhere Zuschläge, z. B. für Mütter mit drei Kindern. "
+          "Die Opposition will dagegen vor dem Verfassungsgericht klagen.")
+FRENCH = ("Sécheresse : des aides pour les agriculteurs\nLe plan, cf. chap. 3 du rapport, prévoit des aides pour "
+          "les agriculteurs touchés par la sécheresse. Les syndicats protestent contre une réforme jugée trop "
+          "timide. Le gouvernement promet un nouveau projet avant l'été.")
+
+
+def test_german_and_french_are_split_by_their_own_rules():
+    assert split_sentences(GERMAN)[1:] == [
+        "Das neue Rentengesetz tritt am 1. Januar in Kraft, teilte das Ministerium am Montag mit.",
+        "Die Regierung plant u. a. höhere Zuschläge, z. B. für Mütter mit drei Kindern.",
+        "Die Opposition will dagegen vor dem Verfassungsgericht klagen.",
+    ]
+    assert split_sentences(FRENCH)[1:] == [
+        "Le plan, cf. chap. 3 du rapport, prévoit des aides pour les agriculteurs touchés par la sécheresse.",
+        "Les syndicats protestent contre une réforme jugée trop timide.",
+        "Le gouvernement promet un nouveau projet avant l'été.",
+    ]
+    # What English rules make of them (what every language got before), and English keeps them.
+    english = pysbd.Segmenter(language="en", clean=False)
+    assert "Das neue Rentengesetz tritt am 1. " in english.segment(GERMAN)
+    assert "chap. " in english.segment(FRENCH)
+    assert rules_language(ARTICLE) == "en" and rules_language(GERMAN) == "de" and rules_language(FRENCH) == "fr"
+
+
+def test_a_language_pysbd_has_no_rules_for_is_split_by_the_english_ones():
+    portuguese = ("O governo assinou um acordo com a Alemanha e a Espanha sobre energia renovável, anunciou o "
+                  "ministério nesta terça-feira.")
+    assert rules_language(portuguese) == "en" and split_sentences(portuguese) == [portuguese]
+
+
+def test_a_german_summary_is_made_of_whole_sentences(summarizer):
+    [summary] = summarizer.summarize([GERMAN], max_words=45)
+    assert summary.startswith("Das neue Rentengesetz tritt am 1. Januar in Kraft")
+    assert all(s in split_sentences(GERMAN) for s in split_sentences(summary))
 
 
 # --- length control --------------------------------------------------------------------------------------

@@ -102,12 +102,14 @@ def run_batch(
 ) -> BatchStats:
     """Analyse every row of ``input_path`` not yet in ``output_path`` and append the records there.
 
-    Raises BatchError (exit 2) for usage problems and models that cannot load, FileFault (3) for a file that
-    cannot be read or written, OutputLocked (4) when another run writes to the output; per-row problems become
-    error records. On KeyboardInterrupt / Terminated the records written so far are whole lines.
+    Raises BatchError (exit 2) for usage problems (a threshold name the checkpoint does not know among them) and
+    models that cannot load, FileFault (3) for a file that cannot be read or written, OutputLocked (4) when
+    another run writes to the output; per-row problems become error records. On KeyboardInterrupt / Terminated
+    the records written so far are whole lines.
     """
     if input_path != STDIO and output_path != STDIO and same_file(input_path, output_path):
         raise BatchError("--input and --output are the same file")
+    check_options(analyzer, config.options)
     check_input(input_path)
     fmt = detect_format(input_path, config.fmt)
 
@@ -146,6 +148,15 @@ def run_batch(
             bar.close()
             stats.seconds = time.perf_counter() - started
     return stats
+
+
+def check_options(analyzer: Analyzer, options: AnalyzeOptions) -> None:
+    """Options the checkpoint cannot serve (a threshold name it does not know) stop the run before its first
+    row: afterwards they would fail every row alike, as an error record each."""
+    try:
+        analyzer.check_thresholds(options.thresholds)
+    except ValueError as exc:
+        raise BatchError(str(exc)) from None
 
 
 def check_resume_tasks(output_path: str, found: set[frozenset[str]], tasks: tuple[str, ...]) -> None:

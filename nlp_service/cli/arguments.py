@@ -93,7 +93,8 @@ def add_batch(b: argparse.ArgumentParser) -> None:
     b.add_argument(
         "--threshold", type=threshold, action="append", default=[], metavar="NAME=P",
         help="report a label from probability P on (repeatable): a theme or region name, or themes, regions, "
-             "countries for the whole list; overrides the tuned thresholds",
+             "countries for the whole list; overrides the tuned thresholds (a name the checkpoint does not report "
+             "stops the run before its first row)",
     )
     b.add_argument("--explain", action="store_true", help="each reported theme carries its evidence")
     for name in ("id", "text", "title", "body"):
@@ -112,7 +113,8 @@ def add_batch(b: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--shard-format",
         choices=SHARD_FORMATS,
-        help="Ray, OUTPUT a folder (a name not ending in .jsonl): format of its shards (default jsonl)",
+        help="Ray, OUTPUT a folder (a name not ending in .jsonl, .ndjson, .csv or .parquet): format of its shards "
+        "(default jsonl)",
     )
 
 

@@ -23,6 +23,7 @@ from nlp_service.batch import (
     raise_terminated,
     run_batch,
 )
+from nlp_service.batch.engines.outputs import output_target
 from nlp_service.batch.engines.ray import RayConfig, run_ray
 from nlp_service.cli.console import error
 from nlp_service.cli.loading import AnalyzerLoader
@@ -46,19 +47,23 @@ def cmd_batch(args: argparse.Namespace, load_analyzer: AnalyzerLoader) -> int:
             progress=not args.no_progress, rename=rename or None,
         )
         export = export_format(args.output)
-        if args.engine == "ray" and (rename or export):
-            raise BatchError("--*-field options and .csv / .parquet outputs work with the local engine only")
+        # A .csv / .parquet output: both engines write JSONL next to it (what a rerun resumes from) and convert it
+        # when every row is done.
+        target = partial_path(args.output) if export else args.output
         if args.engine == "ray":
-            stats = batch_on_ray(args, config)
+            if args.shard_format and not is_folder_output(args.output):
+                raise BatchError(
+                    f"--shard-format is for a folder --output, and {args.output} names one file; drop "
+                    "--shard-format, or give a folder name (one not ending in .jsonl, .ndjson, .csv or .parquet)"
+                )
+            stats = batch_on_ray(args, config, target)
         else:
             if args.address or args.num_actors or args.shard_format:
                 raise BatchError("--address, --num-actors and --shard-format need --engine ray")
-            analyzer = load_analyzer(args.checkpoint)
-            target = partial_path(args.output) if export else args.output
-            stats = run_batch(analyzer, args.input, target, config)
-            if export:
-                export_records(target, args.output, export)
-                os.remove(target)
+            stats = run_batch(load_analyzer(args.checkpoint), args.input, target, config)
+        if export:
+            export_records(target, args.output, export)
+            os.remove(target)
     except BatchError as exc:
         error(str(exc))
         return exc.exit_code
@@ -97,9 +102,14 @@ def written(exc: BaseException) -> str:
     return "" if n is None else f" after writing {n} records"
 
 
-def batch_on_ray(args: argparse.Namespace, config: BatchConfig) -> BatchStats:
-    """The job on Ray Data (``run_ray`` imports ray only when it starts)."""
+def is_folder_output(output: str) -> bool:
+    """Whether the Ray engine writes ``output`` as a folder of shards (not a JSONL, CSV or Parquet file)."""
+    return export_format(output) is None and output_target(output).is_folder
+
+
+def batch_on_ray(args: argparse.Namespace, config: BatchConfig, output: str) -> BatchStats:
+    """The job on Ray Data (``run_ray`` imports ray only when it starts), into ``output``."""
     ray_config = RayConfig(
         address=args.address, num_actors=args.num_actors or 2, shard_format=args.shard_format or "jsonl"
     )
-    return run_ray(args.input, args.output, config, ray_config, checkpoint=args.checkpoint)
+    return run_ray(args.input, output, config, ray_config, checkpoint=args.checkpoint)

@@ -175,6 +175,17 @@ def check_checkpoint(root: Path, read_calibration: Callable[[dict[str, Any]], Ca
     return layout
 
 
+def checkpoint_labels(layout: CheckpointLayout) -> dict[str, tuple[str, ...]]:
+    """The labels the checkpoint reports, per list, read from its configs (no model loads): the classifier's
+    themes and regions, an own-label checkpoint's themes in place of the classifier's (as the loaded
+    ``OwnThemeClassifier`` reports them)."""
+    clf = _read_json(layout.classifier / "config.json", layout.fix)
+    themes = clf["themes"]
+    if layout.themes is not None:
+        themes = _read_json(layout.themes / "config.json", layout.fix).get("themes", [])
+    return {"themes": tuple(map(str, themes)), "regions": tuple(map(str, clf["regions"]))}
+
+
 def explain(folder: Path, exc: Exception) -> CheckpointProblem:
     """A loader's error about ``folder`` as one line with the fix (the loader's message names the file)."""
     text = str(exc) or type(exc).__name__

@@ -67,7 +67,8 @@ class ClassifyRequest(ArticleInput):
     top_k: int | None = Field(None, ge=1, description="at most this many labels per list")
     thresholds: dict[str, Probability] | None = Field(
         None, description="label name (or themes, regions, countries) → the probability it is reported from; "
-                          "overrides the tuned thresholds", examples=[{"themes": 0.4, "politics": 0.7}],
+                          "overrides the tuned thresholds; a name the checkpoint does not report is a 422",
+        examples=[{"themes": 0.4, "politics": 0.7}],
     )
     explain: bool = Field(False, description="each reported theme carries its evidence: sentence and terms")
 

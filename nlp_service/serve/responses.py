@@ -70,7 +70,8 @@ READY_RESPONSES: dict[int | str, dict[str, Any]] = {
 ARTICLE_ERRORS = {
     400: "the body cannot be decoded",
     413: "body too large, too many articles, or a single article's text too long",
-    422: "invalid request, or a single article without usable text",
+    422: "invalid request (a threshold name the checkpoint does not report among them), or a single article "
+         "without usable text",
     500: "an internal error (the cause is in the server log)",
     503: "models still loading, or the queue is full (see Retry-After)",
     504: "the request waited longer than the server's timeout",

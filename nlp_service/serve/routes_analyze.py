@@ -84,6 +84,12 @@ async def queue(
 
 
 async def run(state: ServiceState, request: ArticleInput, options: AnalyzeOptions) -> JSONResponse:
+    if options.thresholds:
+        try:
+            # a misspelt label name would otherwise be passed over without a word; the names are the checkpoint's
+            state.models.get().check_thresholds(options.thresholds)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
     items = request.items()
     texts = [a.full_text() for a in items]
     ids = [a.record_id() for a in items]

@@ -1,7 +1,9 @@
 """Sentence splitting for the summarisers and the faithfulness check: every sentence splitter of the section.
 
-``split_sentences`` / ``iter_paragraphs``: pysbd, English rules, for what the summarisers choose from and for
-the rule's sentence starts. ``sentence_spans``: a regex splitter giving character spans, for the consistency
+``split_sentences`` / ``iter_paragraphs``: pysbd, for what the summarisers choose from and for the rule's
+sentence starts, with the rules of the text's language where pysbd has them (German, French, Spanish, Italian,
+Dutch, Polish, Russian …; ``rules_language``) and English rules otherwise: English rules cut "z. B.", "1. Januar"
+or "cf. chap." in two. ``sentence_spans``: a regex splitter giving character spans, for the consistency
 checker, which splits every article and summary it checks and cannot afford pysbd. The two cut some texts
 differently (the checker's copy test allows for that: ``verify.article.LONG_COPY_WORDS``).
 
@@ -18,6 +20,9 @@ from collections.abc import Iterator
 from functools import cache
 
 import pysbd
+from pysbd.languages import LANGUAGE_CODES
+
+from nlp_service.text.language import text_language
 
 MAX_CHARS = 25_000  # characters of a text that are split; the rest cannot matter for a 1–2 sentence abstract
 MAX_SENTENCE_WORDS = 80  # longer "sentences" are run-ons or lists: cut into pieces
@@ -27,9 +32,21 @@ _MAX_PARAGRAPH_CHARS = 5_000  # longer paragraphs are pre-cut at obvious sentenc
 _OBVIOUS_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)]))\s+(?=[\"'“‘(]?[A-Z0-9])")
 
 
+ENGLISH = "en"
+
+
 @cache
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False)
+def _segmenter(language: str = ENGLISH) -> pysbd.Segmenter:
+    return pysbd.Segmenter(language=language, clean=False)
+
+
+def rules_language(text: str) -> str:
+    """The language whose pysbd rules split ``text``: its own where it is confidently not English
+    (``text_language``) and pysbd has rules for it (pysbd 0.3.4: am, ar, bg, da, de, el, es, fa, fr, hi, hy, it,
+    ja, kk, mr, my, nl, pl, ru, sk, ur, zh; not Portuguese), else English, so an English text splits as it
+    always did."""
+    code = text_language(text)
+    return code if code in LANGUAGE_CODES else ENGLISH
 
 
 def _pieces(words: list[str], size: int = PIECE_WORDS) -> list[str]:
@@ -53,14 +70,14 @@ def _chunks(paragraph: str) -> list[str]:
     return out
 
 
-def _split_paragraph(paragraph: str) -> list[str]:
+def _split_paragraph(paragraph: str, language: str = ENGLISH) -> list[str]:
     out: list[str] = []
     for chunk in _chunks(paragraph):
         words = chunk.split()
         if len(words) > 4 * MAX_SENTENCE_WORDS and not _OBVIOUS_END.search(chunk):
             out.extend(_pieces(words))  # no sentence end anywhere: pysbd would return one giant "sentence"
             continue
-        for sentence in _segmenter().segment(chunk):
+        for sentence in _segmenter(language).segment(chunk):
             words = sentence.split()
             if len(words) > MAX_SENTENCE_WORDS:
                 out.extend(_pieces(words))
@@ -78,9 +95,12 @@ def _head(text: str, max_chars: int) -> str:
 
 def iter_paragraphs(text: str, max_chars: int = MAX_CHARS) -> Iterator[list[str]]:
     """Sentences grouped by paragraph (newline-separated), over the first ``max_chars`` characters, lazily:
-    pysbd costs ~10 ms per 1,000 characters, so a caller that needs only the first sentences stops early."""
-    for paragraph in _head(text, max_chars).split("\n"):
-        sentences = _split_paragraph(paragraph.strip()) if paragraph.strip() else []
+    pysbd costs ~10 ms per 1,000 characters, so a caller that needs only the first sentences stops early. The
+    rules are those of the text's language (``rules_language``), told once from its opening."""
+    head = _head(text, max_chars)
+    language = rules_language(head)
+    for paragraph in head.split("\n"):
+        sentences = _split_paragraph(paragraph.strip(), language) if paragraph.strip() else []
         if sentences:
             yield sentences
 

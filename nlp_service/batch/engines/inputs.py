@@ -60,8 +60,16 @@ def expand_input(spec: str, fmt: str | None = None) -> list[InputFile]:
     return [InputFile(os.path.abspath(p), os.path.relpath(p, base), detect_format(p, fmt)) for p in paths]
 
 
-def read_windows(source: InputFile, window_rows: int, already: Counter[str], multi_file: bool) -> Iterator[Window]:
-    """The rows of one file as windows of items, skipping the ids ``already`` holds (as ``run_batch`` does).
+def read_windows(
+    source: InputFile,
+    window_rows: int,
+    already: Counter[str],
+    multi_file: bool,
+    encoding: str | None = None,
+    rename: dict[str, str] | None = None,
+) -> Iterator[Window]:
+    """The rows of one file as windows of items, skipping the ids ``already`` holds (as ``run_batch`` does);
+    ``encoding`` and ``rename`` (the file's column names → ours) are ``read_rows``'s, as the local engine reads.
 
     In a multi-file input a row without an id is named ``<relative path>:<row number>`` (row numbers repeat
     between files) and error records name the file before the row. The duplicate rule applies within a file.
@@ -73,7 +81,7 @@ def read_windows(source: InputFile, window_rows: int, already: Counter[str], mul
     skipped = rows_in = 0
     first_row = 0
     try:
-        for row_no, row in read_rows(source.path, source.fmt):
+        for row_no, row in read_rows(source.path, source.fmt, encoding, rename):
             rows_in += 1
             id_, auto = numbered_id(row, row_no)
             if multi_file and auto:

@@ -39,7 +39,14 @@ from nlp_service.batch.engines.inputs import InputFile, expand_input, read_windo
 from nlp_service.batch.engines.outputs import OutputTarget, already_written, claim_folder, output_target, write_shard
 from nlp_service.batch.errors import BatchError, Terminated
 from nlp_service.batch.outputs import RecordWriter
-from nlp_service.batch.runner import BatchConfig, BatchStats, WindowRunner, check_resume_tasks, same_file
+from nlp_service.batch.runner import (
+    BatchConfig,
+    BatchStats,
+    WindowRunner,
+    check_options,
+    check_resume_tasks,
+    same_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +90,11 @@ def run_ray(
         raise BatchError("--input and --output are the same file")
     if analyzer_factory is None:
         root = (checkpoint or DEFAULT_CHECKPOINTS).resolve()
-        Analyzer.load(root)  # checks the folder here (lazy: loads no model), not once in every actor
+        # checks the folder here (lazy: loads no model), not once in every actor
+        check_options(Analyzer.load(root), config.options)
         analyzer_factory = functools.partial(Analyzer.load, root)
+    elif config.options.thresholds:
+        check_options(analyzer_factory(), config.options)  # an Analyzer loads its models on first use only
 
     # A file output is locked before anything reads what earlier runs wrote, as the local engine does.
     writer = None if target.is_folder else RecordWriter(target.path)
@@ -185,7 +195,7 @@ def _run(
     try:
         window_rows = config.batch_size * config.window_factor
         ds = ray.data.from_items([{"file": pickle.dumps(f)} for f in files], override_num_blocks=len(files)).flat_map(
-            _WindowReader(window_rows, already, multi_file=len(files) > 1),
+            _WindowReader(window_rows, already, len(files) > 1, config.encoding, config.rename),
             num_cpus=0,  # reading is light next to the models and must not wait for a CPU the actors hold
         )
         ds = ds.map_batches(
@@ -246,14 +256,24 @@ _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\
 
 
 class _WindowReader:
-    """flat_map function: one input file → one row per window (the window's items pickled whole)."""
+    """flat_map function: one input file → one row per window (the window's items pickled whole). ``encoding``
+    and ``rename`` are the batch options ``--encoding`` and ``--*-field``, applied to every file."""
 
-    def __init__(self, window_rows: int, already: Counter[str], multi_file: bool):
+    def __init__(
+        self,
+        window_rows: int,
+        already: Counter[str],
+        multi_file: bool,
+        encoding: str | None = None,
+        rename: dict[str, str] | None = None,
+    ):
         self.window_rows, self.already, self.multi_file = window_rows, already, multi_file
+        self.encoding, self.rename = encoding, rename
 
     def __call__(self, row: dict[str, Any]) -> Iterator[dict[str, Any]]:
         source: InputFile = pickle.loads(row["file"])
-        for window in read_windows(source, self.window_rows, self.already, self.multi_file):
+        windows = read_windows(source, self.window_rows, self.already, self.multi_file, self.encoding, self.rename)
+        for window in windows:
             yield {
                 "key": window.key,
                 "items": pickle.dumps(window.items),
