@@ -98,7 +98,7 @@ def snapshot(report: dict[str, Any], measured: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("report", nargs="?", type=Path, default=ROOT / "reports" / "eval.json")
-    parser.add_argument("--out", type=Path, default=ROOT / "nlp_service" / "web" / "quality.json")
+    parser.add_argument("--out", type=Path, default=ROOT / "nlp_service" / "serve" / "web" / "quality.json")
     args = parser.parse_args(argv)
     if not args.report.is_file():
         print(f"model_quality: {args.report} does not exist; run make eval first", file=sys.stderr)
