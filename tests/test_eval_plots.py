@@ -9,6 +9,7 @@ import struct
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgba
 
 from training.evaluation import plots
 
@@ -37,6 +38,9 @@ def eval_report() -> dict:
             regions |= {"country_micro_f1": 0.8 * scale, "primary_country_top1": 0.82 * scale}
         out: dict = {"news_nlp_regions": regions, "gold_regions": regions, "news_nlp_seconds": 1.0}
         if themes:
+            bins = [{"bin": f"{b / 10:.1f}", "pairs": 50, "mean_score": b / 10 + 0.05,
+                     "positive_rate": min(1.0, (b / 10 + 0.05) * scale)} for b in range(10)]
+            out["calibration"] = {"gold_themes": {"ece": round(0.01 / scale, 4), "reliability": bins}}
             out |= {"gold_themes": {"micro_f1": 0.8 * scale, "macro_f1": 0.7 * scale, "per_label": _per_label(scale)},
                     "news_nlp_themes": {"micro_f1": 0.75 * scale, "macro_f1": 0.7 * scale,
                                         "per_label": _per_label(scale)},
@@ -89,10 +93,18 @@ METHODS = ("lead1", "lead3", "extractive", "abstractive_raw", "abstractive_guard
 CASES = [
     (plots.classifier_figure, eval_report, 5),
     (plots.theme_f1_figure, eval_report, 3),
+    (plots.reliability_figure, eval_report, 3),
     (plots.summary_rouge_figure, summary_report, 6),
     (plots.summary_judged_figure, summary_report, 2),
     (plots.checker_figure, faithfulness_report, 2),
 ]
+
+
+def _colour_of(handle) -> tuple[float, ...]:
+    """A legend entry's colour: a bar's face, or a line's colour."""
+    patch = handle.patches[0] if hasattr(handle, "patches") else handle
+    rgba = patch.get_facecolor() if hasattr(patch, "get_facecolor") else to_rgba(patch.get_color())
+    return tuple(round(v, 3) for v in rgba[:3])
 
 
 @pytest.fixture
@@ -105,11 +117,10 @@ def saved(monkeypatch):
         series: dict[str, set[tuple[float, ...]]] = {}
         for ax in fig.axes:
             for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-                patch = handle.patches[0] if hasattr(handle, "patches") else handle
-                series.setdefault(label, set()).add(tuple(round(v, 3) for v in patch.get_facecolor()[:3]))
+                series.setdefault(label, set()).add(_colour_of(handle))
         for legend in fig.legends:
             for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True):
-                series.setdefault(text.get_text(), set()).add(tuple(round(v, 3) for v in handle.get_facecolor()[:3]))
+                series.setdefault(text.get_text(), set()).add(_colour_of(handle))
         figures.append(series)
         return save(fig, path)
 
@@ -142,6 +153,7 @@ def test_classifier_figure_shows_only_the_measures_a_model_has(tmp_path, saved):
 @pytest.mark.parametrize(("draw", "report"), [
     (plots.classifier_figure, {"models": {}}),
     (plots.theme_f1_figure, {"models": {"fine-tuned": {"news_nlp_themes": {"micro_f1": 0.7}}}}),
+    (plots.reliability_figure, {"models": {"fine-tuned": {"calibration": {"news_nlp_themes": {"ece": 0.1}}}}}),
     (plots.summary_rouge_figure, {"sets": {}}),
     (plots.summary_judged_figure, {"sets": {"XSum test": {"n": 3, "methods": {"lead1": {"rouge1": 20.0}}}}}),
     (plots.checker_figure, {"checker": "x", "team_test": {"note": "no team-labelled test summaries"}}),
@@ -162,7 +174,7 @@ def test_the_command_draws_what_the_reports_hold(tmp_path, caplog):
     (reports / "faithfulness.json").write_text(json.dumps(faithfulness_report()))
     with caplog.at_level(logging.INFO, logger="eval.plots"):
         written = plots.main(["--reports", str(reports), "--out", str(out)])
-    assert sorted(p.name for p in written) == ["checker.png", "classifier.png", "themes.png"]
+    assert sorted(p.name for p in written) == ["checker.png", "classifier.png", "reliability.png", "themes.png"]
     assert "summary_eval.json not found" in caplog.text
 
 

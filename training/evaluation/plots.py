@@ -237,6 +237,35 @@ def theme_f1_figure(report: dict, path: Path, source: str = "reports/eval.json")
     return _save(fig, path)
 
 
+def reliability_figure(report: dict, path: Path, source: str = "reports/eval.json") -> Path | None:
+    """Reliability diagram of theme scores on the gold test split: per score bin, the share of (article, theme)
+    pairs that carry the theme, for the shipped classifier and the TF-IDF baseline, against the diagonal."""
+    curves = {m: _get(r, "calibration", "gold_themes") for m, r in (report.get("models") or {}).items()}
+    curves = {m: c for m, c in curves.items() if c and c.get("reliability")}
+    if "fine-tuned" not in curves:
+        _skip(path.name, "no reliability table of the classifier on the gold test split")
+        return None
+    fig, ax = plt.subplots(figsize=(6.5, 6.5))
+    ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls="--", label="perfectly calibrated")
+    taken: set[str] = set()
+    for name, curve in curves.items():
+        bins = [b for b in curve["reliability"] if b.get("pairs")]
+        c = colour(name, taken)
+        taken.add(c)
+        ece = _number(curve.get("ece"))
+        ax.plot([b["mean_score"] for b in bins], [b["positive_rate"] for b in bins], marker="o", color=c,
+                label=LABELS.get(name, name) + (f", ECE {ece:.3f}" if ece is not None else ""))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("mean score of the (article, theme) pairs in the bin")
+    ax.set_ylabel("share of those pairs that carry the theme (gold)")
+    ax.grid(alpha=0.3)
+    version = report.get("classifier_version")
+    _finish(fig, "Do theme scores mean what they say? Gold test split",
+            source + (f", classifier {version}" if version else ""), ncol=1)
+    return _save(fig, path)
+
+
 # --- summaries (reports/summary_eval.json)
 _ROUGE = (("ROUGE-1", "rouge1"), ("ROUGE-2", "rouge2"), ("ROUGE-Lsum", "rougeLsum"))
 
@@ -345,6 +374,7 @@ Draw = Callable[..., Path | None]
 FIGURES: tuple[tuple[str, str, Draw], ...] = (
     ("eval.json", "classifier.png", classifier_figure),
     ("eval.json", "themes.png", theme_f1_figure),
+    ("eval.json", "reliability.png", reliability_figure),
     ("summary_eval.json", "summaries-rouge.png", summary_rouge_figure),
     ("summary_eval.json", "summaries-judged.png", summary_judged_figure),
     ("faithfulness.json", "checker.png", checker_figure),
