@@ -91,6 +91,12 @@ class AnalyzeOptions:
             raise ValueError("top_k must be at least 1")
         if self.thresholds:
             check_thresholds(self.thresholds)
+        unused = [name for name, value in (("thresholds", self.thresholds), ("top_k", self.top_k),
+                                           ("explain", self.explain)) if value] if "classify" not in self.tasks else []
+        if unused:  # a classifier option without the classify task would be silently ignored
+            verb = "applies" if len(unused) == 1 else "apply"
+            raise ValueError(f"{' and '.join(unused)} {verb} only to the classify task, which is not among the tasks "
+                             f"{list(self.tasks)}: add classify or leave them out")
 
 
 class Analyzer:

@@ -101,7 +101,7 @@ def test_the_python_api_refuses_unknown_threshold_names_and_values_outside_0_1(f
     with pytest.raises(ValueError, match="unknown threshold name 'eastern asia' .*did you mean 'Eastern Asia'"):
         fake_analyzer.analyze([text], thresholds={"eastern asia": 0.3})
     with pytest.raises(ValueError, match="unknown threshold name 'xyzzy'; a threshold is set for a whole list"):
-        fake_analyzer.analyze(text, tasks=["summarize"], thresholds={"xyzzy": 0.3})
+        fake_analyzer.analyze(text, thresholds={"xyzzy": 0.3})
     for bad in (1.5, -0.1, float("nan"), "0.3", True):
         with pytest.raises(ValueError, match="threshold 'themes' must be a probability from 0 to 1"):
             fake_analyzer.classify(text, thresholds={"themes": bad})
@@ -171,3 +171,24 @@ def test_csv_and_parquet_outputs_are_chosen_by_suffix(tmp_path, use_fakes):
     assert cli.main(["batch", "-i", str(src), "-o", str(out_pq), "--no-progress"]) == 1
     table = pq.read_table(out_pq).to_pylist()
     assert [r["id"] for r in table] == ["a", "b"] and table[0]["countries"][0]["code"] == "FR"
+
+
+def test_classifier_options_without_the_classify_task_are_refused_not_ignored(fake_analyzer):
+    text = "France and Kenya sign a deal."
+    for option in ({"thresholds": {"politics": 0.3}}, {"top_k": 2}, {"explain": True}):
+        name = next(iter(option))
+        with pytest.raises(ValueError, match=f"{name} applies only to the classify task.*add classify or leave"):
+            fake_analyzer.analyze(text, tasks=["summarize"], **option)
+    assert fake_analyzer.analyze(text, tasks=["summarize"]).summary
+
+
+def test_the_http_api_refuses_classifier_options_without_classify(fake_analyzer):
+    from fastapi.testclient import TestClient
+
+    from nlp_service.serve import create_app
+
+    with TestClient(create_app(fake_analyzer)) as client:
+        response = client.post("/v1/analyze", json={"text": "France and Kenya sign a deal.", "tasks": ["summarize"],
+                                                    "top_k": 2})
+    assert response.status_code == 422
+    assert "top_k applies only to the classify task" in response.json()["detail"]

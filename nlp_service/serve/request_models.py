@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
 
-from nlp_service.analyzer import TASKS
+from nlp_service.analyzer import TASKS, AnalyzeOptions
 from nlp_service.batch import NO_TEXT, escape_id, row_text
 from nlp_service.summarize import DEFAULT_MAX_WORDS
 
@@ -106,3 +106,10 @@ class VerifyRequest(ArticleInput):
 
 class AnalyzeRequest(ClassifyRequest, SummarizeRequest):
     tasks: list[Task] = Field(list(TASKS), min_length=1, description="which analyses to run")
+
+    @model_validator(mode="after")
+    def _options_fit_the_tasks(self) -> AnalyzeRequest:
+        # The Python API's own check (a classifier option without the classify task is refused, not ignored),
+        # so that it answers 422 here rather than failing later.
+        AnalyzeOptions(tuple(self.tasks), self.thresholds, self.top_k, self.max_words, self.method, self.explain)
+        return self
