@@ -1,12 +1,15 @@
 """reports/eval.html: the evaluation as a page a person reads. The markdown report's tables, plus three plots drawn
-with matplotlib and embedded as PNG: per-theme F1 on the gold test split (each model beside the annotators'
-agreement), a reliability diagram of theme scores, and the confusion matrix of primary sub-regions."""
+with matplotlib and embedded as PNG: per-theme F1 on the gold test split and the reliability diagram of theme scores
+(the figures of docs/evaluation.md, from training.evaluation.plots), and the confusion matrix of primary
+sub-regions."""
 
 from __future__ import annotations
 
 import base64
 import html
 import io
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +18,7 @@ matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from training.evaluation import plots  # noqa: E402
 from training.evaluation.report import markdown  # noqa: E402
 
 _STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -29,46 +33,11 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def theme_f1_plot(report: dict) -> str | None:
-    models = [m for m, r in report["models"].items() if (r.get("gold_themes") or {}).get("per_label")]
-    if not models:
-        return None
-    themes = list(report["models"][models[0]]["gold_themes"]["per_label"])
-    agreement = (report.get("agreement") or {}).get("per_theme", {})
-    series = {m: [report["models"][m]["gold_themes"]["per_label"][t]["f1"] for t in themes] for m in models}
-    if agreement:
-        series["annotator agreement"] = [agreement.get(t, {}).get("f1") or 0.0 for t in themes]
-    fig, ax = plt.subplots(figsize=(11, 6))
-    width = 0.8 / len(series)
-    y = np.arange(len(themes))
-    for k, (name, values) in enumerate(series.items()):
-        ax.barh(y + k * width, values, height=width, label=name)
-    ax.set_yticks(y + width * (len(series) - 1) / 2, themes)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.axvline(0.5, color="#999", lw=0.8, ls="--")
-    ax.set_xlabel("F1 on the gold test split")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
-    ax.set_title("Per-theme F1: models vs the agreement of two annotators")
-    return _png(fig)
-
-
-def reliability_plot(report: dict, section: str = "gold_themes") -> str | None:
-    curves = {m: (r.get("calibration") or {}).get(section) for m, r in report["models"].items()}
-    curves = {m: c for m, c in curves.items() if c and c.get("reliability")}
-    if not curves:
-        return None
-    fig, ax = plt.subplots(figsize=(5.5, 5.5))
-    ax.plot([0, 1], [0, 1], color="#999", lw=0.8, ls="--", label="perfect")
-    for name, c in curves.items():
-        bins = [b for b in c["reliability"] if b["pairs"]]
-        ax.plot([b["mean_score"] for b in bins], [b["positive_rate"] for b in bins], marker="o",
-                label=f"{name} (ECE {c['ece']:.3f})")
-    ax.set_xlabel("mean score in bin")
-    ax.set_ylabel("share of (article, theme) pairs that are gold")
-    ax.set_title("Reliability of theme scores, gold test split")
-    ax.legend(loc="upper left", fontsize=8)
-    return _png(fig)
+def _embedded(draw: Callable[[dict, Path], Path | None], report: dict) -> str | None:
+    """One of docs/evaluation.md's figures (training.evaluation.plots), as an embedded PNG."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = draw(report, Path(tmp) / "figure.png")
+        return None if path is None else "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 def confusion_plot(confusion: dict | None) -> str | None:
@@ -127,8 +96,8 @@ def _inline(text: str) -> str:
 
 def write_html(report: dict, path: Path) -> Path:
     figures = [
-        ("Per-theme F1 on the gold test split", theme_f1_plot(report)),
-        ("Reliability diagram", reliability_plot(report)),
+        ("Per-theme F1 on the gold test split", _embedded(plots.theme_f1_figure, report)),
+        ("Reliability diagram", _embedded(plots.reliability_figure, report)),
         ("Primary sub-regions", confusion_plot(report.get("confusion"))),
     ]
     body = [f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='{src}'>"
