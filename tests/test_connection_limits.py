@@ -11,6 +11,7 @@ import time
 import httpx
 import pytest
 import uvicorn
+from test_server import wait_ready
 
 from nlp_service.serve import ServerConfig, create_app, uvicorn_config
 
@@ -46,10 +47,7 @@ def served(fake_analyzer):
     config = ServerConfig(read_timeout_s=READ_TIMEOUT_S, keep_alive_s=1, max_connections=8)
     with Served(create_app(fake_analyzer, config=config), config) as s:
         with httpx.Client(base_url=f"http://127.0.0.1:{s.port}") as c:
-            for _ in range(500):
-                if c.get("/readyz").status_code == 200:
-                    break
-                time.sleep(0.01)
+            assert wait_ready(c).status_code == 200
         yield s
 
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from test_server import wait_ready
 
 from nlp_service import cli
 from nlp_service.analyzer import Analyzer
@@ -22,9 +23,7 @@ NO_SPACES = "x" * 1_100_000  # one "word" of 1.1 M characters: past spaCy's 1 M-
 @pytest.fixture
 def client(fake_analyzer):
     with TestClient(create_app(fake_analyzer, max_body_bytes=3_000_000)) as c:
-        for _ in range(500):
-            if c.get("/readyz").status_code == 200:
-                break
+        assert wait_ready(c).status_code == 200
         yield c
 
 
@@ -81,9 +80,7 @@ def test_verify_with_a_lone_surrogate_in_the_summary_answers_in_every_door(tmp_p
     assert record.error is None and record.faithful
 
     with TestClient(create_app(analyzer)) as c:
-        for _ in range(500):
-            if c.get("/readyz").status_code == 200:
-                break
+        assert wait_ready(c).status_code == 200
         body = json.dumps({"text": ARTICLE, "summary": "Kenya \udc00held an election."})  # \udc00 as JSON escape
         response = c.post("/v1/verify", content=body, headers={"content-type": "application/json"})
         assert response.status_code == 200 and response.json()["faithful"] is True

@@ -8,12 +8,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from test_cli import project_commands
+from test_server import wait_process_ready
 
 from nlp_service import cli
 
@@ -57,15 +57,7 @@ def test_serve_logs_one_json_object_per_line(tmp_path, checkpoints):
                                 cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as client:
-            deadline = time.monotonic() + 600
-            while True:
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text(errors="replace")
-                time.sleep(0.5)
+            wait_process_ready(client, proc, log_path)
             assert client.post("/v1/classify", json={"text": "Kenya held an election."}).status_code == 200
     finally:
         proc.terminate()

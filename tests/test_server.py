@@ -243,6 +243,21 @@ def test_a_failed_load_keeps_readyz_at_503(serve, fake_summarizer, caplog):
 
 
 # -- the real thing ----------------------------------------------------------------------------------------
+def wait_process_ready(client: httpx.Client, proc: subprocess.Popen, log_path: Path, limit_s: float = 600) -> None:
+    """Poll /readyz of a served ``nlp-service serve`` until its models are loaded; fail with the server's log when
+    the process ends, or when loading takes longer than ``limit_s``."""
+    deadline = time.monotonic() + limit_s
+    while True:
+        try:
+            if client.get("/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None, log_path.read_text(errors="replace")
+        assert time.monotonic() < deadline, f"the models did not load within {limit_s:g} s"
+        time.sleep(0.5)
+
+
 @pytest.mark.slow
 def test_nlp_service_serve_with_the_real_models(checkpoints, examples_path, tmp_path):
     with socket.socket() as s:
@@ -260,16 +275,7 @@ def test_nlp_service_serve_with_the_real_models(checkpoints, examples_path, tmp_
         )
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as c:
-            deadline = time.monotonic() + 600
-            while True:
-                try:
-                    if c.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None, log_path.read_text(errors="replace")
-                assert time.monotonic() < deadline, "the models did not load within 10 minutes"
-                time.sleep(0.5)
+            wait_process_ready(c, proc, log_path)
             article = json.loads(examples_path.read_text(encoding="utf-8").splitlines()[0])
             response = c.post("/v1/analyze", json={"id": article["id"], "text": article["text"]})
             assert response.status_code == 200
