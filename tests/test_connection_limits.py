@@ -5,38 +5,19 @@ new requests get 503 (uvicorn with the service's settings, on a real socket)."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
-from test_server import wait_ready
+from test_server import LiveServer, wait_ready
 
-from nlp_service.serve import ServerConfig, create_app, uvicorn_config
+from nlp_service.serve import ServerConfig, create_app
 
 READ_TIMEOUT_S = 0.5
 
 
-class Served:
-    def __init__(self, app, config: ServerConfig):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.server = uvicorn.Server(uvicorn_config(app, config, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=20)
-        self.sock.close()
+class Served(LiveServer):
+    """The service on a loopback port with its own uvicorn settings, and raw sockets to it."""
 
     def connect(self) -> socket.socket:
         return socket.create_connection(("127.0.0.1", self.port), timeout=10)

@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 
 from nlp_service.analyzer import Analyzer
-from nlp_service.serve import create_app
+from nlp_service.serve import ServerConfig, create_app, uvicorn_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLE = "Kenya held a general election on Tuesday. Parliament will meet next week."
@@ -27,11 +27,15 @@ ARTICLE = "Kenya held a general election on Tuesday. Parliament will meet next w
 class LiveServer:
     """uvicorn.Server in a thread, on a socket bound to port 0 (the OS picks a free port, with no race)."""
 
-    def __init__(self, app: object):
+    def __init__(self, app: object, config: ServerConfig | None = None):
+        """``config``: serve with the service's own uvicorn settings (limits, timeouts), as ``nlp-service serve``."""
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        settings = (uvicorn_config(app, config, log_level="warning") if config is not None
+                    else uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(settings)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> LiveServer:
