@@ -111,5 +111,10 @@ class AnalyzeRequest(ClassifyRequest, SummarizeRequest):
     def _options_fit_the_tasks(self) -> AnalyzeRequest:
         # The Python API's own check (a classifier option without the classify task is refused, not ignored),
         # so that it answers 422 here rather than failing later.
-        AnalyzeOptions(tuple(self.tasks), self.thresholds, self.top_k, self.max_words, self.method, self.explain)
+        self.options()
         return self
+
+    def options(self) -> AnalyzeOptions:
+        """The request's options as the analyzer takes them."""
+        return AnalyzeOptions(tuple(self.tasks), self.thresholds, self.top_k, self.max_words, self.method,
+                              self.explain)

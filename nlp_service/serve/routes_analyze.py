@@ -98,14 +98,7 @@ async def run(state: ServiceState, request: ArticleInput, options: AnalyzeOption
 
 @router.post("/v1/analyze", responses=RECORD_RESPONSES, summary="Classify and summarise")
 async def analyze(request: AnalyzeRequest, state: State) -> JSONResponse:
-    return await run(
-        state,
-        request,
-        AnalyzeOptions(
-            tuple(request.tasks), request.thresholds, request.top_k, request.max_words, request.method,
-            request.explain,
-        ),
-    )
+    return await run(state, request, request.options())
 
 
 @router.post("/v1/classify", responses=RECORD_RESPONSES, summary="Countries, regions and themes")
