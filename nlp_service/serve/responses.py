@@ -94,6 +94,56 @@ def article_responses(record: dict[str, Any]) -> dict[int | str, dict[str, Any]]
     return out
 
 
+PREPARE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: json_content(
+        {
+            "type": "object",
+            "required": ["text", "warnings"],
+            "properties": {"text": {"type": "string"}, "warnings": {"type": "array", "items": {"type": "string"}}},
+            "additionalProperties": False,
+        },
+        "the cleaned text the models read, and the cleaning's warnings",
+    ),
+    **{code: json_content(ERROR_SCHEMA, ARTICLE_ERRORS[code]) for code in (400, 413, 422, 500)},
+}
+
+
+# A batch job as GET /v1/jobs/{id} (and the 202 of POST /v1/jobs) describes it (``Job.summary``).
+JOB_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "filename", "format", "tasks", "status", "message", "total", "done", "failed", "errors",
+                 "created", "finished"],
+    "properties": {
+        "id": {"type": "string"},
+        "filename": {"type": "string"},
+        "format": {"enum": ["jsonl", "csv"]},
+        "tasks": {"type": "array", "items": {"type": "string"}},
+        "status": {"enum": ["queued", "running", "done", "failed", "cancelled"]},
+        "message": {"type": ["string", "null"]},  # why a job failed
+        "total": {"type": "integer", "minimum": 0},
+        "done": {"type": "integer", "minimum": 0},
+        "failed": {"type": "integer", "minimum": 0},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["row", "id", "error"],
+                "properties": {"row": {"type": "string"}, "id": {"type": "string"}, "error": {"type": "string"}},
+            },
+        },
+        "created": {"type": "number"},
+        "finished": {"type": ["number", "null"]},
+    },
+    "additionalProperties": False,
+}
+NO_SUCH_JOB = "no such job (finished more than a day ago, cancelled, or the server restarted since)"
+
+
+def error_responses(**described: str) -> dict[int | str, dict[str, Any]]:
+    """Documented error answers, ``code_413="why"`` style, each with the one error body."""
+    return {int(code.removeprefix("code_")): json_content(ERROR_SCHEMA, text) for code, text in described.items()}
+
+
 def data_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in ``nlp_service/data`` as an OpenAPI document embeds it."""
     schema = json.loads(resources.files("nlp_service.data").joinpath(name).read_text("utf-8"))

@@ -24,7 +24,7 @@ from nlp_service.serve.request_models import (
     SummarizeRequest,
     VerifyRequest,
 )
-from nlp_service.serve.responses import SafeJSONResponse, article_responses, data_schema
+from nlp_service.serve.responses import PREPARE_RESPONSES, SafeJSONResponse, article_responses, data_schema
 from nlp_service.serve.state import ServiceState, service_state
 from nlp_service.text.clean import TOO_LONG, InputError, prepare
 
@@ -125,7 +125,9 @@ async def verify(request: VerifyRequest, state: State) -> JSONResponse:
     )
 
 
-@router.post("/v1/prepare", summary="The text as the models read it (mention offsets refer to it)")
+@router.post(
+    "/v1/prepare", responses=PREPARE_RESPONSES, summary="The text as the models read it (mention offsets refer to it)"
+)
 async def prepare_text(request: Article) -> JSONResponse:
     """Cleaning only (HTML to text, invisible characters, whitespace, the language check): no model runs,
     so it answers while the models load. The web page shows this text with the mentions marked."""

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from nlp_service.analyzer import TASKS
 from nlp_service.serve.jobs import Job, JobError, JobLimits, JobStore, job_format, records_csv, records_jsonl
+from nlp_service.serve.responses import JOB_SCHEMA, NO_SUCH_JOB, error_responses, json_content
 from nlp_service.serve.state import ServiceState, service_state
 
 State = Annotated[ServiceState, Depends(service_state)]
@@ -38,17 +39,29 @@ def jobs_router(limits: JobLimits) -> APIRouter:
         summary="Start a batch job: the body is a JSONL or CSV file",
         openapi_extra=UPLOAD_BODY,
         responses={
-            413: {"description": f"more than {limits.max_rows} rows, or a body over the size limit"},
-            422: {"description": "not JSONL or CSV, or no text column"},
-            503: {"description": "too many jobs at once"},
+            202: json_content(JOB_SCHEMA, "the job is queued"),
+            **error_responses(
+                code_413=f"more than {limits.max_rows} rows, or a body over the size limit",
+                code_422="not JSONL or CSV, or no text column",
+                code_503="too many jobs at once (see Retry-After)",
+            ),
         },
     )
     router.add_api_route("/v1/jobs/{job_id}", job_status, methods=["GET"],
-                         summary="A batch job's progress and error rows")
+                         summary="A batch job's progress and error rows",
+                         responses={200: json_content(JOB_SCHEMA, "the job"), **error_responses(code_404=NO_SUCH_JOB)})
     router.add_api_route("/v1/jobs/{job_id}", job_cancel, methods=["DELETE"], status_code=204,
-                         summary="Cancel a batch job and forget its records")
+                         summary="Cancel a batch job and forget its records",
+                         responses={204: {"description": "cancelled"}, **error_responses(code_404=NO_SUCH_JOB)})
     router.add_api_route("/v1/jobs/{job_id}/records.{kind}", job_records, methods=["GET"],
-                         summary="A finished job's records: kind jsonl or csv")
+                         summary="A finished job's records: kind jsonl or csv", response_class=Response,
+                         responses={
+                             200: {"description": "the records, one per input row, in the input's order",
+                                   "content": {"application/x-ndjson": {"schema": {"type": "string"}},
+                                               "text/csv": {"schema": {"type": "string"}}}},
+                             **error_responses(code_404=f"{NO_SUCH_JOB}, or a kind other than jsonl or csv",
+                                               code_409="the job is not done yet"),
+                         })
     return router
 
 
@@ -75,8 +88,7 @@ async def create_job(
 def job_or_404(jobs: JobStore, job_id: str) -> Job:
     job = jobs.get(job_id)
     if job is None:
-        raise HTTPException(404, "no such job: it finished more than a day ago, was cancelled, or the "
-                                 "server was restarted since")
+        raise HTTPException(404, NO_SUCH_JOB)
     return job
 
 
