@@ -5,7 +5,11 @@ runs three phases against POST /v1/classify with the same 300-word article (writ
 
 1. one client sending requests in sequence (the baseline for batching);
 2. 50 concurrent clients, a fixed number of requests each;
-3. 200 concurrent clients, a fixed number of requests each.
+3. 200 concurrent clients, a fixed number of requests each;
+4. fairness: one client sends 256-article requests back to back while 200 clients send one-article requests
+   for ``--fair-seconds``; the one-article requests' latency, answered 200 or 503, is what counts;
+5. ``--stalled`` connections that send half a request (headers and part of a 2 MB body) and then nothing: how
+   long until the server has closed them all, and its memory meanwhile.
 
 Clients do not retry: a 503 is counted as such (and must carry Retry-After). During every phase a probe in its
 own process asks /healthz every 50 ms. Reports throughput, p50/p95/p99 latency, responses by status, /healthz
@@ -157,6 +161,110 @@ async def run_phase(url: str, name: str, clients: int, per_client: int) -> Phase
     return phase
 
 
+async def run_fair_phase(url: str, clients: int, seconds: float, large: int = 256) -> dict[str, Any]:
+    """One client posts ``large``-article requests back to back; ``clients`` clients post one-article requests
+    (no pause) for ``seconds``. Every one-article request's latency counts, 200 or 503 alike: a 503 with
+    Retry-After is a prompt answer, what must not happen is a wait behind the large requests."""
+    small_ms: list[float] = []
+    small_status: dict[str, int] = {}
+    large_status: dict[str, int] = {}
+    large_ms: list[float] = []
+    missing_retry_after = 0
+    one = json.dumps({"text": ARTICLE}).encode()
+    many = json.dumps({"articles": [{"id": str(i), "text": ARTICLE} for i in range(large)]}).encode()
+    headers = {"content-type": "application/json"}
+    limits = httpx.Limits(max_connections=clients + 2, max_keepalive_connections=clients + 2)
+    stop_at = time.perf_counter() + seconds
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
+
+        async def large_client() -> None:
+            while time.perf_counter() < stop_at:
+                started = time.perf_counter()
+                try:
+                    key = str((await http.post("/v1/classify", content=many, headers=headers)).status_code)
+                except httpx.HTTPError as exc:
+                    key = type(exc).__name__
+                large_status[key] = large_status.get(key, 0) + 1
+                large_ms.append((time.perf_counter() - started) * 1000)
+                if key != "200":
+                    await asyncio.sleep(1)  # as Retry-After asks
+
+        async def small_client() -> None:
+            nonlocal missing_retry_after
+            await asyncio.sleep(0.5)  # the large client's first request is in the queue first
+            while time.perf_counter() < stop_at:
+                started = time.perf_counter()
+                try:
+                    response = await http.post("/v1/classify", content=one, headers=headers)
+                    key = str(response.status_code)
+                    if response.status_code == 503 and "retry-after" not in response.headers:
+                        missing_retry_after += 1
+                except httpx.HTTPError as exc:
+                    key = type(exc).__name__
+                small_status[key] = small_status.get(key, 0) + 1
+                small_ms.append((time.perf_counter() - started) * 1000)
+                if key == "503":
+                    await asyncio.sleep(1)  # Retry-After: 1
+
+        await asyncio.gather(large_client(), *(small_client() for _ in range(clients)))
+    return {
+        "name": f"{clients} one-article clients beside a {large}-article client",
+        "seconds": seconds,
+        "one_article_ms": summary(small_ms) | {"requests": len(small_ms)},
+        "one_article_statuses": dict(sorted(small_status.items())),
+        "one_article_503_without_retry_after": missing_retry_after,
+        "large_ms": summary(large_ms) | {"requests": len(large_ms)},
+        "large_statuses": dict(sorted(large_status.items())),
+    }
+
+
+async def run_stalled_phase(port: int, count: int, server_pid: int, give_up_s: float = 60.0) -> dict[str, Any]:
+    """``count`` connections each send the headers of a 2 MB upload and 5 kB of it, then stall. Reports how
+    many the server refused at once (its connection cap), when the last one was closed, and the RSS."""
+    partial = (b"POST /v1/classify HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
+               b"content-length: 2000000\r\n\r\n" + b'{"text": "' + b"x" * 5000)
+    started = time.perf_counter()
+    closed_after: list[float] = []
+    failed_to_open = 0
+
+    async def stalled() -> None:
+        nonlocal failed_to_open
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(partial)
+            await writer.drain()
+        except OSError:
+            failed_to_open += 1
+            return
+        try:
+            while await asyncio.wait_for(reader.read(65536), timeout=give_up_s):
+                pass  # a 408 or 503 answer, then the close
+        except (TimeoutError, OSError):
+            pass
+        closed_after.append(time.perf_counter() - started)
+        writer.close()
+
+    tasks = [asyncio.create_task(stalled()) for _ in range(count)]
+    await asyncio.sleep(2)
+    rss_during = current_rss_mb(server_pid)
+    await asyncio.gather(*tasks)
+    return {
+        "name": f"{count} stalled connections",
+        "connections": count,
+        "could_not_connect": failed_to_open,
+        "closed_within_s": round(max(closed_after, default=float("nan")), 1),
+        "still_open_after_give_up": sum(1 for t in closed_after if t >= give_up_s),
+        "rss_mb_during": rss_during,
+    }
+
+
+def current_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
 def server_side(log_path: Path, phases: list[Phase]) -> None:
     """Per phase: latency percentiles of the 200 answers to /v1/classify, as the server's access log has them."""
     entries = []
@@ -229,6 +337,8 @@ def main() -> int:
             asyncio.run(run_phase(url, "50 clients", 50, args.per_client)),
             asyncio.run(run_phase(url, "200 clients", 200, args.per_client_200)),
         ]
+        fair = asyncio.run(run_fair_phase(url, 200, args.fair_seconds))
+        stalled = asyncio.run(run_stalled_phase(port, args.stalled, server.pid))
         rss = peak_rss_mb(server.pid)
     finally:
         server.terminate()
@@ -240,6 +350,8 @@ def main() -> int:
         "cpus": os.cpu_count(),
         "load_average_after": os.getloadavg(),  # other work on the machine skews every figure
         "phases": [asdict(p) for p in phases],
+        "fairness": fair,
+        "stalled": stalled,
         "peak_rss_mb": rss,
         "batching_speedup_50_vs_sequential": round(fifty.throughput / sequential.throughput, 2),
     }
@@ -250,6 +362,10 @@ def main() -> int:
             f"statuses {p.statuses}, 503 without Retry-After {p.retry_after_missing}, /healthz ms {p.healthz_ms}, "
             f"in-server ms {p.server_ms}"
         )
+    print(f"{fair['name']}: one-article ms {fair['one_article_ms']}, statuses {fair['one_article_statuses']}; "
+          f"large ms {fair['large_ms']}, statuses {fair['large_statuses']}")
+    print(f"{stalled['name']}: all closed within {stalled['closed_within_s']} s "
+          f"({stalled['still_open_after_give_up']} still open after 60 s), RSS meanwhile {stalled['rss_mb_during']} MB")
     print(f"peak RSS {rss} MB; batching speed-up at 50 clients: {report['batching_speedup_50_vs_sequential']}x")
     print(f"load average after the run: {report['load_average_after']} on {os.cpu_count()} CPUs")
     print(f"report: {args.out}")
