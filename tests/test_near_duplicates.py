@@ -105,3 +105,24 @@ def test_no_shipped_train_or_validation_article_near_duplicates_a_test_article()
     removed = {e.id for s in splits.values() for e in s.removed}
     assert "bbc:tech/019" in removed and 100 < len(removed) < 400
     assert {e.id for e in splits["bbc"].test} >= {"bbc:tech/329"}
+
+
+@pytest.mark.slow
+def test_a_users_file_loses_its_copies_of_the_sources_test_articles_even_when_the_sources_are_not_named(
+    tmp_path: Path,
+) -> None:
+    """A user's training file that holds a BBC test article (lightly edited) does not train on it, although
+    only the user's file is named: `make eval` scores that article all the same."""
+    from training.sources.splits import shipped_test_articles
+
+    test_article = next(e for e in shipped_test_articles() if e.id.startswith("bbc:"))
+    copy = test_article.text.replace(".", ";", 1)
+    rng = random.Random(5)
+    words = [f"w{k}" for k in range(400)]
+    rows = [_row(i, rng, words) for i in range(30)] + [{"id": "copied", "text": copy, "themes": ["politics"]}]
+    path = tmp_path / "mine.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+    split = source_splits([], [str(path)])[f"user:{path}"]
+    assert [e.text for e in split.removed] == [copy]
+    assert len(split.train) + len(split.validation) + len(split.test) == 30
