@@ -57,7 +57,7 @@ def test_jsonl_reader_turns_broken_lines_into_bad_rows_and_skips_blank_lines():
     assert rows[0][1] == {"id": "a", "text": "x"}
     assert isinstance(rows[1][1], BadRow) and "not valid JSON" in rows[1][1].reason
     assert isinstance(rows[2][1], BadRow) and rows[2][1].reason == "not a JSON object"
-    assert row_id(rows[3][1], rows[3][0]) == "5"
+    assert row_id(rows[3][1], rows[3][0]) == "#5"
 
 
 def test_csv_reader_needs_a_header_and_treats_empty_cells_as_missing(tmp_path):
@@ -68,7 +68,7 @@ def test_csv_reader_needs_a_header_and_treats_empty_cells_as_missing(tmp_path):
     rows = list(read_rows(str(path), "csv"))
     assert rows[0] == (1, {"id": "7", "title": "Title, with comma", "body": "Body\nover two lines"})
     assert rows[1] == (2, {"id": None, "title": "Only a title", "body": None})
-    assert row_text(rows[1][1]) == "Only a title" and row_id(rows[1][1], 2) == "2"
+    assert row_text(rows[1][1]) == "Only a title" and row_id(rows[1][1], 2) == "#2"
 
     (tmp_path / "nohead.csv").write_text("", encoding="utf-8")
     with pytest.raises(BatchError, match="header"):
@@ -125,8 +125,18 @@ def test_row_text_prefers_text_then_title_and_body():
 def test_row_id_is_a_string_or_the_row_number():
     assert row_id({"id": 42}, 1) == "42"
     assert row_id({"id": 42.0}, 1) == "42"  # pandas turns integer ids with gaps into floats
-    assert row_id({"id": ""}, 9) == "9"
-    assert row_id({"id": ["no"]}, 3) == "3"  # and the row becomes an error record (see below)
+    assert row_id({"id": ""}, 9) == "#9"
+    assert row_id({"id": ["no"]}, 3) == "#3"  # and the row becomes an error record (see below)
+
+
+def test_a_row_number_id_is_never_a_given_id_and_both_are_reversible():
+    from nlp_service.batch import input_id
+
+    assert row_id({"text": "x"}, 3) == "#3" and row_id({"id": 3}, 3) == "3"
+    assert row_id({"id": "#3"}, 1) == "##3" and row_id({"id": "##3"}, 1) == "###3"  # a given "#…" gets one more
+    for given in ("3", "#3", "##3", "a#b", "\udc00", "\ud800"):
+        assert input_id(row_id({"id": given}, 3)) == given
+    assert input_id("#3") is None  # the row gave no id
 
 
 # -- runner ------------------------------------------------------------------------------------------------
@@ -160,13 +170,13 @@ def test_every_kind_of_bad_row_becomes_an_error_record_and_the_run_goes_on(tmp_p
     out = tmp_path / "out.jsonl"
     stats = run_batch(fake_analyzer, str(src), str(out), quiet(batch_size=2))
     records = {r["id"]: r for r in read_records(out)}
-    assert [r["id"] for r in read_records(out)] == ["ok1", "2", "num", "none", "blank", "ok1", "7"]
-    assert records["2"]["error"].startswith("line 2: not valid JSON")
+    assert [r["id"] for r in read_records(out)] == ["ok1", "#2", "num", "none", "blank", "ok1", "#7"]
+    assert records["#2"]["error"].startswith("line 2: not valid JSON")
     assert records["num"]["error"] == "line 3: text must be a string, got int"
     assert records["none"]["error"] == f"line 4: {NO_TEXT}"
     assert records["blank"]["error"] == "line 5: empty text"
     assert read_records(out)[5]["error"].startswith(f"line 6: {DUPLICATE_ID} (the same as line 1; ")
-    assert records["7"]["countries"][0]["code"] == "JP" and "error" not in records["7"]
+    assert records["#7"]["countries"][0]["code"] == "JP" and "error" not in records["#7"]
     for r in read_records(out):
         if "error" in r:
             assert "themes" not in r and "summary" not in r

@@ -162,7 +162,7 @@ def test_an_unclosed_csv_quote_is_reported_with_the_lines_it_swallowed(tmp_path,
     out = tmp_path / "out.jsonl"
     stats = run_batch(fake_analyzer, str(src), str(out), quiet())
     got = records(out)
-    assert got[0]["id"] == "1" and got[0]["error"].startswith("row 1: row is not valid CSV")
+    assert got[0]["id"] == "#1" and got[0]["error"].startswith("row 1: row is not valid CSV")
     assert "lines 2-3 of the file were read as this one row, probably because of a quote that is not closed" in (
         got[0]["error"]
     )

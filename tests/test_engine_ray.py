@@ -246,8 +246,8 @@ def test_a_folder_of_parquet_and_csv_files_goes_to_parquet_shards(tmp_path):
         str(tmp_path / "in"), str(out), quiet(), RayConfig(shard_format="parquet"), analyzer_factory=factory
     )
     records = {r["id"]: r for r in read_output(str(out))}
-    assert sorted(records) == ["b.csv:1", "p1", "p2"] and stats.ok == 3
-    assert records["p1"]["countries"][0]["code"] == "KE" and records["b.csv:1"]["countries"][0]["code"] == "IN"
+    assert sorted(records) == ["#b.csv:1", "p1", "p2"] and stats.ok == 3
+    assert records["p1"]["countries"][0]["code"] == "KE" and records["#b.csv:1"]["countries"][0]["code"] == "IN"
     assert all(p.endswith(".parquet") for p in shard_paths(str(out)))
 
 

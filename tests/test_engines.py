@@ -65,7 +65,7 @@ def test_rows_without_ids_in_a_multi_file_input_are_named_by_file_and_row(tmp_pa
         for window in read_windows(source, 8, Counter(), multi_file=True)
         for item in window.items
     ]
-    assert ids == ["a.jsonl:1", "7", "b.jsonl:1"]
+    assert ids == ["#a.jsonl:1", "7", "#b.jsonl:1"]
 
 
 def test_output_is_a_file_for_jsonl_names_and_a_folder_otherwise(tmp_path):

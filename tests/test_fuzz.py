@@ -486,7 +486,7 @@ def run_csv_unclosed(analyzer: Analyzer, work: Path, texts_: list[str], data: st
     run_batch(analyzer, str(src), str(out), BatchConfig(progress=False, batch_size=4))
     records = read_output(out)
     # The broken row cannot be parsed, so its id is its row number; every other row keeps its own.
-    assert [r["id"] for r in records] == [str(i + 1) if i == broken else f"r{i}" for i in range(len(texts_))]
+    assert [r["id"] for r in records] == [f"#{i + 1}" if i == broken else f"r{i}" for i in range(len(texts_))]
     assert ("error" in records[broken]) and all("error" not in r for i, r in enumerate(records) if i != broken)
 
 

@@ -153,7 +153,8 @@ def test_a_csv_quote_never_closed_loses_no_row(tmp_path, fake_analyzer):
     lines = ["id,text"] + [f"{i},Kenya story {i}." for i in range(1, 501)]
     lines[3] = '3,"Kenya story 3.'  # opens a quote no later line closes
     got = run_file(fake_analyzer, tmp_path, "in.csv", ("\n".join(lines) + "\n").encode())
-    assert len(got) == 500 and [r["id"] for r in got] == [str(i) for i in range(1, 501)]
+    # the broken row's id cannot be read: its record is named by its row number
+    assert len(got) == 500 and [r["id"] for r in got] == [str(i) if i != 3 else "#3" for i in range(1, 501)]
     assert got[2]["error"].startswith("row 3: row is not valid CSV: the quote opened on line 4 is never closed")
     assert got[2]["error"].endswith("(unexpected end of data); lines 5-501 after it were read again as rows")
     assert all("error" not in r for i, r in enumerate(got) if i != 2)
@@ -189,7 +190,7 @@ def test_lone_surrogate_ids_stay_distinct_and_reversible(tmp_path, fake_analyzer
 def test_a_row_number_id_never_makes_a_given_id_a_duplicate(tmp_path, fake_analyzer):
     content = b'{"text": "Kenya."}\n{"id": 1, "text": "Chile."}\n{"id": 1, "text": "Japan."}\n'
     got = run_file(fake_analyzer, tmp_path, "in.jsonl", content)
-    assert [r["id"] for r in got] == ["1", "1", "1"]
+    assert [r["id"] for r in got] == ["#1", "1", "1"]  # a row number is marked, so no two records share an id
     assert "error" not in got[0] and "error" not in got[1]  # the given id 1 is not the row number's duplicate
     assert got[2]["error"].startswith("line 3: duplicate id (the same as line 2;")
     again = run_file(fake_analyzer, tmp_path, "in.jsonl", content)  # the same output file: a resume

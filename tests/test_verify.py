@@ -231,7 +231,7 @@ def test_cli_verify_writes_one_record_per_row(tmp_path, monkeypatch, fake_analyz
     out = tmp_path / "out.jsonl"
     assert cli.main(["verify", "-i", str(src), "-o", str(out)]) == 1  # error rows → exit 1
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["id"] for r in records] == ["ok", "bad", "none", "4"]
+    assert [r["id"] for r in records] == ["ok", "bad", "none", "#4"]
     assert records[0]["faithful"] is True
     assert records[1]["faithful"] is False and records[1]["unsupported"][0]["span"] == "Norway"
     assert "summary" in records[2]["error"] and "JSON" in records[3]["error"]
@@ -243,7 +243,7 @@ def test_cli_verify_stdin_to_stdout(monkeypatch, fake_analyzer, capsys):
     monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps({"text": ARTICLE, "summary": "Eastmere."}) + "\n"))
     assert cli.main(["verify", "-i", "-", "-o", "-"]) == 0
     record = json.loads(capsys.readouterr().out)
-    assert record["id"] == "1" and record["faithful"] is True
+    assert record["id"] == "#1" and record["faithful"] is True
 
 
 def test_http_verify(fake_analyzer):
@@ -313,6 +313,6 @@ def test_cli_verify_reads_rows_as_the_batch_command_does(tmp_path, monkeypatch, 
     out = tmp_path / "out.jsonl"
     assert cli.main(["verify", "-i", str(src), "-o", str(out)]) == 1
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["id"] for r in records] == ["1", "7", "7"]
+    assert [r["id"] for r in records] == ["#1", "7", "7"]
     assert "JSON" in records[0]["error"] and "text must be a string" in records[1]["error"]
     assert records[2]["faithful"] is True

@@ -27,7 +27,7 @@ from nlp_service.batch.export import export_format, export_records, partial_path
 from nlp_service.batch.files import STDIO
 from nlp_service.batch.outputs import RecordWriter, escape_id, record_bytes, unescape_id
 from nlp_service.batch.readers import FORMATS, BadRow, check_jsonl_fields, read_csv, read_jsonl, read_rows
-from nlp_service.batch.rows import DUPLICATE_ID, NO_TEXT, RowRules, row_id, row_label, row_text
+from nlp_service.batch.rows import DUPLICATE_ID, NO_TEXT, RowRules, input_id, row_id, row_label, row_text
 from nlp_service.batch.runner import BatchConfig, BatchStats, run_batch
 from nlp_service.batch.verify import VerifyStats, run_verify
 
@@ -59,6 +59,7 @@ __all__ = [
     "escape_id",
     "export_format",
     "export_records",
+    "input_id",
     "partial_path",
     "raise_terminated",
     "read_csv",

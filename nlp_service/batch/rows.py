@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from nlp_service.batch.outputs import escape_id
+from nlp_service.batch.outputs import escape_id, unescape_id
 from nlp_service.batch.readers import TEXT_FIELDS, BadRow
 from nlp_service.records import Analysis
 
@@ -24,24 +24,44 @@ def row_label(fmt: str, row_no: int) -> str:
     return f"line {row_no}" if fmt == "jsonl" else f"row {row_no}"
 
 
+# A row without a usable id is named by its row number with this mark (``#3``), and a given id that starts with
+# the mark gets one more (``#7`` → ``##7``): no given id can then look like a row number, and both are reversible
+# (``input_id``).
+AUTO_ID_MARK = "#"
+
+
+def auto_id(row_no: int, file_label: str = "") -> str:
+    """The id of a row that gave none: ``#3``, or ``#part-2.jsonl:3`` in a multi-file input."""
+    return f"{AUTO_ID_MARK}{file_label}:{row_no}" if file_label else f"{AUTO_ID_MARK}{row_no}"
+
+
 def row_id(row: dict[str, Any] | BadRow, row_no: int) -> str:
     """The row's ``id`` as text; a row without one (or with one that is not text or a number) gets its row
-    number, so reruns give it the same id.
+    number (``#3``), so reruns give it the same id and no given id equals it.
 
     Ids compare as text: 7, "7" and 7.0 (pandas writes integer ids with gaps as floats) are all "7", and a
     second row with that id is a "duplicate id" error record."""
-    value = row.id if isinstance(row, BadRow) else row.get("id")
-    if value is None or value == "" or id_problem(value):
-        return str(row_no)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return escape_id(str(value))
+    return numbered_id(row, row_no)[0]
 
 
 def numbered_id(row: dict[str, Any] | BadRow, row_no: int) -> tuple[str, bool]:
     """``row_id`` and whether it came from the row number (``auto``: the row gave no usable id)."""
-    id_ = row_id(row, row_no)
-    return id_, id_ == str(row_no) and row_id(row, row_no + 1) != id_
+    value = row.id if isinstance(row, BadRow) else row.get("id")
+    if value is None or value == "" or id_problem(value):
+        return auto_id(row_no), True
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = escape_id(str(value))
+    return (AUTO_ID_MARK + text if text.startswith(AUTO_ID_MARK) else text), False
+
+
+def input_id(record_id: str) -> str | None:
+    """The id as the input row gave it (the inverse of ``row_id``), or None for a row that gave none."""
+    if not record_id.startswith(AUTO_ID_MARK):
+        return unescape_id(record_id)
+    if record_id.startswith(AUTO_ID_MARK * 2):
+        return unescape_id(record_id[1:])
+    return None
 
 
 def id_problem(value: object) -> str | None:
@@ -92,35 +112,33 @@ class RowRules:
     is done when the output holds k records for that id already; a row whose given id came before is a
     "duplicate id" error record that names the first row.
 
-    A row without an id takes its row number (``auto``); that number is no one's given id, so a later row whose
-    given id is the same number is not its duplicate (both are analysed). The resume count is by id text,
-    which stays right for both because records are written in input order."""
+    A row without an id takes its row number (``#3``), which no given id can equal (``row_id``). The resume
+    count is by id text."""
 
     def __init__(self, already: Counter[str]):
         self.already = already
         self.count: Counter[str] = Counter()  # rows per id text, for resume
-        self.seen: Counter[tuple[bool, str]] = Counter()  # rows per (auto, id), for the duplicate rule
-        self.first_seen: dict[tuple[bool, str], str] = {}
+        self.seen: Counter[str] = Counter()  # rows per id, for the duplicate rule
+        self.first_seen: dict[str, str] = {}
 
     def checked_item(self, row: dict[str, Any] | BadRow, row_no: int, fmt: str) -> RowItem | None:
         """``item`` for a row as a reader gave it; a row that breaks the id or text rules in a way nobody
         foresaw is an error record too, never the end of the run."""
         where = row_label(fmt, row_no)
         try:
-            id_, auto = numbered_id(row, row_no)
+            id_ = row_id(row, row_no)
         except Exception as exc:  # one row's odd value must not stop the batch
-            id_, auto, row = str(row_no), True, BadRow(f"the id cannot be used ({type(exc).__name__}: {exc})")
-        return self.item(id_, where, row, auto)
+            id_, row = auto_id(row_no), BadRow(f"the id cannot be used ({type(exc).__name__}: {exc})")
+        return self.item(id_, where, row)
 
-    def item(self, id_: str, where: str, row: dict[str, Any] | BadRow, auto: bool = False) -> RowItem | None:
+    def item(self, id_: str, where: str, row: dict[str, Any] | BadRow) -> RowItem | None:
         """The row to analyse (or its error record), or None when an earlier run wrote its record."""
-        key = (auto, id_)
         self.count[id_] += 1
-        self.seen[key] += 1
-        self.first_seen.setdefault(key, where)
+        self.seen[id_] += 1
+        self.first_seen.setdefault(id_, where)
         if self.count[id_] <= self.already[id_]:
             return None
-        duplicate_of = self.first_seen[key] if self.seen[key] > 1 else None
+        duplicate_of = self.first_seen[id_] if self.seen[id_] > 1 else None
         try:
             return _to_item(id_, where, row, duplicate_of)
         except Exception as exc:  # one row's odd value must not stop the batch

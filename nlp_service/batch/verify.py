@@ -1,6 +1,6 @@
 """``nlp-service verify``: a JSONL file of (article, summary) rows in, one Verification record per row out.
 
-Rows: ``id`` (else the row number), ``text`` (or ``title`` + ``body``) and ``summary``. A row that cannot be
+Rows: ``id`` (else the row number, ``#3``), ``text`` (or ``title`` + ``body``) and ``summary``. A row that cannot be
 checked (no text, no summary, not JSON) gives a record with ``error``; the others go on. Records follow
 ``nlp_service/data/verify.schema.json``."""
 

@@ -20,7 +20,7 @@ ENCODING_HELP = (
 )
 BATCH_DESCRIPTION = (
     "Analyse every row of INPUT and append one JSON record per row to OUTPUT, in input order. "
-    "Rows need an 'id' (else their row number is used) and 'text' or 'title'+'body'. "
+    "Rows need an 'id' (else their row number is used, as '#3') and 'text' or 'title'+'body'. "
     "Rerunning the same command resumes: ids already in OUTPUT are skipped. "
     "Exit code 0: all rows ok; 1: OUTPUT holds error records; 2: usage error; 3: a file cannot be "
     "read or written (disk full, damaged input); 4: another run is writing to OUTPUT; "

@@ -19,7 +19,7 @@ from pathlib import Path
 from nlp_service.batch.errors import BatchError, FileFault
 from nlp_service.batch.files import STDIO
 from nlp_service.batch.readers import EXTENSIONS, check_input, detect_format, read_rows
-from nlp_service.batch.rows import RowItem, RowRules, numbered_id, row_label
+from nlp_service.batch.rows import RowItem, RowRules, auto_id, numbered_id, row_label
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def read_windows(
     """The rows of one file as windows of items, skipping the ids ``already`` holds (as ``run_batch`` does);
     ``encoding`` and ``rename`` (the file's column names → ours) are ``read_rows``'s, as the local engine reads.
 
-    In a multi-file input a row without an id is named ``<relative path>:<row number>`` (row numbers repeat
+    In a multi-file input a row without an id is named ``#<relative path>:<row number>`` (row numbers repeat
     between files) and error records name the file before the row. The duplicate rule applies within a file.
     A file that stops the run (``BatchError``: no text field, a damaged Parquet row group) ends in a window that
     carries the error after the rows read before it, as ``run_batch`` finishes those rows before it stops.
@@ -85,9 +85,9 @@ def read_windows(
             rows_in += 1
             id_, auto = numbered_id(row, row_no)
             if multi_file and auto:
-                id_ = f"{source.label}:{row_no}"
+                id_ = auto_id(row_no, source.label)
             where = row_label(source.fmt, row_no)
-            item = rules.item(id_, f"{source.label} {where}" if multi_file else where, row, auto=auto)
+            item = rules.item(id_, f"{source.label} {where}" if multi_file else where, row)
             if item is None:
                 skipped += 1
                 continue
