@@ -225,6 +225,7 @@ async def run_stalled_phase(port: int, count: int, server_pid: int, give_up_s: f
                b"content-length: 2000000\r\n\r\n" + b'{"text": "' + b"x" * 5000)
     started = time.perf_counter()
     closed_after: list[float] = []
+    answers: dict[str, int] = {}
     failed_to_open = 0
 
     async def stalled() -> None:
@@ -236,11 +237,14 @@ async def run_stalled_phase(port: int, count: int, server_pid: int, give_up_s: f
         except OSError:
             failed_to_open += 1
             return
+        received = b""
         try:
-            while await asyncio.wait_for(reader.read(65536), timeout=give_up_s):
-                pass  # a 408 or 503 answer, then the close
+            while chunk := await asyncio.wait_for(reader.read(65536), timeout=give_up_s):
+                received += chunk  # a 408 or 503 answer, then the close
         except (TimeoutError, OSError):
             pass
+        status = received.split(b"\r\n", 1)[0].decode("latin-1") or "closed without an answer"
+        answers[status] = answers.get(status, 0) + 1
         closed_after.append(time.perf_counter() - started)
         writer.close()
 
@@ -254,6 +258,7 @@ async def run_stalled_phase(port: int, count: int, server_pid: int, give_up_s: f
         "could_not_connect": failed_to_open,
         "closed_within_s": round(max(closed_after, default=float("nan")), 1),
         "still_open_after_give_up": sum(1 for t in closed_after if t >= give_up_s),
+        "answers": dict(sorted(answers.items())),
         "rss_mb_during": rss_during,
     }
 
@@ -305,6 +310,9 @@ def main() -> int:
     parser.add_argument("--per-client-200", type=int, default=3, help="requests per client at 200 clients")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint folder (default: the shipped one)")
     parser.add_argument("--model-threads", type=int, help="passed to serve (default: serve's own)")
+    parser.add_argument("--fair-seconds", type=float, default=40.0,
+                        help="length of the phase with a 256-article client beside 200 one-article clients")
+    parser.add_argument("--stalled", type=int, default=2000, help="half-sent requests in the stalled phase")
     args = parser.parse_args()
 
     port = free_port()
@@ -365,7 +373,7 @@ def main() -> int:
     print(f"{fair['name']}: one-article ms {fair['one_article_ms']}, statuses {fair['one_article_statuses']}; "
           f"large ms {fair['large_ms']}, statuses {fair['large_statuses']}")
     print(f"{stalled['name']}: all closed within {stalled['closed_within_s']} s "
-          f"({stalled['still_open_after_give_up']} still open after 60 s), RSS meanwhile {stalled['rss_mb_during']} MB")
+          f"({stalled['still_open_after_give_up']} still open after 60 s), answers {stalled['answers']}, RSS meanwhile {stalled['rss_mb_during']} MB")
     print(f"peak RSS {rss} MB; batching speed-up at 50 clients: {report['batching_speedup_50_vs_sequential']}x")
     print(f"load average after the run: {report['load_average_after']} on {os.cpu_count()} CPUs")
     print(f"report: {args.out}")
