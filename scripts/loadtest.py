@@ -373,7 +373,8 @@ def main() -> int:
     print(f"{fair['name']}: one-article ms {fair['one_article_ms']}, statuses {fair['one_article_statuses']}; "
           f"large ms {fair['large_ms']}, statuses {fair['large_statuses']}")
     print(f"{stalled['name']}: all closed within {stalled['closed_within_s']} s "
-          f"({stalled['still_open_after_give_up']} still open after 60 s), answers {stalled['answers']}, RSS meanwhile {stalled['rss_mb_during']} MB")
+          f"({stalled['still_open_after_give_up']} still open after 60 s), answers {stalled['answers']}, "
+          f"RSS meanwhile {stalled['rss_mb_during']} MB")
     print(f"peak RSS {rss} MB; batching speed-up at 50 clients: {report['batching_speedup_50_vs_sequential']}x")
     print(f"load average after the run: {report['load_average_after']} on {os.cpu_count()} CPUs")
     print(f"report: {args.out}")

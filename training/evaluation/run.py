@@ -2,7 +2,7 @@
 tagger, same test splits, same run; then the summary evaluation. Writes reports/eval.json and reports/eval.md.
 
 Gold test sets (docs/annotation.md): the gold test split of every round (``gold_*`` sections); the same split as
-it was before round 5 (``gold4_*``: the shipped model card's figures were measured on it); and round 5's random
+it was before round 5 (``gold4_*``: what classifiers trained on rounds 1-4 were measured on); and round 5's random
 draw of test articles read in full (``gold_r5_*``: chosen with no look at model output).
 
     python -m training.evaluation.run [--checkpoint checkpoints] [--out reports] [--limit N] [--summary-limit N]
