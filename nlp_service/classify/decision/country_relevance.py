@@ -97,12 +97,19 @@ class CountryRelevance(Rule):
 
     def probabilities(self, state: DecisionState) -> list[list[tuple[str, float]]]:
         f, i = self.fitted, state.inputs
+        languages = i.languages or [None] * len(i.mentions)
+        region_column = FEATURES.index("region_p")
         out = []
         for k, ms in enumerate(i.mentions):
             if not ms:
                 out.append([])
                 continue
             x = (pair_features(ms, state.region_p[k], i.regions) - np.array(f.mean)) / np.array(f.scale)
+            if languages[k] is not None:
+                # Text confidently not English: the encoder, trained on English only, does not read it, so its
+                # region view says nothing here (a German rail-strike story got no Western Europe); the feature
+                # is set to its training mean and the mentions decide.
+                x[:, region_column] = 0.0
             p = sigmoid(x @ np.array(f.weights) + f.bias)
             out.append(sorted(((m.code, float(pk)) for m, pk in zip(ms, p, strict=True)), key=lambda t: -t[1]))
         return out
