@@ -48,6 +48,6 @@ def test_markdown_reports_each_gold_set_beside_its_own_agreement():
     report["agreement_by_set"] = {"gold4": {"theme_micro_f1": 0.953}, "gold_r5": {"theme_micro_f1": 0.935}}
     md = markdown(report)
     assert "| gold test themes (17) micro-F1 | 0.800 | 0.800 | 0.950 |" in md
-    assert "| gold test of rounds 1-4 (the model card's set) themes (17) micro-F1 | 0.810 | 0.810 | 0.953 |" in md
+    assert "| gold test of rounds 1-4 themes (17) micro-F1 | 0.810 | 0.810 | 0.953 |" in md
     assert "| gold round 5 (random test draw, read in full) themes (17) micro-F1 | 0.770 | 0.770 | 0.935 |" in md
     assert "| gold round 5 (random test draw, read in full) themes (17) macro-F1 | 0.660 | 0.660 | – |" in md
