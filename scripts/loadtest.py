@@ -111,6 +111,15 @@ def probe(url: str, stop: Any, results: Any) -> None:
     results.put(latencies)
 
 
+async def post_classify(http: httpx.AsyncClient, body: bytes) -> tuple[str, bool]:
+    """POST /v1/classify: the status (or the transport error's name), and whether a 503 came without Retry-After."""
+    try:
+        response = await http.post("/v1/classify", content=body, headers={"content-type": "application/json"})
+    except httpx.HTTPError as exc:
+        return type(exc).__name__, False
+    return str(response.status_code), response.status_code == 503 and "retry-after" not in response.headers
+
+
 async def run_phase(url: str, name: str, clients: int, per_client: int) -> Phase:
     phase = Phase(name, clients, clients * per_client)
     latencies: list[float] = []
@@ -124,15 +133,8 @@ async def run_phase(url: str, name: str, clients: int, per_client: int) -> Phase
             nonlocal missing_retry_after
             for _ in range(per_client):
                 started = time.perf_counter()
-                try:
-                    response = await http.post(
-                        "/v1/classify", content=body, headers={"content-type": "application/json"}
-                    )
-                    key = str(response.status_code)
-                    if response.status_code == 503 and "retry-after" not in response.headers:
-                        missing_retry_after += 1
-                except httpx.HTTPError as exc:
-                    key = type(exc).__name__
+                key, no_retry_after = await post_classify(http, body)
+                missing_retry_after += no_retry_after
                 statuses[key] = statuses.get(key, 0) + 1
                 if key == "200":
                     latencies.append((time.perf_counter() - started) * 1000)
@@ -172,7 +174,6 @@ async def run_fair_phase(url: str, clients: int, seconds: float, large: int = 25
     missing_retry_after = 0
     one = json.dumps({"text": ARTICLE}).encode()
     many = json.dumps({"articles": [{"id": str(i), "text": ARTICLE} for i in range(large)]}).encode()
-    headers = {"content-type": "application/json"}
     limits = httpx.Limits(max_connections=clients + 2, max_keepalive_connections=clients + 2)
     stop_at = time.perf_counter() + seconds
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
@@ -180,10 +181,7 @@ async def run_fair_phase(url: str, clients: int, seconds: float, large: int = 25
         async def large_client() -> None:
             while time.perf_counter() < stop_at:
                 started = time.perf_counter()
-                try:
-                    key = str((await http.post("/v1/classify", content=many, headers=headers)).status_code)
-                except httpx.HTTPError as exc:
-                    key = type(exc).__name__
+                key, _ = await post_classify(http, many)
                 large_status[key] = large_status.get(key, 0) + 1
                 large_ms.append((time.perf_counter() - started) * 1000)
                 if key != "200":
@@ -194,13 +192,8 @@ async def run_fair_phase(url: str, clients: int, seconds: float, large: int = 25
             await asyncio.sleep(0.5)  # the large client's first request is in the queue first
             while time.perf_counter() < stop_at:
                 started = time.perf_counter()
-                try:
-                    response = await http.post("/v1/classify", content=one, headers=headers)
-                    key = str(response.status_code)
-                    if response.status_code == 503 and "retry-after" not in response.headers:
-                        missing_retry_after += 1
-                except httpx.HTTPError as exc:
-                    key = type(exc).__name__
+                key, no_retry_after = await post_classify(http, one)
+                missing_retry_after += no_retry_after
                 small_status[key] = small_status.get(key, 0) + 1
                 small_ms.append((time.perf_counter() - started) * 1000)
                 if key == "503":
