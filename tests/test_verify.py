@@ -199,6 +199,12 @@ def test_sentence_spans_keep_abbreviations_and_numbers_together():
         "Shares rose 2.5% on Monday.", "The U.S. bank said so.", "A new line."]
 
 
+def test_sentence_spans_take_a_period_with_only_punctuation_before_it():
+    # found by `make fuzz`: '"." Next' made the abbreviation check index an empty word list (a 500 from /v1/verify)
+    for text in ('"." Next one.', ").\" Then.", ". A."):
+        assert "".join(text[a:b] for a, b in sentence_spans(text)).strip()
+
+
 # -- the three doors ----------------------------------------------------------------------------------------
 class SummarizerWithChecker:
     version = "fake-summarizer-1"

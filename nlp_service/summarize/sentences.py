@@ -125,7 +125,8 @@ _ABBREVIATIONS = frozenset(
 
 def _abbreviation_before(text: str, end: int) -> bool:
     """The period at text[end - 1] closes an abbreviation ("Gen.", "Apr.") or an initial ("J.", "U.S.")."""
-    word = text[:end].rstrip(".\"”’')]").rsplit(None, 1)[-1] if text[:end].strip() else ""
+    words = text[:end].rstrip(".\"”’')]").rsplit(None, 1)  # empty when only punctuation precedes: '"." Next'
+    word = words[-1] if words else ""
     last = word.split(".")[-1] or (word.split(".")[-2] if word.count(".") >= 1 else "")
     return last.lower() in _ABBREVIATIONS or (len(last) == 1 and last.isupper())
 
