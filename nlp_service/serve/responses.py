@@ -44,6 +44,13 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
     "additionalProperties": False,
 }
+
+
+def error_responses(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """Documented error answers, {status: why}, each with the one error body."""
+    return {code: json_content(ERROR_SCHEMA, text) for code, text in described.items()}
+
+
 READY_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: json_content(
         {
@@ -90,7 +97,7 @@ def article_responses(record: dict[str, Any]) -> dict[int | str, dict[str, Any]]
     out: dict[int | str, dict[str, Any]] = {
         200: json_content({"oneOf": [record, results]}, "one record, or {'results': [records]} for a list")
     }
-    out.update({code: json_content(ERROR_SCHEMA, text) for code, text in ARTICLE_ERRORS.items()})
+    out.update(error_responses(ARTICLE_ERRORS))
     return out
 
 
@@ -104,7 +111,7 @@ PREPARE_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
         "the cleaned text the models read, and the cleaning's warnings",
     ),
-    **{code: json_content(ERROR_SCHEMA, ARTICLE_ERRORS[code]) for code in (400, 413, 422, 500)},
+    **error_responses({code: ARTICLE_ERRORS[code] for code in (400, 413, 422, 500)}),
 }
 
 
@@ -137,11 +144,6 @@ JOB_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
 }
 NO_SUCH_JOB = "no such job (finished more than a day ago, cancelled, or the server restarted since)"
-
-
-def error_responses(**described: str) -> dict[int | str, dict[str, Any]]:
-    """Documented error answers, ``code_413="why"`` style, each with the one error body."""
-    return {int(code.removeprefix("code_")): json_content(ERROR_SCHEMA, text) for code, text in described.items()}
 
 
 def data_schema(name: str) -> dict[str, Any]:

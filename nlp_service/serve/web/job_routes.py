@@ -40,27 +40,27 @@ def jobs_router(limits: JobLimits) -> APIRouter:
         openapi_extra=UPLOAD_BODY,
         responses={
             202: json_content(JOB_SCHEMA, "the job is queued"),
-            **error_responses(
-                code_413=f"more than {limits.max_rows} rows, or a body over the size limit",
-                code_422="not JSONL or CSV, or no text column",
-                code_503="too many jobs at once (see Retry-After)",
-            ),
+            **error_responses({
+                413: f"more than {limits.max_rows} rows, or a body over the size limit",
+                422: "not JSONL or CSV, or no text column",
+                503: "too many jobs at once (see Retry-After)",
+            }),
         },
     )
     router.add_api_route("/v1/jobs/{job_id}", job_status, methods=["GET"],
                          summary="A batch job's progress and error rows",
-                         responses={200: json_content(JOB_SCHEMA, "the job"), **error_responses(code_404=NO_SUCH_JOB)})
+                         responses={200: json_content(JOB_SCHEMA, "the job"), **error_responses({404: NO_SUCH_JOB})})
     router.add_api_route("/v1/jobs/{job_id}", job_cancel, methods=["DELETE"], status_code=204,
                          summary="Cancel a batch job and forget its records",
-                         responses={204: {"description": "cancelled"}, **error_responses(code_404=NO_SUCH_JOB)})
+                         responses={204: {"description": "cancelled"}, **error_responses({404: NO_SUCH_JOB})})
     router.add_api_route("/v1/jobs/{job_id}/records.{kind}", job_records, methods=["GET"],
                          summary="A finished job's records: kind jsonl or csv", response_class=Response,
                          responses={
                              200: {"description": "the records, one per input row, in the input's order",
                                    "content": {"application/x-ndjson": {"schema": {"type": "string"}},
                                                "text/csv": {"schema": {"type": "string"}}}},
-                             **error_responses(code_404=f"{NO_SUCH_JOB}, or a kind other than jsonl or csv",
-                                               code_409="the job is not done yet"),
+                             **error_responses({404: f"{NO_SUCH_JOB}, or a kind other than jsonl or csv",
+                                                409: "the job is not done yet"}),
                          })
     return router
 
