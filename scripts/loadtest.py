@@ -243,7 +243,7 @@ async def run_stalled_phase(port: int, count: int, server_pid: int, give_up_s: f
 
     tasks = [asyncio.create_task(stalled()) for _ in range(count)]
     await asyncio.sleep(2)
-    rss_during = current_rss_mb(server_pid)
+    rss_during = memory_mb(server_pid, "VmRSS")
     await asyncio.gather(*tasks)
     return {
         "name": f"{count} stalled connections",
@@ -255,12 +255,6 @@ async def run_stalled_phase(port: int, count: int, server_pid: int, give_up_s: f
         "rss_mb_during": rss_during,
     }
 
-
-def current_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
 
 
 def server_side(log_path: Path, phases: list[Phase]) -> None:
@@ -282,9 +276,10 @@ def server_side(log_path: Path, phases: list[Phase]) -> None:
         phase.server_ms = summary(ms) | {"answers": len(ms)}
 
 
-def peak_rss_mb(pid: int) -> float:
+def memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """A process's memory from /proc: VmHWM (peak RSS) or VmRSS (now), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
 
@@ -340,7 +335,7 @@ def main() -> int:
         ]
         fair = asyncio.run(run_fair_phase(url, 200, args.fair_seconds))
         stalled = asyncio.run(run_stalled_phase(port, args.stalled, server.pid))
-        rss = peak_rss_mb(server.pid)
+        rss = memory_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=60)
