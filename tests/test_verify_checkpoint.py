@@ -80,3 +80,21 @@ def test_known_unfaithful_summaries_are_caught(checker: Verifier, article: str, 
 def test_supported_summaries_pass(checker: Verifier, article: str, summary: str):
     record = checker.verify(article, summary)
     assert record.faithful, record
+
+
+def test_claim_mask_covers_the_summary_sentence_and_its_closing_token():
+    """The model scores only the claim's tokens; the mask comes from the tokenizer's sequence ids, so encoders
+    without segment ids (MPNet) read pairs the same way as MiniLM."""
+    from transformers import AutoTokenizer
+
+    from nlp_service.runtime.weights import minilm_path
+    from nlp_service.summarize.verify.model import encode
+
+    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+    enc = encode(tokenizer, ["The bank raised rates on Monday, its board said.", "Short."],
+                 ["Rates rose.", "The board met on Monday and raised rates."], 16)
+    segment = (enc["token_type_ids"] == 1) & enc["attention_mask"].bool()  # BERT's second segment
+    assert enc["claim_mask"].tolist() == segment.tolist()
+    claim_ids = enc["input_ids"][0][enc["claim_mask"][0]].tolist()
+    assert tokenizer.decode(claim_ids) == "rates rose. [SEP]"
+    assert enc["input_ids"].shape[1] == 16  # the window was cut, the claim kept whole

@@ -10,9 +10,10 @@ from ``--generator_seed`` into ``--pairs_dir`` when the files are missing (git-i
 reproducible from the seed and the committed team data. Factual-Summary-Pairs and XSum are
 never read here: they are evaluation only.
 
-Model: all-MiniLM-L6-v2 (the packaged weights) with a one-logit head; embeddings and the lowest
-``--frozen_layers`` layers stay frozen (cheaper steps, and the checkpoint stores only what changed). Loss:
-binary cross-entropy. AdamW, linear decay after warm-up, batches grouped by length.
+Model: all-MiniLM-L6-v2 (the packaged weights; ``--base_model all-mpnet-base-v2`` after ``make setup-mpnet``,
+compared in docs/summariser.md) with a one-logit head; embeddings and the lowest ``--frozen_layers`` layers stay
+frozen (cheaper steps, and the checkpoint stores only what changed). Loss: binary cross-entropy. AdamW, linear
+decay after warm-up, batches grouped by length.
 
 Output (--output_dir, default checkpoints/faithfulness/): cross_encoder.safetensors (fp16, the trained tensors)
 and config.json (settings, data, steps, time, validation metrics). ``training.calibrate_faithfulness`` then
@@ -245,7 +246,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     model.eval()
     metrics = evaluate(wrapper, eval_pairs)
     log.info("validation: %s", json.dumps(metrics))
-    wrapper.version = f"faithfulness-minilm-{steps}steps"
+    base = Path(model_args.base_model).name.lower()
+    family = next((f for f in ("mpnet", "minilm") if f in base), base)
+    wrapper.version = f"faithfulness-{family}-{steps}steps"
     config = {
         "training": {
             "data": {"team": "training.faith_team (team-written and team-judged summaries, train split)",

