@@ -144,6 +144,18 @@ def test_checkers_compared_in_one_table_with_the_rule():
     assert table[5].startswith("| rule (`rule`) | 0.660 |") and table[5].endswith("| – |")
 
 
+def test_speed_section_reads_as_prose_and_a_table():
+    from training.evaluation.faithfulness import speed_markdown
+
+    lines = speed_markdown({"pairs": 64, "mean_article_words": 332.7, "mean_summary_words": 31.8,
+                            "ms_per_check_best_of_3": 14.5, "ms_per_check_runs": [17.7, 14.5, 15.0],
+                            "checks_per_second": 68.9,
+                            "extractive_articles_per_second": {"check_on": [50.2, 52.8], "check_off": [66.5, 60.5]}})
+    assert lines[2].startswith("14.5 ms a check (best of 3: [17.7, 14.5, 15.0]), 68.9 checks/s: 64 team test")
+    assert "| with the check | 50.2 / 52.8 |" in lines and "| without | 66.5 / 60.5 |" in lines
+    assert speed_markdown({"pairs": 0}) == ["## Speed", ""]  # no checker model: nothing to time
+
+
 def test_second_writer_and_judged_shares_in_the_report():
     """A set's own method (the second writer) is scored beside the others; judged shares count the very texts."""
     from training.evaluation.judged import JudgedSummaries
