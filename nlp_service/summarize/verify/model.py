@@ -103,13 +103,9 @@ def encode(tokenizer: Any, premises: list[str], claims: list[str], max_length: i
                     return_tensors="pt", return_offsets_mapping=offsets)
     mask = torch.zeros_like(enc["input_ids"], dtype=torch.bool)
     for row in range(len(claims)):
-        ids = enc.sequence_ids(row)
-        for i, seq in enumerate(ids):
-            if seq == 1:
-                mask[row, i] = True
-        last = max(i for i, seq in enumerate(ids) if seq is not None)
-        if last + 1 < len(ids) and ids[last + 1] is None and enc["attention_mask"][row, last + 1]:
-            mask[row, last + 1] = True
+        claim = [i for i, seq in enumerate(enc.sequence_ids(row)) if seq == 1]
+        if claim:  # the claim is never truncated, so its closing special token follows it
+            mask[row, claim[0]: claim[-1] + 2] = True
     enc["claim_mask"] = mask
     return dict(enc)
 
