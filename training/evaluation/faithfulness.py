@@ -320,13 +320,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if not args.skip_speed:
         report["speed"] = speed(verifier, summarizer)
         log.info("speed: %s", report["speed"])
-    candidates = [Verifier.load(folder) for folder in args.checkers.split(",") if folder]
-    if candidates:
+    folders = [folder for folder in args.checkers.split(",") if folder]
+    if folders:
         shipped = {"team_test": report["team_test"], "factual_summary_pairs": report["factual_summary_pairs"],
                    "speed": report.get("speed") or check_speed(verifier)}
         report["comparison"] = [compare_row(verifier, shipped, "shipped"), compare_row(None, shipped, "rule")]
-        for folder, candidate in zip([f for f in args.checkers.split(",") if f], candidates, strict=True):
+        for folder in folders:
             log.info("candidate %s", folder)
+            candidate = Verifier.load(folder)
             scored = {"team_test": evaluate_team_pairs(candidate), "factual_summary_pairs": factual_pairs(candidate),
                       "speed": check_speed(candidate)}
             report["comparison"].append(compare_row(candidate, scored, folder))
