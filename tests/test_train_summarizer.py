@@ -165,6 +165,10 @@ def test_tiny_run_writes_a_small_adapter_and_its_config(tiny_run):
     # intermediate checkpoints are loadable summariser folders too
     assert (run / "checkpoint-1" / "config.json").is_file()
     assert (run / "checkpoint-1" / "adapter_model.safetensors").is_file()
+    # named by its own step count, like the final adapter
+    checkpoint = json.loads((run / "checkpoint-1" / "config.json").read_text())
+    assert checkpoint["version"] == "abstractive-smollm2-135m-lora-1steps-supported"
+    assert checkpoint["training"]["steps"] == 1
 
 
 def test_tiny_adapter_reloads_as_a_summarizer(tiny_run):
@@ -203,3 +207,12 @@ def test_continuing_needs_an_adapter_folder(tmp_path: Path):
     with pytest.raises(SystemExit, match="no adapter_config.json"):
         main(["--tiny", "--train_file", str(FIXTURE), "--output_dir", str(tmp_path / "o"), "--init_adapter",
               str(tmp_path)])
+
+
+def test_adapter_version_names_the_base_family_steps_and_data():
+    from training.train_summarizer import DataArguments, adapter_version
+
+    gemma = adapter_version("gemma-3-270m", 481, DataArguments())
+    assert gemma == "abstractive-gemma3-270m-lora-481steps-team-supported"
+    own = DataArguments(train_file="pairs.jsonl", supported_only=False)
+    assert adapter_version("SmolLM2-135M-Instruct", 150, own) == "abstractive-smollm2-135m-lora-150steps"

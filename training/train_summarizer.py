@@ -234,7 +234,17 @@ def make_trainer_class():
     return SummaryTrainer
 
 
-def make_callbacks(run_config: dict[str, Any], max_minutes: float) -> list[Any]:
+def adapter_version(base_model: str, steps: int, data: DataArguments) -> str:
+    """The adapter's version string: base family, step count (continued runs included) and training data."""
+    family = "gemma3-270m" if "gemma" in base_model.lower() else "smollm2-135m"
+    # "-supported": trained only on summaries the model's input supports (a different model, same step count).
+    suffix = ("" if data.train_file else f"-{data.data.replace('+', '-')}") + (
+        "-supported" if data.supported_only else "")
+    return f"abstractive-{family}-lora-{steps}steps{suffix}"
+
+
+def make_callbacks(run_config: dict[str, Any], max_minutes: float, version: Any) -> list[Any]:
+    """``version(steps)`` names the adapter saved after ``steps`` steps of this run."""
     from transformers import TrainerCallback
 
     class Checkpoints(TrainerCallback):
@@ -245,6 +255,7 @@ def make_callbacks(run_config: dict[str, Any], max_minutes: float) -> list[Any]:
             if folder.is_dir():
                 cfg = json.loads(json.dumps(run_config))
                 cfg["training"]["steps"] = state.global_step
+                cfg["version"] = version(state.global_step)
                 (folder / "config.json").write_text(json.dumps(cfg, indent=2))
 
     class TimeLimit(TrainerCallback):
@@ -394,7 +405,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     trainer = make_trainer_class()(
         model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
         data_collator=collate_left(tokenizer.pad_token_id),
-        callbacks=make_callbacks(run_config, train_args.max_minutes),
+        callbacks=make_callbacks(run_config, train_args.max_minutes, lambda steps: adapter_version(
+            model_args.base_model, steps + (previous or {}).get("steps", 0), data_args)),
     )
     metrics: dict[str, float] = {}
     if eval_ds is not None and train_args.eval_before:
@@ -424,12 +436,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     })
     run_config["metrics"] = {k: (round(v, 4) if isinstance(v, float) and math.isfinite(v) else v)
                              for k, v in metrics.items()}
-    total_steps = steps + (previous or {}).get("steps", 0)
-    # "-supported": trained only on summaries the model's input supports (a different model, same step count).
-    suffix = ("" if data_args.train_file else f"-{data_args.data.replace('+', '-')}") + (
-        "-supported" if data_args.supported_only else "")
-    family = "gemma3-270m" if "gemma" in model_args.base_model.lower() else "smollm2-135m"
-    run_config["version"] = f"abstractive-{family}-lora-{total_steps}steps{suffix}"
+    run_config["version"] = adapter_version(model_args.base_model, steps + (previous or {}).get("steps", 0), data_args)
     (out / "config.json").write_text(json.dumps(run_config, indent=2))
     log.info("saved adapter to %s (%d steps, %.0f s, %.2f s/step)", out, steps, train_s,
              train_s / max(steps, 1))
