@@ -33,6 +33,7 @@ import math
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -243,7 +244,7 @@ def adapter_version(base_model: str, steps: int, data: DataArguments) -> str:
     return f"abstractive-{family}-lora-{steps}steps{suffix}"
 
 
-def make_callbacks(run_config: dict[str, Any], max_minutes: float, version: Any) -> list[Any]:
+def make_callbacks(run_config: dict[str, Any], max_minutes: float, version: Callable[[int], str]) -> list[Any]:
     """``version(steps)`` names the adapter saved after ``steps`` steps of this run."""
     from transformers import TrainerCallback
 
@@ -402,11 +403,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         dataloader_num_workers=0,
         dataloader_pin_memory=False,  # no accelerator on the CPU recipe; harmless on GPU
     )
+    prior_steps = (previous or {}).get("steps", 0)  # a continued run counts the steps its adapter already had
+
+    def version(run_steps: int) -> str:
+        return adapter_version(model_args.base_model, prior_steps + run_steps, data_args)
+
     trainer = make_trainer_class()(
         model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
         data_collator=collate_left(tokenizer.pad_token_id),
-        callbacks=make_callbacks(run_config, train_args.max_minutes, lambda steps: adapter_version(
-            model_args.base_model, steps + (previous or {}).get("steps", 0), data_args)),
+        callbacks=make_callbacks(run_config, train_args.max_minutes, version),
     )
     metrics: dict[str, float] = {}
     if eval_ds is not None and train_args.eval_before:
@@ -436,7 +441,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     })
     run_config["metrics"] = {k: (round(v, 4) if isinstance(v, float) and math.isfinite(v) else v)
                              for k, v in metrics.items()}
-    run_config["version"] = adapter_version(model_args.base_model, steps + (previous or {}).get("steps", 0), data_args)
+    run_config["version"] = version(steps)
     (out / "config.json").write_text(json.dumps(run_config, indent=2))
     log.info("saved adapter to %s (%d steps, %.0f s, %.2f s/step)", out, steps, train_s,
              train_s / max(steps, 1))
