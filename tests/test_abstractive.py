@@ -118,6 +118,24 @@ def test_config_round_trip(tmp_path: Path):
     assert back.to_dict() == cfg.to_dict()
 
 
+def test_config_checks_beams_and_candidates():
+    assert AbstractiveConfig(num_beams=2, candidates=4).beams == 4  # enough beams to return every candidate
+    assert AbstractiveConfig(num_beams=3).beams == 3
+    with pytest.raises(ValueError, match="at least 1"):
+        AbstractiveConfig(candidates=0)
+
+
+def test_first_supported_prefers_an_abstract_whose_names_and_numbers_are_in_the_article():
+    from nlp_service.summarize.abstractive import first_supported
+
+    article = "Harbour town opens ferry terminal\nThe town of Eastmere opened a terminal costing 12 million pounds."
+    invented = "Westport opened a terminal costing 12 million pounds."  # the best-scoring beam names another town
+    supported = "Eastmere opened a terminal costing 12 million pounds."
+    assert first_supported([invented, supported], article) == supported
+    assert first_supported(["", invented], article) == invented  # none supported: the best-scoring written one
+    assert first_supported(["", ""], article) == ""
+
+
 # ------------------------------------------------------------------------------- with the packaged SmolLM2
 
 
@@ -198,6 +216,21 @@ def test_shared_prefix_gives_the_same_abstracts(zero_shot: AbstractiveSummarizer
     rows = zero_shot.tokenizer(shared.prompts(texts), add_special_tokens=False)["input_ids"]
     assert prefix.starts(rows)
     assert not prefix.starts([rows[0][1:]])  # a prompt that does not start with it takes the plain path
+
+
+def test_candidates_search_beams_from_the_shared_prefix(zero_shot: AbstractiveSummarizer):
+    """Beam search from the cached prefix (one copy per beam) decodes as from plain prompts, and with several
+    candidates each article still gets one abstract, in order."""
+    from dataclasses import replace
+
+    texts = [ARTICLE, "", "Farmers protest over water rules\nHundreds of farmers drove tractors into town."]
+    config = replace(zero_shot.config, num_beams=2, candidates=2)
+    plain = AbstractiveSummarizer(zero_shot.model, zero_shot.tokenizer, config, share_prefix=False)
+    shared = AbstractiveSummarizer(zero_shot.model, zero_shot.tokenizer, config, share_prefix=True)
+    out = shared.generate(texts, max_words=12)
+    assert out == plain.generate(texts, max_words=12)
+    assert len(out) == 3 and out[1] == "" and out[0] and out[2]
+    assert all(len(o.split()) <= 12 for o in out)
 
 
 def test_generate_is_thread_safe(zero_shot: AbstractiveSummarizer):

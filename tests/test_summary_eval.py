@@ -114,6 +114,14 @@ def test_main_runs_on_injected_sets(tmp_path, monkeypatch):
     assert (tmp_path / "summary_eval.json").is_file() and (tmp_path / "summary_eval.md").is_file()
 
 
+def test_judged_only_keeps_the_judged_articles_of_team_sets():
+    team = summaries.EvalSet("team test", list(DOCS), "x")
+    other = summaries.EvalSet("XSum test", list(DOCS), "x")
+    kept = summaries.judged_articles([team, other], {DOCS[1].id})
+    assert [d.id for d in kept[0].docs] == [DOCS[1].id]
+    assert kept[1].docs == list(DOCS)  # only the team's articles carry team judgements
+
+
 def test_best_threshold_is_the_upper_bound_of_one_threshold():
     from training.evaluation.faithfulness import best_threshold
 

@@ -216,3 +216,30 @@ def test_adapter_version_names_the_base_family_steps_and_data():
     assert gemma == "abstractive-gemma3-270m-lora-481steps-team-supported"
     own = DataArguments(train_file="pairs.jsonl", supported_only=False)
     assert adapter_version("SmolLM2-135M-Instruct", 150, own) == "abstractive-smollm2-135m-lora-150steps"
+
+
+def test_full_finetuning_trains_the_top_layers_and_reloads_as_a_summarizer(tmp_path: Path):
+    """--full_finetune saves the whole decoder in model/ (intermediate checkpoints too, beside the summariser's
+    own config.json), changes the top layers only, and the folder loads and summarises like an adapter folder."""
+    from safetensors import safe_open
+
+    from nlp_service.runtime.gguf_cache import smollm2_path
+    from nlp_service.summarize.abstractive import AbstractiveSummarizer
+
+    out, run = tmp_path / "full", tmp_path / "run"
+    config = main(["--tiny", "--train_file", str(FIXTURE), "--output_dir", str(out), "--run_dir", str(run),
+                   "--threads", "1", "--full_finetune", "--lora_top_layers", "1", "--learning_rate", "1e-3"])
+    assert config["version"] == "abstractive-smollm2-135m-full-2steps-supported"
+    assert config["training"]["full_finetune"]["layers"] == [29, 29] and "lora" not in config["training"]
+    assert not (out / "adapter_config.json").exists()
+    assert (run / "checkpoint-1" / "model" / "model.safetensors").is_file()
+    assert json.loads((run / "checkpoint-1" / "config.json").read_text())["kind"] == "abstractive"
+    with safe_open(out / "model" / "model.safetensors", "pt") as new, \
+            safe_open(smollm2_path() / "model.safetensors", "pt") as old:
+        for name, changed in (("model.layers.29.mlp.down_proj.weight", True),
+                              ("model.layers.0.mlp.down_proj.weight", False)):
+            assert bool((new.get_tensor(name) != old.get_tensor(name).float()).any()) == changed, name
+    summarizer = AbstractiveSummarizer.load(out)
+    assert summarizer.version == config["version"]
+    [summary] = summarizer.generate(["Storm closes mountain roads\nA storm closed three roads on Saturday."], 10)
+    assert summary and len(summary.split()) <= 10

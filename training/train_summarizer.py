@@ -41,7 +41,12 @@ from typing import Any
 import torch
 
 from nlp_service.summarize.abstractive_constraints import summary_end_id
-from nlp_service.summarize.abstractive_model import BASE_MODEL_NAME, AbstractiveConfig, resolve_base
+from nlp_service.summarize.abstractive_model import (
+    BASE_MODEL_NAME,
+    FULL_MODEL_DIR,
+    AbstractiveConfig,
+    resolve_base,
+)
 from nlp_service.summarize.abstractive_prompt import PromptFormat, build_prompt, select_input
 from training.examples import Example
 from training.summary_pairs import Pair, news_pairs, supported_pairs, user_pairs
@@ -64,6 +69,9 @@ class ModelArguments:
                                    "them, a ~25%% cheaper step on CPU")
     lora_targets: str = arg("q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
                             "comma-separated module names that get LoRA adapters")
+    full_finetune: bool = arg(False, "train every weight of the top --lora_top_layers layers instead of a LoRA "
+                                     "adapter (saves the whole decoder: ~540 MB for SmolLM2; lower the learning "
+                                     "rate, e.g. 5e-5)")
     init_adapter: str | None = arg(None, "continue training this adapter folder (e.g. the shipped one) instead "
                                          "of a new one; its LoRA shape replaces the --lora_* options")
 
@@ -235,13 +243,14 @@ def make_trainer_class():
     return SummaryTrainer
 
 
-def adapter_version(base_model: str, steps: int, data: DataArguments) -> str:
-    """The adapter's version string: base family, step count (continued runs included) and training data."""
+def adapter_version(base_model: str, steps: int, data: DataArguments, full: bool = False) -> str:
+    """The adapter's version string: base family, LoRA or full fine-tuning, step count (continued runs included)
+    and training data."""
     family = "gemma3-270m" if "gemma" in base_model.lower() else "smollm2-135m"
     # "-supported": trained only on summaries the model's input supports (a different model, same step count).
     suffix = ("" if data.train_file else f"-{data.data.replace('+', '-')}") + (
         "-supported" if data.supported_only else "")
-    return f"abstractive-{family}-lora-{steps}steps{suffix}"
+    return f"abstractive-{family}-{'full' if full else 'lora'}-{steps}steps{suffix}"
 
 
 def make_callbacks(run_config: dict[str, Any], max_minutes: float, version: Callable[[int], str]) -> list[Any]:
@@ -253,6 +262,8 @@ def make_callbacks(run_config: dict[str, Any], max_minutes: float, version: Call
 
         def on_save(self, args, state, control, **kwargs):
             folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if folder.is_dir() and not (folder / "adapter_config.json").is_file():
+                keep_full_model(folder)
             if folder.is_dir():
                 cfg = json.loads(json.dumps(run_config))
                 cfg["training"]["steps"] = state.global_step
@@ -271,6 +282,16 @@ def make_callbacks(run_config: dict[str, Any], max_minutes: float, version: Call
                 control.should_save = True
 
     return [Checkpoints(), TimeLimit()]
+
+
+def keep_full_model(folder: Path) -> None:
+    """Move a fully fine-tuned decoder's files (HF's own config.json among them) into ``folder/model/``, where
+    the summariser loads them, so that the summariser's config.json can sit in ``folder``."""
+    target = folder / FULL_MODEL_DIR
+    target.mkdir(exist_ok=True)
+    for name in ("config.json", "generation_config.json", "model.safetensors"):
+        if (folder / name).is_file():
+            (folder / name).replace(target / name)
 
 
 def continued_from(folder: str) -> dict[str, Any]:
@@ -340,7 +361,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     n_layers = model.config.num_hidden_layers
     top = model_args.lora_top_layers if 0 < model_args.lora_top_layers < n_layers else n_layers
     previous = continued_from(model_args.init_adapter) if model_args.init_adapter else None
-    if previous is not None:
+    if model_args.full_finetune and previous is not None:
+        raise SystemExit("--full_finetune trains the base model's weights; it cannot continue a LoRA adapter")
+    if model_args.full_finetune:
+        # the top layers and the final norm; embeddings (tied to the output layer) and lower layers stay frozen,
+        # so the backward pass still stops at the first trained layer
+        for name, param in model.named_parameters():
+            param.requires_grad = name.startswith("model.norm") or any(
+                f"layers.{i}." in name for i in range(n_layers - top, n_layers))
+    elif previous is not None:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, model_args.init_adapter, is_trainable=True)
@@ -355,7 +384,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                           layers_to_transform=list(range(n_layers - top, n_layers)))
         model = get_peft_model(model, lora)
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    log.info("LoRA: %d trainable parameters", n_trainable)
+    log.info("%s: %d trainable parameters", "full fine-tuning" if model_args.full_finetune else "LoRA", n_trainable)
 
     # 3. train
     run_config: dict[str, Any] = AbstractiveConfig(
@@ -366,9 +395,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "training": {
                 "data": source, "train_pairs": len(train_ds), "eval_pairs": len(eval_pairs),
                 "supported_only": data_args.supported_only, "pairs_before_support_filter": n_pairs,
-                "lora": {"r": model_args.lora_r, "alpha": model_args.lora_alpha,
-                         "dropout": model_args.lora_dropout, "targets": model_args.lora_targets.split(","),
-                         "layers": [n_layers - top, n_layers - 1]},
+                **({"full_finetune": {"layers": [n_layers - top, n_layers - 1], "trainable": n_trainable}}
+                   if model_args.full_finetune else
+                   {"lora": {"r": model_args.lora_r, "alpha": model_args.lora_alpha,
+                             "dropout": model_args.lora_dropout, "targets": model_args.lora_targets.split(","),
+                             "layers": [n_layers - top, n_layers - 1]}}),
                 **{k: v for k, v in asdict(train_args).items() if k not in ("output_dir", "run_dir")},
                 "torch_threads": torch.get_num_threads(),
                 **({"continued_from": previous} if previous else {}),
@@ -406,7 +437,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     prior_steps = (previous or {}).get("steps", 0)  # a continued run counts the steps its adapter already had
 
     def version(run_steps: int) -> str:
-        return adapter_version(model_args.base_model, prior_steps + run_steps, data_args)
+        return adapter_version(model_args.base_model, prior_steps + run_steps, data_args, model_args.full_finetune)
 
     trainer = make_trainer_class()(
         model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
@@ -430,9 +461,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # 4. save the adapter + config.json
     out = Path(train_args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)
-    (out / "README.md").unlink(missing_ok=True)  # peft's empty model-card template; see docs/abstractive.md
-    (out / "adapter_model.safetensors").chmod(0o644)  # saved owner-only; a service may run as another user
+    if model_args.full_finetune:
+        model.save_pretrained(out / FULL_MODEL_DIR)
+        (out / FULL_MODEL_DIR / "model.safetensors").chmod(0o644)  # saved owner-only; a service may run as another user
+    else:
+        model.save_pretrained(out)
+        (out / "README.md").unlink(missing_ok=True)  # peft's empty model-card template; see docs/abstractive.md
+        (out / "adapter_model.safetensors").chmod(0o644)  # saved owner-only; a service may run as another user
     run_config["training"].update({
         "steps": steps, "epochs": round(steps * train_args.per_device_train_batch_size
                                         * train_args.gradient_accumulation_steps / len(train_ds), 3),

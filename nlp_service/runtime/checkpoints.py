@@ -99,7 +99,7 @@ def part_of(folder: Path) -> str | None:
         return "summarizer"
     if "verifier" in config or (folder / "cross_encoder.safetensors").is_file():
         return "faithfulness"
-    if (folder / "adapter_config.json").is_file():
+    if (folder / "adapter_config.json").is_file() or config.get("kind") == "abstractive":  # LoRA or full
         return "abstractive"
     return None
 

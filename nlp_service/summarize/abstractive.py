@@ -22,6 +22,7 @@ from nlp_service.summarize.abstractive_prompt import (
     select_input,
 )
 from nlp_service.summarize.config import DEFAULT_MAX_WORDS
+from nlp_service.summarize.verify.rule import check
 
 
 class AbstractiveSummarizer:
@@ -87,9 +88,10 @@ class AbstractiveSummarizer:
             if self.share_prefix and self._prefix is None:
                 self._prefix = SharedPrefix(self.model, self.tokenizer, self.config.prompt)
             new_tokens = max_new_tokens(max_words)
+            beams, keep = self.config.beams, self.config.candidates
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start : start + self.batch_size]
-                inputs = self._encode([prompts[j] for j in chunk], new_tokens)
+                inputs = self._encode([prompts[j] for j in chunk], new_tokens, beams)
                 prompt_length = inputs["input_ids"].shape[1]
                 generated = self.model.generate(
                     **inputs,
@@ -99,26 +101,37 @@ class AbstractiveSummarizer:
                     ),
                     do_sample=False,
                     logits_processor=LogitsProcessorList([self._names.start(prompt_length)] if self._names else []),
-                    num_beams=self.config.num_beams,
+                    num_beams=beams,
+                    num_return_sequences=keep,
                     no_repeat_ngram_size=self.config.no_repeat_ngram_size,
                     eos_token_id=self._end_ids,
                     pad_token_id=self.tokenizer.pad_token_id,
                 )
-                for j, ids in zip(chunk, generated[:, prompt_length:], strict=True):
-                    text = self.tokenizer.decode(ids, skip_special_tokens=True)
-                    out[todo[j]] = postprocess(text, max_words)
+                texts_out = self.tokenizer.batch_decode(generated[:, prompt_length:], skip_special_tokens=True)
+                for row, j in enumerate(chunk):
+                    options = [postprocess(t, max_words) for t in texts_out[row * keep : (row + 1) * keep]]
+                    out[todo[j]] = first_supported(options, texts[todo[j]])
         return out
 
-    def _encode(self, prompts: list[str], new_tokens: int) -> dict[str, Any]:
+    def _encode(self, prompts: list[str], new_tokens: int, beams: int = 1) -> dict[str, Any]:
         """``generate`` inputs for one batch: from the shared prefix's cache when every prompt starts with it,
         else plain left-padded prompts."""
         rows = self.tokenizer(prompts, add_special_tokens=False)["input_ids"]
         if self._prefix is not None and self._prefix.starts(rows):
-            return self._prefix.batch(rows, self.tokenizer.pad_token_id, new_tokens)
+            return self._prefix.batch(rows, self.tokenizer.pad_token_id, new_tokens, beams)
         enc = self.tokenizer.pad({"input_ids": rows}, return_tensors="pt")  # left padding, as set at load
         # A preallocated cache: the default one concatenates every layer's keys and values at each step, about
         # half of decoding time on CPU (docs/abstractive.md); outputs are the same.
         return {**enc, "cache_implementation": "static"}
+
+
+def first_supported(options: list[str], article: str) -> str:
+    """The first non-empty option whose names and numbers all occur in ``article`` (the rule), else the first
+    non-empty one: options come in beam-score order, so support decides first and the model's score second."""
+    written = [o for o in options if o.strip()]
+    if len(written) <= 1:
+        return written[0] if written else ""
+    return next((o for o in written if check(o, article).passed), written[0])
 
 
 class SharedPrefix:
@@ -150,7 +163,9 @@ class SharedPrefix:
         n = len(self.ids)
         return bool(self.layers) and all(row[:n] == self.ids for row in rows)
 
-    def batch(self, rows: list[list[int]], pad_id: int, new_tokens: int) -> dict[str, Any]:
+    def batch(self, rows: list[list[int]], pad_id: int, new_tokens: int, beams: int = 1) -> dict[str, Any]:
+        """Inputs for ``generate``: the rows padded after the prefix, and a cache holding the prefix for each of
+        the ``beams`` copies of every row that beam search makes (generate expands the inputs, not the cache)."""
         # lazy: torch and transformers are heavy; importing the summariser must not load them
         import torch
         from transformers import StaticCache  # lazy: transformers is heavy
@@ -161,7 +176,8 @@ class SharedPrefix:
         input_ids = torch.tensor([self.ids + [pad_id] * (width - len(r)) + r for r in rests])
         attention_mask = torch.tensor([[1] * n + [0] * (width - len(r)) + [1] * len(r) for r in rests])
         cache = StaticCache(config=self.config, max_cache_len=n + width + new_tokens)
+        copies = len(rows) * beams
         for layer, (keys, values) in enumerate(self.layers):
-            cache.update(keys.expand(len(rows), -1, -1, -1).contiguous(),
-                         values.expand(len(rows), -1, -1, -1).contiguous(), layer)
+            cache.update(keys.expand(copies, -1, -1, -1).contiguous(),
+                         values.expand(copies, -1, -1, -1).contiguous(), layer)
         return {"input_ids": input_ids, "attention_mask": attention_mask, "past_key_values": cache}

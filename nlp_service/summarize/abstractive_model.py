@@ -29,6 +29,10 @@ class AbstractiveConfig:
     # Names and numbers only from the source: a token that starts a capitalised word or holds a digit may be
     # generated only if it occurs in what the model reads (SourceOnlyNames). Measured in docs/abstractive.md.
     source_names_only: bool = False
+    # Candidates per article: beam search keeps this many finished abstracts (num_beams is raised to match) and
+    # the first, in beam-score order, whose names and numbers all occur in the article (the rule, verify.check) is
+    # kept; the best-scoring one where none passes. 1: the single decoded abstract. Measured in docs/abstractive.md.
+    candidates: int = 1
     # Serving: dynamic int8 Linear layers (CPU) and prompts per generate() batch; measured in docs/abstractive.md.
     quantize: bool = False
     batch_size: int = 8
@@ -39,11 +43,20 @@ class AbstractiveConfig:
     version: str = "abstractive-smollm2-135m-lora"
     extra: dict[str, Any] = field(default_factory=dict)  # training provenance and metrics, kept verbatim
 
+    def __post_init__(self) -> None:
+        if self.num_beams < 1 or self.candidates < 1:
+            raise ValueError(f"num_beams and candidates must be at least 1, not {self.num_beams}, {self.candidates}")
+
+    @property
+    def beams(self) -> int:
+        """Beams searched: enough to return ``candidates`` finished abstracts."""
+        return max(self.num_beams, self.candidates)
+
     @classmethod
     def read(cls, folder: str | Path) -> AbstractiveConfig:
         d = json.loads((Path(folder) / CONFIG_NAME).read_text())
-        known = {"base_model", "num_beams", "no_repeat_ngram_size", "source_names_only", "quantize", "batch_size",
-                 "dtype", "version"}
+        known = {"base_model", "num_beams", "no_repeat_ngram_size", "source_names_only", "candidates", "quantize",
+                 "batch_size", "dtype", "version"}
         return cls(
             prompt=PromptFormat.from_dict(d.get("prompt", {})),
             extra={k: v for k, v in d.items() if k not in known | {"prompt"}},
@@ -85,6 +98,7 @@ def merge_adapter(model: Any, folder: Path) -> Any:
     return PeftModel.from_pretrained(model, folder).merge_and_unload()
 
 
+FULL_MODEL_DIR = "model"  # a fully fine-tuned decoder's weights (HF folder) inside the summariser's folder
 MERGED_CACHE = "decoder"
 KEEP_MERGED = 3  # merged models kept per adapter and dtype (~270 MB each in half precision)
 
@@ -114,7 +128,8 @@ def merged_decoder(base: Path, folder: Path, dtype: Any) -> Path:
 
 def load_decoder(folder: Path, config: AbstractiveConfig, quantize: bool) -> tuple[Any, Any]:
     """(model, tokenizer) for the adapter in ``folder``: the merged weights at ``config.dtype``, or with
-    ``quantize`` dynamic int8 Linear layers (CPU) made from float32 weights with the adapter merged in. The
+    ``quantize`` dynamic int8 Linear layers (CPU) made from float32 weights with the adapter merged in. A folder
+    with a fully fine-tuned decoder (``folder/model/``, no adapter) loads those weights instead. The
     tokenizer pads on the left: in decoder-only batches, prompts end where generation starts."""
     # lazy: torch and transformers are heavy; the summariser loads them only when the abstractive method is used
     import torch
@@ -123,6 +138,10 @@ def load_decoder(folder: Path, config: AbstractiveConfig, quantize: bool) -> tup
     base = resolve_base(config.base_model)
     tokenizer = AutoTokenizer.from_pretrained(base)
     tokenizer.padding_side = "left"
+    full = folder / FULL_MODEL_DIR
+    if (full / "config.json").is_file():
+        model = AutoModelForCausalLM.from_pretrained(full, dtype=torch.float32 if quantize else config.torch_dtype())
+        return (quantize_int8(model.eval()) if quantize else model.eval()), tokenizer
     if quantize:
         model = merge_adapter(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32), folder)
         return quantize_int8(model.eval()), tokenizer

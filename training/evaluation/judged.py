@@ -24,6 +24,10 @@ class JudgedSummaries:
         path = Path(path)
         return cls(read_judged(path)) if path.is_file() else None
 
+    def keys(self) -> set[str]:
+        """The articles with at least one judged summary."""
+        return {key for key, _ in self._by_item}
+
     def verdicts(self, key: str, summary: str) -> list[dict]:
         return self._by_item.get((key, text_sha1(summary)), [])
 

